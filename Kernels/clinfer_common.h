@@ -1,1 +1,50 @@
-// placeholder
+// Shared helpers, prepended by the host to every Clinfer kernel file (embedded kernel sources
+// cannot #include each other). Nothing here may define a __kernel.
+//
+// Conventions used by every kernel:
+// - storage may be fp32 or fp16; fp16 is read with vload_half / vload_halfN (core OpenCL, no
+//   cl_khr_fp16 needed) and all arithmetic is fp32;
+// - parameters are -D macros with defaults in each kernel file; the host validates them before
+//   compiling;
+// - indices are int: the host rejects problems whose element counts do not fit.
+
+#define CLINFER_CAT_(a, b) a##b
+#define CLINFER_CAT(a, b) CLINFER_CAT_(a, b)
+
+// Vector loads and stores for a width macro W in {1, 2, 4, 8, 16}, so kernels are written once
+// for every vector width. Width 1 is a plain scalar access (OpenCL has no vload1).
+typedef float float1;
+#define VLOADN(W, offset, p) CLINFER_CAT(clinfer_vload, W)((offset), (p))
+#define VSTOREN(W, value, offset, p) CLINFER_CAT(clinfer_vstore, W)((value), (offset), (p))
+#define VLOAD_HALFN(W, offset, p) CLINFER_CAT(clinfer_vload_half, W)((offset), (p))
+#define clinfer_vload1(offset, p) ((p)[(offset)])
+#define clinfer_vload2 vload2
+#define clinfer_vload4 vload4
+#define clinfer_vload8 vload8
+#define clinfer_vload16 vload16
+#define clinfer_vstore1(value, offset, p) ((p)[(offset)] = (value))
+#define clinfer_vstore2 vstore2
+#define clinfer_vstore4 vstore4
+#define clinfer_vstore8 vstore8
+#define clinfer_vstore16 vstore16
+#define clinfer_vload_half1 vload_half
+#define clinfer_vload_half2 vload_half2
+#define clinfer_vload_half4 vload_half4
+#define clinfer_vload_half8 vload_half8
+#define clinfer_vload_half16 vload_half16
+
+// floatN for a width macro, and a width-N load of fp32 or fp16 storage at element index i.
+#define FLOATN(W) CLINFER_CAT(float, W)
+#define LOADN_F32(W, p, i) VLOADN(W, 0, (p) + (i))
+#define LOADN_F16(W, p, i) VLOAD_HALFN(W, 0, (p) + (i))
+
+// Horizontal sums of float vectors.
+inline float clinfer_hsum1(float v) { return v; }
+inline float clinfer_hsum2(float2 v) { return v.s0 + v.s1; }
+inline float clinfer_hsum4(float4 v) { return clinfer_hsum2(v.s01 + v.s23); }
+inline float clinfer_hsum8(float8 v) { return clinfer_hsum4(v.s0123 + v.s4567); }
+inline float clinfer_hsum16(float16 v) { return clinfer_hsum8(v.s01234567 + v.s89abcdef); }
+#define HSUM(W, v) CLINFER_CAT(clinfer_hsum, W)(v)
+
+// A large finite stand-in for -INFINITY, correct under -cl-finite-math-only and fast math.
+#define CLINFER_NEG_LARGE (-3.0e38f)

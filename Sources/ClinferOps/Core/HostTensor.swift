@@ -1,0 +1,55 @@
+/// A flat, row-major array of values in host memory: the operand type of the CPU backend, and
+/// what device tensors are uploaded from and downloaded to.
+public final class HostTensor: @unchecked Sendable {
+    /// The stored values.
+    public enum Storage: Sendable {
+        case float32([Float])
+        case float16([Float16])
+    }
+
+    public var storage: Storage
+
+    public init(_ values: [Float]) { storage = .float32(values) }
+    public init(halves: [Float16]) { storage = .float16(halves) }
+
+    /// A tensor of `count` zeros.
+    public init(zeros count: Int, type: ElementType = .float32) {
+        switch type {
+        case .float32: storage = .float32([Float](repeating: 0, count: count))
+        case .float16: storage = .float16([Float16](repeating: 0, count: count))
+        }
+    }
+
+    public var elementType: ElementType {
+        switch storage {
+        case .float32: .float32
+        case .float16: .float16
+        }
+    }
+
+    public var count: Int {
+        switch storage {
+        case .float32(let values): values.count
+        case .float16(let values): values.count
+        }
+    }
+
+    /// The values widened to fp32.
+    public var floats: [Float] {
+        switch storage {
+        case .float32(let values): values
+        case .float16(let values): values.map(Float.init)
+        }
+    }
+
+    /// A copy stored as `type` (rounding to nearest when narrowing to fp16).
+    public func converted(to type: ElementType) -> HostTensor {
+        switch (storage, type) {
+        case (.float32(let values), .float16): HostTensor(halves: values.map(Float16.init))
+        case (.float16(let values), .float32): HostTensor(values.map(Float.init))
+        default: HostTensor(storage: storage)
+        }
+    }
+
+    private init(storage: Storage) { self.storage = storage }
+}

@@ -1,0 +1,70 @@
+import OpenCLKit
+
+/// A flat, row-major array of values in device memory: the operand type of the OpenCL backend.
+public final class DeviceTensor: TensorOperand, @unchecked Sendable {
+    /// The device buffer holding the values.
+    public enum Storage: Sendable {
+        case float32(Buffer<Float>)
+        case float16(Buffer<Float16>)
+    }
+
+    public let storage: Storage
+
+    public init(_ storage: Storage) { self.storage = storage }
+
+    /// Allocates `count` uninitialised elements of `type`.
+    public convenience init(backend: OpenCLBackend, count: Int, type: ElementType = .float32) throws(CLError) {
+        switch type {
+        case .float32: self.init(.float32(try backend.context.buffer(Float.self, count: count)))
+        case .float16: self.init(.float16(try backend.context.buffer(Float16.self, count: count)))
+        }
+    }
+
+    /// Uploads a copy of `host`, keeping its element type.
+    public convenience init(backend: OpenCLBackend, copying host: HostTensor) throws(CLError) {
+        switch host.storage {
+        case .float32(let values): self.init(.float32(try backend.context.buffer(copying: values)))
+        case .float16(let values): self.init(.float16(try backend.context.buffer(copying: values)))
+        }
+    }
+
+    public var elementType: ElementType {
+        switch storage {
+        case .float32: .float32
+        case .float16: .float16
+        }
+    }
+
+    public var count: Int {
+        switch storage {
+        case .float32(let buffer): buffer.count
+        case .float16(let buffer): buffer.count
+        }
+    }
+
+    /// The buffer, for binding as a kernel argument.
+    public var argument: any KernelArgument {
+        switch storage {
+        case .float32(let buffer): buffer
+        case .float16(let buffer): buffer
+        }
+    }
+
+    /// Copies the values back to the host once every queued command before this call is done.
+    public func download(_ queue: CommandQueue) throws(CLError) -> HostTensor {
+        switch storage {
+        case .float32(let buffer): HostTensor(try queue.read(buffer))
+        case .float16(let buffer): HostTensor(halves: try queue.read(buffer))
+        }
+    }
+
+    /// Overwrites the values with `host`'s (same element type and count).
+    public func upload(_ host: HostTensor, _ queue: CommandQueue) throws {
+        switch (storage, host.storage) {
+        case (.float32(let buffer), .float32(let values)): try queue.write(values, to: buffer)
+        case (.float16(let buffer), .float16(let values)): try queue.write(values, to: buffer)
+        default:
+            throw OpError.unsupportedType(op: "upload", detail: "cannot write \(host.elementType) values into a \(elementType) tensor")
+        }
+    }
+}
