@@ -26,7 +26,7 @@ public enum KernelSource {
         for header in headers(for: file) {
             text += "// ---- \(header)\n\(EmbeddedKernels.sources[header]!)\n"
         }
-        return text + "// ---- \(file)\n#line 1\n\(body)\n"
+        return text + "// ---- \(file)\n#line 1 \"\(file)\"\n\(body)\n"
     }
 
     /// Names of every embedded kernel file (headers excluded).

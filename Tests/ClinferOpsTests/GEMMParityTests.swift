@@ -16,19 +16,8 @@ struct GEMMParityTests {
 
     /// Runs `problem` on both backends and returns the relative error of OpenCL vs CPU.
     static func compare(_ problem: GEMMProblem, config: GEMMKernelConfig? = nil, aType: ElementType = .float32,
-                        bType: ElementType = .float32, seed: UInt64 = 1) throws -> Float {
-        let backend = try TestDevice.opencl()
-        let a = HostTensor(randomFloats(problem.m * problem.k, seed: seed)).converted(to: aType)
-        let b = HostTensor(randomFloats(problem.k * problem.n, seed: seed + 1)).converted(to: bType)
-        let c = HostTensor(randomFloats(problem.m * problem.n, seed: seed + 2))
-        let reference = HostTensor(c.floats)
-        try CPUGEMM().gemm(problem, a: a, b: b, c: reference)
-
-        let gemm = OpenCLGEMM(backend: backend, tuning: GEMMTuningTable.builtInDefaults(for: backend.device))
-        let deviceC = try DeviceTensor(backend: backend, copying: c)
-        try gemm.encode(problem, a: DeviceTensor(backend: backend, copying: a), b: DeviceTensor(backend: backend, copying: b),
-                        c: deviceC, config: config)
-        return relativeError(try deviceC.download(backend.queue).floats, reference.floats)
+                        bType: ElementType = .float32) throws -> Float {
+        try gemmError(problem, config: config, aType: aType, bType: bType, backend: TestDevice.opencl())
     }
 
     @Test("planned path, all four layouts", arguments: shapes)

@@ -1,0 +1,51 @@
+# Clinfer: the commands a newcomer and CI run. `make help` lists them.
+SWIFT ?= swift
+RELEASE = -c release
+# One PoCL kernel cache for every build and test of this checkout (cold builds cost ~1 s each).
+export POCL_CACHE_DIR ?= $(CURDIR)/.build/pocl-cache
+# Pin PoCL's threads: removes slow outliers in timings on shared machines.
+export POCL_AFFINITY ?= 1
+
+.PHONY: help deps build test unit-test check-kernels demo bench-gemm bench-compare tune clean
+
+help:
+	@echo "make demo           build (release) and run the GEMM benchmark against CLBlast and OpenBLAS"
+	@echo "make test           unit tests (OpenCL vs CPU parity, host layer, tuning) + oclgrind kernel check"
+	@echo "make check-kernels  every kernel at tiny shapes on the oclgrind simulator; fails on OOB or races"
+	@echo "make bench-gemm     full tile sweep over the default shapes (CSV + SVG heatmap in bench-out/)"
+	@echo "make tune           tune GEMM for this device and save the tuning file"
+	@echo "make deps           install the system packages (apt-get, needs root or sudo)"
+
+deps:
+	@scripts/install-deps.sh
+	@mkdir -p $(POCL_CACHE_DIR)
+
+build: deps
+	$(SWIFT) build $(RELEASE)
+
+# The main job until the server lands: our GEMM next to the peers on this machine's device.
+demo: build
+	.build/release/clinfer devices
+	.build/release/clinfer bench gemm --shapes 1024x1024x1024,128x4096x4096,1x4096x4096 --compare clblast,openblas
+
+test: unit-test check-kernels
+
+unit-test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+check-kernels: deps
+	$(SWIFT) build --product clinfer
+	scripts/check-kernels.sh $$($(SWIFT) build --show-bin-path)/clinfer
+
+bench-gemm: build
+	.build/release/clinfer bench gemm
+
+bench-compare: build
+	.build/release/clinfer bench gemm --shapes 1024x1024x1024,128x4096x4096,1x4096x4096,8x4096x4096 --compare clblast,openblas
+
+tune: build
+	.build/release/clinfer tune gemm
+
+clean:
+	$(SWIFT) package clean

@@ -1,0 +1,91 @@
+import OpenCLKit
+
+/// Every kernel variant at tiny shapes, checked against the CPU implementation.
+///
+/// `clinfer selftest` runs these on a device; `make check-kernels` runs them on the oclgrind
+/// simulator, which flags out-of-bounds accesses and data races. Each check names the kernel
+/// file it exercises, and a test asserts that every file under Kernels/ is covered.
+public struct KernelSelfTest: Sendable {
+    public let name: String
+    /// The `Kernels/` file the check exercises.
+    public let file: String
+    /// Largest acceptable relative error against the CPU result.
+    public let tolerance: Float
+    private let body: @Sendable (OpenCLBackend) throws -> Float
+
+    /// Runs the check and returns its relative error against the CPU.
+    public func run(_ backend: OpenCLBackend) throws -> Float { try body(backend) }
+
+    init(_ name: String, file: String, tolerance: Float = 1e-5, body: @escaping @Sendable (OpenCLBackend) throws -> Float) {
+        self.name = name
+        self.file = file
+        self.tolerance = tolerance
+        self.body = body
+    }
+
+    public static let checks: [KernelSelfTest] = gemmChecks + [
+        KernelSelfTest("bandwidth_read n=1001", file: "bandwidth.cl") { backend in
+            let values = SplitMix64.floats(1001, seed: 9)
+            let sum = try BandwidthProbe(backend: backend).sum(values)
+            let expected = values.reduce(0, +)
+            return abs(sum - expected) / max(1, abs(expected))
+        },
+    ]
+
+    static let gemmChecks: [KernelSelfTest] = {
+        let shapes = [(1, 1, 1), (5, 7, 9), (3, 17, 33), (18, 5, 20)]
+        var checks: [KernelSelfTest] = []
+        func add(_ label: String, _ config: GEMMKernelConfig, transposeA: Bool = false, transposeB: Bool,
+                 aType: ElementType = .float32, bType: ElementType = .float32, beta: Float = 0.5) {
+            let file = switch config {
+            case .direct: "gemm_direct.cl"
+            case .tiled: "gemm_tiled.cl"
+            case .skinny: "gemm_skinny.cl"
+            }
+            checks.append(KernelSelfTest("gemm \(label)", file: file) { backend in
+                var worst: Float = 0
+                for (m, n, k) in shapes {
+                    let problem = GEMMProblem(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, alpha: 1.5, beta: beta)
+                    worst = max(worst, try gemmError(problem, config: config, aType: aType, bType: bType, backend: backend))
+                }
+                return worst
+            })
+        }
+        for transposeA in [false, true] {
+            for transposeB in [false, true] {
+                add("direct a\(transposeA ? "ᵀ" : "") b\(transposeB ? "ᵀ" : "")", .direct, transposeA: transposeA, transposeB: transposeB)
+            }
+        }
+        add("direct f16", .direct, transposeB: true, aType: .float16, bType: .float16)
+        let registerTile = GEMMTileConfig(tm: 2, tn: 2, vw: 4, wgm: 2, wgn: 2)
+        let staged = GEMMTileConfig(tm: 2, tn: 2, vw: 4, wgm: 2, wgn: 2, useLocal: true, kwg: 8)
+        add("tiled nn", .tiled(registerTile), transposeB: false)
+        add("tiled nn aᵀ", .tiled(registerTile), transposeA: true, transposeB: false)
+        add("tiled nn vw1", .tiled(GEMMTileConfig(tm: 3, tn: 1, vw: 1, wgm: 2, wgn: 1)), transposeB: false)
+        add("tiled nn local", .tiled(staged), transposeB: false)
+        add("tiled nn local aᵀ f16", .tiled(staged), transposeA: true, transposeB: false, aType: .float16, bType: .float16)
+        add("tiled nt", .tiled(registerTile), transposeB: true)
+        add("tiled nt local", .tiled(staged), transposeB: true)
+        add("tiled nt f16", .tiled(registerTile), transposeB: true, aType: .float16, bType: .float16, beta: 0)
+        add("skinny lk1", .skinny(GEMMSkinnyConfig(maxRows: 2, nr: 2, vw: 4, lk: 1, wgn: 2)), transposeB: true)
+        add("skinny lk4 reduction", .skinny(GEMMSkinnyConfig(maxRows: 4, nr: 2, vw: 2, lk: 4, wgn: 2)), transposeB: true)
+        add("skinny lk2 f16", .skinny(GEMMSkinnyConfig(maxRows: 1, nr: 1, vw: 8, lk: 2, wgn: 3)), transposeB: true,
+            aType: .float16, bType: .float16)
+        return checks
+    }()
+}
+
+/// Runs `problem` with `config` on the device and on the CPU from the same random inputs and
+/// returns the relative error of the device result.
+public func gemmError(_ problem: GEMMProblem, config: GEMMKernelConfig?, aType: ElementType = .float32,
+                      bType: ElementType = .float32, backend: OpenCLBackend, tuning: GEMMTuningTable? = nil, seed: UInt64 = 1) throws -> Float {
+    let a = HostTensor(SplitMix64.floats(problem.m * problem.k, seed: seed)).converted(to: aType)
+    let b = HostTensor(SplitMix64.floats(problem.k * problem.n, seed: seed + 1)).converted(to: bType)
+    let c = HostTensor(SplitMix64.floats(problem.m * problem.n, seed: seed + 2))
+    let deviceC = try DeviceTensor(backend: backend, copying: c)
+    try CPUGEMM().gemm(problem, a: a, b: b, c: c)
+    let gemm = OpenCLGEMM(backend: backend, tuning: tuning ?? GEMMTuningTable.builtInDefaults(for: backend.device))
+    try gemm.encode(problem, a: DeviceTensor(backend: backend, copying: a), b: DeviceTensor(backend: backend, copying: b),
+                    c: deviceC, config: config)
+    return maxRelativeError(try deviceC.download(backend.queue).floats, c.floats)
+}

@@ -1,0 +1,21 @@
+/// SplitMix64: a small, fast, deterministic random number generator, so that tuning samples,
+/// benchmark inputs and test data are the same on every run.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// `count` uniform values in `range`.
+    public static func floats(_ count: Int, seed: UInt64, in range: ClosedRange<Float> = -1...1) -> [Float] {
+        var generator = SplitMix64(seed: seed)
+        return (0..<count).map { _ in Float.random(in: range, using: &generator) }
+    }
+}

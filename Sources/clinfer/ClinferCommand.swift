@@ -1,0 +1,23 @@
+import ArgumentParser
+
+/// The `clinfer` command line: device listing, GEMM benchmark and tuner, kernel self-test.
+@main
+struct ClinferCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clinfer",
+        abstract: "An LLM inference runtime whose math runs as hand-written OpenCL kernels.",
+        subcommands: [DevicesCommand.self, BenchCommand.self, TuneCommand.self, SelfTestCommand.self]
+    )
+}
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Benchmarks against peers measured in the same run.",
+        subcommands: [BenchGEMMCommand.self])
+}
+
+struct TuneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tune", abstract: "Searches kernel parameters and stores the best per device.",
+        subcommands: [TuneGEMMCommand.self])
+}
