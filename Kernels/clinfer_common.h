@@ -46,5 +46,10 @@ inline float clinfer_hsum8(float8 v) { return clinfer_hsum4(v.s0123 + v.s4567); 
 inline float clinfer_hsum16(float16 v) { return clinfer_hsum8(v.s01234567 + v.s89abcdef); }
 #define HSUM(W, v) CLINFER_CAT(clinfer_hsum, W)(v)
 
+// Loop unrolling hints. Loops over register tiles must be fully unrolled so the tiles live in
+// registers (measured on PoCL: 3x faster GEMM); K loops gain from a small unroll.
+#define UNROLL _Pragma("unroll")
+#define UNROLL_2 _Pragma("unroll 2")
+
 // A large finite stand-in for -INFINITY, correct under -cl-finite-math-only and fast math.
 #define CLINFER_NEG_LARGE (-3.0e38f)

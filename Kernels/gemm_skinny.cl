@@ -44,48 +44,48 @@ void gemm_skinny_nt(const int M, const int N, const int K, const float alpha,
     const int ln = get_local_id(1);
 #endif
     int bRow[NR];
-    for (int j = 0; j < NR; j++) bRow[j] = min(n0 + j, N - 1) * K;
+    UNROLL for (int j = 0; j < NR; j++) bRow[j] = min(n0 + j, N - 1) * K;
     const int kVector = K - K % VW;
 
     for (int m0 = 0; m0 < M; m0 += MR) {
         int aRow[MR];
-        for (int i = 0; i < MR; i++) aRow[i] = min(m0 + i, M - 1) * K;
+        UNROLL for (int i = 0; i < MR; i++) aRow[i] = min(m0 + i, M - 1) * K;
         floatV acc[MR][NR];
-        for (int i = 0; i < MR; i++)
-            for (int j = 0; j < NR; j++) acc[i][j] = (floatV)(0.0f);
-        for (int k = lk * VW; k < kVector; k += LK * VW) {
+        UNROLL for (int i = 0; i < MR; i++)
+            UNROLL for (int j = 0; j < NR; j++) acc[i][j] = (floatV)(0.0f);
+        UNROLL_2 for (int k = lk * VW; k < kVector; k += LK * VW) {
             floatV b[NR];
-            for (int j = 0; j < NR; j++) b[j] = B_LOADN(VW, B, bRow[j] + k);
-            for (int i = 0; i < MR; i++) {
+            UNROLL for (int j = 0; j < NR; j++) b[j] = B_LOADN(VW, B, bRow[j] + k);
+            UNROLL for (int i = 0; i < MR; i++) {
                 const floatV a = A_LOADN(VW, A, aRow[i] + k);
-                for (int j = 0; j < NR; j++) acc[i][j] = fma(a, b[j], acc[i][j]);
+                UNROLL for (int j = 0; j < NR; j++) acc[i][j] = fma(a, b[j], acc[i][j]);
             }
         }
         float sums[MR][NR];
-        for (int i = 0; i < MR; i++)
-            for (int j = 0; j < NR; j++) sums[i][j] = HSUM(VW, acc[i][j]);
+        UNROLL for (int i = 0; i < MR; i++)
+            UNROLL for (int j = 0; j < NR; j++) sums[i][j] = HSUM(VW, acc[i][j]);
         for (int k = kVector + lk; k < K; k += LK)
-            for (int i = 0; i < MR; i++)
-                for (int j = 0; j < NR; j++) sums[i][j] = fma(A_LOAD(A, aRow[i] + k), B_LOAD(B, bRow[j] + k), sums[i][j]);
+            UNROLL for (int i = 0; i < MR; i++)
+                UNROLL for (int j = 0; j < NR; j++) sums[i][j] = fma(A_LOAD(A, aRow[i] + k), B_LOAD(B, bRow[j] + k), sums[i][j]);
 
 #if LK > 1
-        for (int i = 0; i < MR; i++)
-            for (int j = 0; j < NR; j++) partial[ln][lk][i * NR + j] = sums[i][j];
+        UNROLL for (int i = 0; i < MR; i++)
+            UNROLL for (int j = 0; j < NR; j++) partial[ln][lk][i * NR + j] = sums[i][j];
         barrier(CLK_LOCAL_MEM_FENCE);
         for (int stride = LK / 2; stride > 0; stride /= 2) {
             if (lk < stride)
-                for (int t = 0; t < MR * NR; t++) partial[ln][lk][t] += partial[ln][lk + stride][t];
+                UNROLL for (int t = 0; t < MR * NR; t++) partial[ln][lk][t] += partial[ln][lk + stride][t];
             barrier(CLK_LOCAL_MEM_FENCE);
         }
-        for (int i = 0; i < MR; i++)
-            for (int j = 0; j < NR; j++) sums[i][j] = partial[ln][0][i * NR + j];
+        UNROLL for (int i = 0; i < MR; i++)
+            UNROLL for (int j = 0; j < NR; j++) sums[i][j] = partial[ln][0][i * NR + j];
         barrier(CLK_LOCAL_MEM_FENCE);   // partial is reused by the next row block
 #endif
         if (lk == 0) {
-            for (int i = 0; i < MR; i++) {
+            UNROLL for (int i = 0; i < MR; i++) {
                 const int m = m0 + i;
                 if (m >= M) break;
-                for (int j = 0; j < NR; j++) {
+                UNROLL for (int j = 0; j < NR; j++) {
                     const int n = n0 + j;
                     if (n < N) gemm_store(C, m * N + n, sums[i][j], alpha, beta);
                 }

@@ -71,8 +71,8 @@ __kernel WG_ATTRIBUTE void gemm_tiled_nn(const int M, const int N, const int K, 
     const int m0 = get_global_id(0) * TM;
     const int n0 = get_global_id(1) * NN_COLS;
     floatV acc[TM][TN];
-    for (int i = 0; i < TM; i++)
-        for (int j = 0; j < TN; j++) acc[i][j] = (floatV)(0.0f);
+    UNROLL for (int i = 0; i < TM; i++)
+        UNROLL for (int j = 0; j < TN; j++) acc[i][j] = (floatV)(0.0f);
 
 #if USE_LOCAL
     __local float tileA[KWG][BM];      // tileA[kk][row]: A slice, rows of the work-group
@@ -94,46 +94,46 @@ __kernel WG_ATTRIBUTE void gemm_tiled_nn(const int M, const int N, const int K, 
         barrier(CLK_LOCAL_MEM_FENCE);
         for (int kk = 0; kk < KWG; kk++) {
             floatV b[TN];
-            for (int j = 0; j < TN; j++) b[j] = VLOADN(VW, 0, &tileB[kk][ln * NN_COLS + j * VW]);
-            for (int i = 0; i < TM; i++) {
+            UNROLL for (int j = 0; j < TN; j++) b[j] = VLOADN(VW, 0, &tileB[kk][ln * NN_COLS + j * VW]);
+            UNROLL for (int i = 0; i < TM; i++) {
                 const floatV a = (floatV)(tileA[kk][lm * TM + i]);
-                for (int j = 0; j < TN; j++) acc[i][j] = fma(a, b[j], acc[i][j]);
+                UNROLL for (int j = 0; j < TN; j++) acc[i][j] = fma(a, b[j], acc[i][j]);
             }
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
 #else
     int rows[TM];
-    for (int i = 0; i < TM; i++) rows[i] = min(m0 + i, M - 1);
+    UNROLL for (int i = 0; i < TM; i++) rows[i] = min(m0 + i, M - 1);
     if (n0 + NN_COLS <= N) {
-        for (int k = 0; k < K; k++) {
+        UNROLL_2 for (int k = 0; k < K; k++) {
             floatV b[TN];
-            for (int j = 0; j < TN; j++) b[j] = B_LOADN(VW, B, k * N + n0 + j * VW);
-            for (int i = 0; i < TM; i++) {
+            UNROLL for (int j = 0; j < TN; j++) b[j] = B_LOADN(VW, B, k * N + n0 + j * VW);
+            UNROLL for (int i = 0; i < TM; i++) {
                 const floatV a = (floatV)(A_AT(rows[i], k));
-                for (int j = 0; j < TN; j++) acc[i][j] = fma(a, b[j], acc[i][j]);
+                UNROLL for (int j = 0; j < TN; j++) acc[i][j] = fma(a, b[j], acc[i][j]);
             }
         }
     } else {
         // Right edge: gather the columns one by one, zero past N.
         for (int k = 0; k < K; k++) {
             float column[NN_COLS];
-            for (int c = 0; c < NN_COLS; c++) column[c] = n0 + c < N ? B_LOAD(B, k * N + n0 + c) : 0.0f;
-            for (int i = 0; i < TM; i++) {
+            UNROLL for (int c = 0; c < NN_COLS; c++) column[c] = n0 + c < N ? B_LOAD(B, k * N + n0 + c) : 0.0f;
+            UNROLL for (int i = 0; i < TM; i++) {
                 const floatV a = (floatV)(A_AT(rows[i], k));
-                for (int j = 0; j < TN; j++) acc[i][j] = fma(a, VLOADN(VW, j, column), acc[i][j]);
+                UNROLL for (int j = 0; j < TN; j++) acc[i][j] = fma(a, VLOADN(VW, j, column), acc[i][j]);
             }
         }
     }
 #endif
 
-    for (int i = 0; i < TM; i++) {
+    UNROLL for (int i = 0; i < TM; i++) {
         const int m = m0 + i;
         if (m >= M) break;
-        for (int j = 0; j < TN; j++) {
+        UNROLL for (int j = 0; j < TN; j++) {
             float values[VW];
             VSTOREN(VW, acc[i][j], 0, values);
-            for (int v = 0; v < VW; v++) {
+            UNROLL for (int v = 0; v < VW; v++) {
                 const int n = n0 + j * VW + v;
                 if (n < N) gemm_store(C, m * N + n, values[v], alpha, beta);
             }
@@ -152,8 +152,8 @@ __kernel WG_ATTRIBUTE void gemm_tiled_nt(const int M, const int N, const int K, 
     const int m0 = get_global_id(0) * TM;
     const int n0 = get_global_id(1) * TN;
     floatV acc[TM][TN];
-    for (int i = 0; i < TM; i++)
-        for (int j = 0; j < TN; j++) acc[i][j] = (floatV)(0.0f);
+    UNROLL for (int i = 0; i < TM; i++)
+        UNROLL for (int j = 0; j < TN; j++) acc[i][j] = (floatV)(0.0f);
     float sums[TM][TN];
 
 #if USE_LOCAL
@@ -176,38 +176,38 @@ __kernel WG_ATTRIBUTE void gemm_tiled_nt(const int M, const int N, const int K, 
         barrier(CLK_LOCAL_MEM_FENCE);
         for (int kk = 0; kk < KWG; kk += VW) {
             floatV a[TM], b[TN];
-            for (int i = 0; i < TM; i++) a[i] = VLOADN(VW, 0, &tileA[lm * TM + i][kk]);
-            for (int j = 0; j < TN; j++) b[j] = VLOADN(VW, 0, &tileB[ln * TN + j][kk]);
-            for (int i = 0; i < TM; i++)
-                for (int j = 0; j < TN; j++) acc[i][j] = fma(a[i], b[j], acc[i][j]);
+            UNROLL for (int i = 0; i < TM; i++) a[i] = VLOADN(VW, 0, &tileA[lm * TM + i][kk]);
+            UNROLL for (int j = 0; j < TN; j++) b[j] = VLOADN(VW, 0, &tileB[ln * TN + j][kk]);
+            UNROLL for (int i = 0; i < TM; i++)
+                UNROLL for (int j = 0; j < TN; j++) acc[i][j] = fma(a[i], b[j], acc[i][j]);
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
-    for (int i = 0; i < TM; i++)
-        for (int j = 0; j < TN; j++) sums[i][j] = HSUM(VW, acc[i][j]);
+    UNROLL for (int i = 0; i < TM; i++)
+        UNROLL for (int j = 0; j < TN; j++) sums[i][j] = HSUM(VW, acc[i][j]);
 #else
     int aRow[TM], bRow[TN];
-    for (int i = 0; i < TM; i++) aRow[i] = min(m0 + i, M - 1) * K;
-    for (int j = 0; j < TN; j++) bRow[j] = min(n0 + j, N - 1) * K;
+    UNROLL for (int i = 0; i < TM; i++) aRow[i] = min(m0 + i, M - 1) * K;
+    UNROLL for (int j = 0; j < TN; j++) bRow[j] = min(n0 + j, N - 1) * K;
     const int kVector = K - K % VW;
-    for (int k = 0; k < kVector; k += VW) {
+    UNROLL_2 for (int k = 0; k < kVector; k += VW) {
         floatV a[TM], b[TN];
-        for (int i = 0; i < TM; i++) a[i] = A_LOADN(VW, A, aRow[i] + k);
-        for (int j = 0; j < TN; j++) b[j] = B_LOADN(VW, B, bRow[j] + k);
-        for (int i = 0; i < TM; i++)
-            for (int j = 0; j < TN; j++) acc[i][j] = fma(a[i], b[j], acc[i][j]);
+        UNROLL for (int i = 0; i < TM; i++) a[i] = A_LOADN(VW, A, aRow[i] + k);
+        UNROLL for (int j = 0; j < TN; j++) b[j] = B_LOADN(VW, B, bRow[j] + k);
+        UNROLL for (int i = 0; i < TM; i++)
+            UNROLL for (int j = 0; j < TN; j++) acc[i][j] = fma(a[i], b[j], acc[i][j]);
     }
-    for (int i = 0; i < TM; i++)
-        for (int j = 0; j < TN; j++) sums[i][j] = HSUM(VW, acc[i][j]);
+    UNROLL for (int i = 0; i < TM; i++)
+        UNROLL for (int j = 0; j < TN; j++) sums[i][j] = HSUM(VW, acc[i][j]);
     for (int k = kVector; k < K; k++)
-        for (int i = 0; i < TM; i++)
-            for (int j = 0; j < TN; j++) sums[i][j] = fma(A_LOAD(A, aRow[i] + k), B_LOAD(B, bRow[j] + k), sums[i][j]);
+        UNROLL for (int i = 0; i < TM; i++)
+            UNROLL for (int j = 0; j < TN; j++) sums[i][j] = fma(A_LOAD(A, aRow[i] + k), B_LOAD(B, bRow[j] + k), sums[i][j]);
 #endif
 
-    for (int i = 0; i < TM; i++) {
+    UNROLL for (int i = 0; i < TM; i++) {
         const int m = m0 + i;
         if (m >= M) break;
-        for (int j = 0; j < TN; j++) {
+        UNROLL for (int j = 0; j < TN; j++) {
             const int n = n0 + j;
             if (n < N) gemm_store(C, m * N + n, sums[i][j], alpha, beta);
         }

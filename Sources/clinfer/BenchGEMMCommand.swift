@@ -28,6 +28,9 @@ struct BenchGEMMCommand: ParsableCommand {
     @Option(help: "Comma-separated peers to compare against: clblast, openblas.")
     var compare: String?
 
+    @Option(name: .customLong("config"), help: "Sweep only this configuration (repeatable), in the form the sweep prints, e.g. \"tiled tm8 tn2 vw16 wg8x1\".")
+    var configs: [String] = []
+
     @Option(help: "Timed runs per measurement; the median is reported.")
     var repetitions = 5
 
@@ -68,11 +71,17 @@ struct BenchGEMMCommand: ParsableCommand {
             for transposedB in layout.transposedB {
                 let problem = shape.problem(transposedB: transposedB)
                 let shapeClass = GEMMShapeClass(problem)
-                var configs = [timer.gemm.plan(for: problem)]
-                for config in GEMMSearchSpace(shapeClass: shapeClass, randomSamples: 0).candidates(for: device) where !configs.contains(config) {
-                    configs.append(config)
+                var candidates = try configs.map { text in
+                    guard let config = GEMMKernelConfig(parsing: text) else { throw ValidationError("cannot parse configuration '\(text)'") }
+                    return config
                 }
-                jobs += configs.map { (problem, $0) }
+                if candidates.isEmpty {
+                    candidates = [timer.gemm.plan(for: problem)]
+                    for config in GEMMSearchSpace(shapeClass: shapeClass, randomSamples: 0).candidates(for: device) where !candidates.contains(config) {
+                        candidates.append(config)
+                    }
+                }
+                jobs += candidates.map { (problem, $0) }
             }
         }
         var rows: [SweepRow] = []

@@ -39,15 +39,13 @@ public struct GEMMSearchSpace: Sendable {
     var grid: [GEMMKernelConfig] {
         switch shapeClass {
         case .nnLarge, .ntLarge:
-            var configs: [GEMMKernelConfig] = []
+            // Register tiles of 8–16 vector accumulators (fit AVX2's 16 registers up to AVX-512's 32),
+            // then CLBlast-style local staging for GPUs.
             let transposedB = shapeClass.transposedB
-            for tm in [4, 8] {
-                for tn in transposedB ? [2, 4] : [1, 2] {
-                    for vw in [8, 16] {
-                        configs.append(.tiled(GEMMTileConfig(tm: tm, tn: tn, vw: vw, wgm: 8, wgn: 1)))
-                    }
-                }
-            }
+            let tiles = transposedB
+                ? [(4, 3, 8), (2, 4, 8), (4, 4, 8), (4, 2, 8), (3, 2, 16), (4, 2, 16), (4, 4, 16), (2, 2, 16)]
+                : [(6, 1, 16), (8, 1, 16), (4, 2, 16), (6, 2, 8), (8, 2, 8), (4, 3, 8), (8, 2, 16), (4, 1, 16)]
+            var configs: [GEMMKernelConfig] = tiles.map { .tiled(GEMMTileConfig(tm: $0.0, tn: $0.1, vw: $0.2, wgm: 8, wgn: 1)) }
             configs.append(.tiled(GEMMTileConfig(tm: 4, tn: transposedB ? 4 : 1, vw: 4, wgm: 16, wgn: 16, useLocal: true, kwg: 16)))
             configs.append(.tiled(GEMMTileConfig(tm: 4, tn: transposedB ? 4 : 2, vw: 4, wgm: 8, wgn: 8, useLocal: true, kwg: 16)))
             return configs

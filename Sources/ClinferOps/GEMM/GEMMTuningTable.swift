@@ -44,7 +44,8 @@ public struct GEMMTuningTable: Sendable, Hashable, Codable {
     }
 
     /// Defaults chosen from experiments: register tiles without local memory on CPUs (PoCL
-    /// runs work-groups as loops, so values live across barriers spill), CLBlast-style local
+    /// runs work-groups as loops, so values live across barriers spill), sized to fit 16 AVX2
+    /// registers (6×16 and 4×3×8 accumulators; larger tiles spill), CLBlast-style local
     /// staging on GPUs; one work-item per output with wide vectors for skinny problems on CPUs,
     /// a work-group reduction along K on GPUs.
     public static func builtInDefaults(for device: Device) -> GEMMTuningTable {
@@ -57,9 +58,9 @@ public struct GEMMTuningTable: Sendable, Hashable, Codable {
         let entries: [GEMMShapeClass: Entry]
         if device.type == .cpu {
             entries = [
-                .nnLarge: Entry(config: .tiled(GEMMTileConfig(tm: 8, tn: 2, vw: 16, wgm: 8, wgn: 1))),
+                .nnLarge: Entry(config: .tiled(GEMMTileConfig(tm: 6, tn: 1, vw: 16, wgm: 8, wgn: 1))),
                 .nnSkinny: Entry(config: .tiled(GEMMTileConfig(tm: 1, tn: 2, vw: 16, wgm: 1, wgn: 16))),
-                .ntLarge: Entry(config: .tiled(GEMMTileConfig(tm: 4, tn: 4, vw: 16, wgm: 8, wgn: 1))),
+                .ntLarge: Entry(config: .tiled(GEMMTileConfig(tm: 4, tn: 3, vw: 8, wgm: 8, wgn: 1))),
                 .ntSkinny: Entry(config: .skinny(GEMMSkinnyConfig(maxRows: 4, nr: 4, vw: 16, lk: 1, wgn: 16))),
             ]
         } else {

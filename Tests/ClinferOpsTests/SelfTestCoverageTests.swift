@@ -1,0 +1,27 @@
+import ClinferKernels
+import ClinferOps
+import Testing
+
+@Suite("Kernel self-test (the oclgrind check's workload)")
+struct SelfTestCoverageTests {
+    @Test("every kernel file under Kernels/ is exercised by a self-test check")
+    func everyKernelCovered() {
+        let covered = Set(KernelSelfTest.checks.map(\.file))
+        for file in KernelSource.files { #expect(covered.contains(file), "\(file) has no self-test check, so oclgrind never runs it") }
+    }
+
+    @Test("every self-test check passes on the device")
+    func checksPass() throws {
+        let backend = try TestDevice.opencl()
+        for check in KernelSelfTest.checks {
+            let error = try check.run(backend)
+            #expect(error <= check.tolerance, "\(check.name): \(error)")
+        }
+    }
+
+    @Test("the bandwidth probe measures a positive rate")
+    func bandwidthProbe() throws {
+        let rate = try BandwidthProbe(backend: TestDevice.opencl()).readBytesPerSecond(bytes: 4 << 20, repetitions: 2)
+        #expect(rate > 0 && rate.isFinite)
+    }
+}
