@@ -13,6 +13,7 @@ help:
 	@echo "make test           unit tests (OpenCL vs CPU parity, host layer, tuning) + oclgrind kernel check"
 	@echo "make check-kernels  every kernel at tiny shapes on the oclgrind simulator; fails on OOB or races"
 	@echo "make bench-gemm     full tile sweep over the default shapes (CSV + SVG heatmap in bench-out/)"
+	@echo "make bench-compare  tuned GEMM vs CLBlast and OpenBLAS, same run, with ratios"
 	@echo "make tune           tune GEMM for this device and save the tuning file"
 	@echo "make deps           install the system packages (apt-get, needs root or sudo)"
 
@@ -38,11 +39,11 @@ check-kernels: deps
 	$(SWIFT) build --product clinfer
 	scripts/check-kernels.sh $$($(SWIFT) build --show-bin-path)/clinfer
 
-bench-gemm: build
-	.build/release/clinfer bench gemm
+bench-gemm: deps
+	Benchmarks/gemm-sweep.sh
 
-bench-compare: build
-	.build/release/clinfer bench gemm --shapes 1024x1024x1024,128x4096x4096,1x4096x4096,8x4096x4096 --compare clblast,openblas
+bench-compare: deps
+	Benchmarks/gemm-vs-peers.sh
 
 tune: build
 	.build/release/clinfer tune gemm

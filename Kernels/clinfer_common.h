@@ -38,12 +38,13 @@ typedef float float1;
 #define LOADN_F32(W, p, i) VLOADN(W, 0, (p) + (i))
 #define LOADN_F16(W, p, i) VLOAD_HALFN(W, 0, (p) + (i))
 
-// Horizontal sums of float vectors.
-inline float clinfer_hsum1(float v) { return v; }
-inline float clinfer_hsum2(float2 v) { return v.s0 + v.s1; }
-inline float clinfer_hsum4(float4 v) { return clinfer_hsum2(v.s01 + v.s23); }
-inline float clinfer_hsum8(float8 v) { return clinfer_hsum4(v.s0123 + v.s4567); }
-inline float clinfer_hsum16(float16 v) { return clinfer_hsum8(v.s01234567 + v.s89abcdef); }
+// Horizontal sums of float vectors. Macros, not functions: passing a float16 to a function
+// changes the calling convention on AVX2 targets (and PoCL warns about it).
+#define clinfer_hsum1(v) (v)
+#define clinfer_hsum2(v) ((v).s0 + (v).s1)
+#define clinfer_hsum4(v) clinfer_hsum2((v).s01 + (v).s23)
+#define clinfer_hsum8(v) clinfer_hsum4((v).s0123 + (v).s4567)
+#define clinfer_hsum16(v) clinfer_hsum8((v).s01234567 + (v).s89abcdef)
 #define HSUM(W, v) CLINFER_CAT(clinfer_hsum, W)(v)
 
 // Loop unrolling hints. Loops over register tiles must be fully unrolled so the tiles live in
