@@ -52,12 +52,32 @@ public final class Event: @unchecked Sendable {
     }
 }
 
-/// Device seconds from the start of `first` to the end of `last` (commands on one in-order queue).
-public func deviceSeconds(from first: Event, to last: Event) throws(CLError) -> Double {
-    try last.wait()
-    let start = try first.profilingValue(CL_PROFILING_COMMAND_START)
-    let end = try last.profilingValue(CL_PROFILING_COMMAND_END)
-    return Double(end &- start) * 1e-9
+/// The events of a sequence of commands on one in-order queue (e.g. a pack kernel and a GEMM),
+/// so the sequence can be awaited and timed as one operation.
+public struct EventSpan: Sendable {
+    public let first: Event
+    public let last: Event
+
+    public init(_ event: Event) {
+        first = event
+        last = event
+    }
+
+    public init(first: Event, last: Event) {
+        self.first = first
+        self.last = last
+    }
+
+    /// Blocks until the last command completes.
+    public func wait() throws(CLError) { try last.wait() }
+
+    /// Device seconds from the start of the first command to the end of the last.
+    public func deviceSeconds() throws(CLError) -> Double {
+        try last.wait()
+        let start = try first.profilingValue(CL_PROFILING_COMMAND_START)
+        let end = try last.profilingValue(CL_PROFILING_COMMAND_END)
+        return Double(end &- start) * 1e-9
+    }
 }
 
 private final class ContinuationBox: @unchecked Sendable {

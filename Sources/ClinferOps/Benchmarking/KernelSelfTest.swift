@@ -39,7 +39,7 @@ public struct KernelSelfTest: Sendable {
                  aType: ElementType = .float32, bType: ElementType = .float32, beta: Float = 0.5) {
             let file = switch config {
             case .direct: "gemm_direct.cl"
-            case .tiled: "gemm_tiled.cl"
+            case .tiled(let tile): tile.packB && !transposeB ? "gemm_pack.cl" : "gemm_tiled.cl"
             case .skinny: "gemm_skinny.cl"
             }
             checks.append(KernelSelfTest("gemm \(label)", file: file) { backend in
@@ -64,6 +64,9 @@ public struct KernelSelfTest: Sendable {
         add("tiled nn vw1", .tiled(GEMMTileConfig(tm: 3, tn: 1, vw: 1, wgm: 2, wgn: 1)), transposeB: false)
         add("tiled nn local", .tiled(staged), transposeB: false)
         add("tiled nn local aᵀ f16", .tiled(staged), transposeA: true, transposeB: false, aType: .float16, bType: .float16)
+        add("tiled nn packB", .tiled(GEMMTileConfig(tm: 2, tn: 3, vw: 4, wgm: 2, wgn: 1, packB: true)), transposeB: false)
+        add("tiled nn packB f16", .tiled(GEMMTileConfig(tm: 1, tn: 2, vw: 8, wgm: 1, wgn: 2, packB: true)), transposeB: false,
+            aType: .float16, bType: .float16)
         add("tiled nt", .tiled(registerTile), transposeB: true)
         add("tiled nt local", .tiled(staged), transposeB: true)
         add("tiled nt f16", .tiled(registerTile), transposeB: true, aType: .float16, bType: .float16, beta: 0)
@@ -78,13 +81,14 @@ public struct KernelSelfTest: Sendable {
 /// Runs `problem` with `config` on the device and on the CPU from the same random inputs and
 /// returns the relative error of the device result.
 public func gemmError(_ problem: GEMMProblem, config: GEMMKernelConfig?, aType: ElementType = .float32,
-                      bType: ElementType = .float32, backend: OpenCLBackend, tuning: GEMMTuningTable? = nil, seed: UInt64 = 1) throws -> Float {
+                      bType: ElementType = .float32, backend: OpenCLBackend, tuning: GEMMTuningTable? = nil,
+                      gemm: OpenCLGEMM? = nil, seed: UInt64 = 1) throws -> Float {
     let a = HostTensor(SplitMix64.floats(problem.m * problem.k, seed: seed)).converted(to: aType)
     let b = HostTensor(SplitMix64.floats(problem.k * problem.n, seed: seed + 1)).converted(to: bType)
     let c = HostTensor(SplitMix64.floats(problem.m * problem.n, seed: seed + 2))
     let deviceC = try DeviceTensor(backend: backend, copying: c)
     try CPUGEMM().gemm(problem, a: a, b: b, c: c)
-    let gemm = OpenCLGEMM(backend: backend, tuning: tuning ?? GEMMTuningTable.builtInDefaults(for: backend.device))
+    let gemm = gemm ?? OpenCLGEMM(backend: backend, tuning: tuning ?? GEMMTuningTable.builtInDefaults(for: backend.device))
     try gemm.encode(problem, a: DeviceTensor(backend: backend, copying: a), b: DeviceTensor(backend: backend, copying: b),
                     c: deviceC, config: config)
     return maxRelativeError(try deviceC.download(backend.queue).floats, c.floats)

@@ -46,6 +46,12 @@ public struct GEMMSearchSpace: Sendable {
                 ? [(4, 3, 8), (2, 4, 8), (4, 4, 8), (4, 2, 8), (3, 2, 16), (4, 2, 16), (4, 4, 16), (2, 2, 16)]
                 : [(6, 1, 16), (8, 1, 16), (4, 2, 16), (6, 2, 8), (8, 2, 8), (4, 3, 8), (8, 2, 16), (4, 1, 16)]
             var configs: [GEMMKernelConfig] = tiles.map { .tiled(GEMMTileConfig(tm: $0.0, tn: $0.1, vw: $0.2, wgm: 8, wgn: 1)) }
+            if !transposedB {
+                // Pack B into [N, K] first, then run the [N, K] kernel's best tiles.
+                configs += [(4, 3, 8), (2, 4, 8), (4, 2, 8)].map {
+                    .tiled(GEMMTileConfig(tm: $0.0, tn: $0.1, vw: $0.2, wgm: 8, wgn: 1, packB: true))
+                }
+            }
             configs.append(.tiled(GEMMTileConfig(tm: 4, tn: transposedB ? 4 : 1, vw: 4, wgm: 16, wgn: 16, useLocal: true, kwg: 16)))
             configs.append(.tiled(GEMMTileConfig(tm: 4, tn: transposedB ? 4 : 2, vw: 4, wgm: 8, wgn: 8, useLocal: true, kwg: 16)))
             return configs
@@ -75,7 +81,8 @@ public struct GEMMSearchSpace: Sendable {
                 tm: skinny ? [1, 2].randomElement(using: &generator)! : [1, 2, 4, 8].randomElement(using: &generator)!,
                 tn: [1, 2, 4, 8].randomElement(using: &generator)!, vw: powers.randomElement(using: &generator)!,
                 wgm: skinny ? 1 : powers.randomElement(using: &generator)!, wgn: powers.randomElement(using: &generator)!,
-                useLocal: Bool.random(using: &generator), kwg: [8, 16, 32].randomElement(using: &generator)!))
+                useLocal: Bool.random(using: &generator), kwg: [8, 16, 32].randomElement(using: &generator)!,
+                packB: !shapeClass.transposedB && Bool.random(using: &generator)))
         }
     }
 }

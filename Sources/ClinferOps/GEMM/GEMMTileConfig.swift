@@ -16,8 +16,11 @@ public struct GEMMTileConfig: Sendable, Hashable, Codable, CustomStringConvertib
     public var useLocal: Bool
     /// Depth of a staged slice (used only with `useLocal`).
     public var kwg: Int
+    /// For B stored [K, N]: first pack B into [N, K] (`gemm_pack.cl`), then run the kernel for
+    /// B stored [N, K] with these parameters (CLBlast's indirect path). Ignored for B [N, K].
+    public var packB: Bool
 
-    public init(tm: Int, tn: Int, vw: Int, wgm: Int, wgn: Int, useLocal: Bool = false, kwg: Int = 16) {
+    public init(tm: Int, tn: Int, vw: Int, wgm: Int, wgn: Int, useLocal: Bool = false, kwg: Int = 16, packB: Bool = false) {
         self.tm = tm
         self.tn = tn
         self.vw = vw
@@ -25,14 +28,28 @@ public struct GEMMTileConfig: Sendable, Hashable, Codable, CustomStringConvertib
         self.wgn = wgn
         self.useLocal = useLocal
         self.kwg = kwg
+        self.packB = packB
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(tm: try container.decode(Int.self, forKey: .tm), tn: try container.decode(Int.self, forKey: .tn),
+                  vw: try container.decode(Int.self, forKey: .vw), wgm: try container.decode(Int.self, forKey: .wgm),
+                  wgn: try container.decode(Int.self, forKey: .wgn),
+                  useLocal: try container.decodeIfPresent(Bool.self, forKey: .useLocal) ?? false,
+                  kwg: try container.decodeIfPresent(Int.self, forKey: .kwg) ?? 16,
+                  packB: try container.decodeIfPresent(Bool.self, forKey: .packB) ?? false)
     }
 
     public var description: String {
-        "tiled tm\(tm) tn\(tn) vw\(vw) wg\(wgm)x\(wgn)" + (useLocal ? " local k\(kwg)" : "")
+        "tiled tm\(tm) tn\(tn) vw\(vw) wg\(wgm)x\(wgn)" + (useLocal ? " local k\(kwg)" : "") + (packB ? " packB" : "")
     }
 
+    /// Whether the kernel for B stored [N, K] runs (B is stored so, or is packed so first).
+    func runsTransposedKernel(transposedB: Bool) -> Bool { transposedB || packB }
+
     /// Columns of C one work-item computes.
-    func columnsPerItem(transposedB: Bool) -> Int { transposedB ? tn : tn * vw }
+    func columnsPerItem(transposedB: Bool) -> Int { runsTransposedKernel(transposedB: transposedB) ? tn : tn * vw }
 
     /// Bytes of local memory a work-group uses.
     func localBytes(transposedB: Bool) -> Int {
@@ -44,6 +61,7 @@ public struct GEMMTileConfig: Sendable, Hashable, Codable, CustomStringConvertib
     /// `device` is violated.
     public func validate(for device: Device, transposedB: Bool) throws(OpError) {
         func fail(_ detail: String) -> OpError { .invalidConfiguration(kernel: "gemm_tiled", detail: "\(self): \(detail)") }
+        let transposedB = runsTransposedKernel(transposedB: transposedB)
         guard [1, 2, 4, 8, 16].contains(vw) else { throw fail("vw must be 1, 2, 4, 8 or 16") }
         guard (1...16).contains(tm), (1...16).contains(tn) else { throw fail("tm and tn must be in 1...16") }
         guard tm * tn * vw <= 512 else { throw fail("tm·tn·vw = \(tm * tn * vw) accumulators exceed 512") }

@@ -1,4 +1,5 @@
 import OpenCLKit
+import Synchronization
 
 /// GEMM on an OpenCL device with Clinfer's kernels.
 ///
@@ -8,6 +9,8 @@ import OpenCLKit
 public final class OpenCLGEMM: GEMMOperation {
     public let backend: OpenCLBackend
     public let tuning: GEMMTuningTable
+    /// Scratch memory for packed operands (see `packed(_:k:n:)`).
+    private let scratch = Mutex<DeviceTensor?>(nil)
 
     /// Uses `tuning`, or the device's saved tuning file (built-in defaults when there is none
     /// or it is unusable; the reason goes to `onWarning`).
@@ -28,7 +31,16 @@ public final class OpenCLGEMM: GEMMOperation {
         // The kernels for B stored [N, K] read A along K; with A transposed too, go direct.
         if problem.transposeA && problem.transposeB { return .direct }
         if problem.m * problem.n * problem.k <= tuning.directMaxWork { return .direct }
-        return tuning.config(for: GEMMShapeClass(problem), device: backend.device)
+        let shapeClass = GEMMShapeClass(problem)
+        let config = tuning.config(for: shapeClass, device: backend.device)
+        // Packing B leads to the [N, K] kernel, which reads A along K: not with A transposed.
+        if problem.transposeA, case .tiled(let tile) = config, tile.packB {
+            var direct = tile
+            direct.packB = false
+            if (try? direct.validate(for: backend.device, transposedB: false)) != nil { return .tiled(direct) }
+            return GEMMTuningTable.builtInDefaults(for: backend.device).config(for: shapeClass, device: backend.device)
+        }
+        return config
     }
 
     public func gemm(_ problem: GEMMProblem, a: DeviceTensor, b: DeviceTensor, c: DeviceTensor) throws {
@@ -36,10 +48,10 @@ public final class OpenCLGEMM: GEMMOperation {
     }
 
     /// Enqueues the GEMM with the planned configuration, or `config` when given (the tuner and
-    /// benchmarks use this), and returns the kernel's event without waiting.
+    /// benchmarks use this), and returns the events of its kernels without waiting.
     @discardableResult
     public func encode(_ problem: GEMMProblem, a: DeviceTensor, b: DeviceTensor, c: DeviceTensor,
-                       config: GEMMKernelConfig? = nil) throws -> Event {
+                       config: GEMMKernelConfig? = nil) throws -> EventSpan {
         try problem.validate(a: a, b: b, c: c)
         let config = config ?? plan(for: problem)
         try config.validate(for: backend.device, shapeClass: GEMMShapeClass(problem))
@@ -50,21 +62,30 @@ public final class OpenCLGEMM: GEMMOperation {
             let kernel = try backend.kernel("gemm_direct", file: "gemm_direct.cl", options: storage)
             let (aSM, aSK): (Int32, Int32) = problem.transposeA ? (1, m) : (k, 1)
             let (bSK, bSN): (Int32, Int32) = problem.transposeB ? (1, k) : (n, 1)
-            return try backend.queue.enqueue(
+            return EventSpan(try backend.queue.enqueue(
                 kernel, global: [problem.n, problem.m],
-                arguments: [m, n, k, problem.alpha, a.argument, aSM, aSK, b.argument, bSK, bSN, problem.beta, c.argument])
+                arguments: [m, n, k, problem.alpha, a.argument, aSM, aSK, b.argument, bSK, bSN, problem.beta, c.argument]))
         case .tiled(let tile):
             if problem.transposeA && problem.transposeB {
                 throw OpError.invalidConfiguration(kernel: "gemm_tiled", detail: "A and B both transposed need the direct kernel")
             }
-            let name = problem.transposeB ? "gemm_tiled_nt" : "gemm_tiled_nn"
-            let kernel = try backend.kernel(name, file: "gemm_tiled.cl",
+            var b = b, storage = storage, packEvent: Event?
+            if tile.packB && !problem.transposeB {
+                guard !problem.transposeA else {
+                    throw OpError.invalidConfiguration(kernel: "gemm_tiled", detail: "packB cannot serve a transposed A")
+                }
+                (b, packEvent) = try packed(b, k: problem.k, n: problem.n)
+                storage = "-DA_HALF=\(a.elementType == .float16 ? 1 : 0) -DB_HALF=0"
+            }
+            let transposedKernel = tile.runsTransposedKernel(transposedB: problem.transposeB)
+            let kernel = try backend.kernel(transposedKernel ? "gemm_tiled_nt" : "gemm_tiled_nn", file: "gemm_tiled.cl",
                                             options: tile.buildOptions(transposeA: problem.transposeA) + " " + storage)
             let columns = tile.columnsPerItem(transposedB: problem.transposeB)
             let global = [roundUp(ceilDiv(problem.m, tile.tm), tile.wgm), roundUp(ceilDiv(problem.n, columns), tile.wgn)]
-            return try backend.queue.enqueue(
+            let event = try backend.queue.enqueue(
                 kernel, global: global, local: [tile.wgm, tile.wgn],
                 arguments: [m, n, k, problem.alpha, a.argument, b.argument, problem.beta, c.argument])
+            return EventSpan(first: packEvent ?? event, last: event)
         case .skinny(let skinny):
             guard problem.transposeB, !problem.transposeA else {
                 throw OpError.invalidConfiguration(kernel: "gemm_skinny", detail: "needs B stored [N, K] and A not transposed")
@@ -72,10 +93,30 @@ public final class OpenCLGEMM: GEMMOperation {
             let kernel = try backend.kernel("gemm_skinny_nt", file: "gemm_skinny.cl",
                                             options: skinny.buildOptions(rows: skinny.rows(for: problem.m)) + " " + storage)
             let global = [skinny.lk, roundUp(ceilDiv(problem.n, skinny.nr), skinny.wgn)]
-            return try backend.queue.enqueue(
+            return EventSpan(try backend.queue.enqueue(
                 kernel, global: global, local: [skinny.lk, skinny.wgn],
-                arguments: [m, n, k, problem.alpha, a.argument, b.argument, problem.beta, c.argument])
+                arguments: [m, n, k, problem.alpha, a.argument, b.argument, problem.beta, c.argument]))
         }
+    }
+}
+
+extension OpenCLGEMM {
+    /// B [K, N] packed into [N, K] fp32 in this GEMM's scratch buffer (grown as needed). Reuse is
+    /// safe: the queue is in order, and a released buffer lives until its last command is done.
+    func packed(_ b: DeviceTensor, k: Int, n: Int) throws -> (DeviceTensor, Event) {
+        let tile = 8
+        let target = try scratch.withLock { scratch throws -> DeviceTensor in
+            if let existing = scratch, existing.count >= k * n { return existing }
+            let fresh = try DeviceTensor(backend: backend, count: k * n)
+            scratch = fresh
+            return fresh
+        }
+        let view = k * n == target.count ? target : try DeviceTensor(.float32(target.float32Buffer.subBuffer(offset: 0, count: k * n)))
+        let kernel = try backend.kernel("gemm_pack_b", file: "gemm_pack.cl",
+                                        options: "-DTILE=\(tile) -DB_HALF=\(b.elementType == .float16 ? 1 : 0)")
+        let event = try backend.queue.enqueue(kernel, global: [ceilDiv(k, tile), ceilDiv(n, tile)],
+                                              arguments: [Int32(k), Int32(n), b.argument, view.argument])
+        return (view, event)
     }
 }
 

@@ -42,6 +42,12 @@ public final class DeviceTensor: TensorOperand, @unchecked Sendable {
         }
     }
 
+    /// The fp32 buffer (the tensor must be fp32).
+    var float32Buffer: Buffer<Float> {
+        guard case .float32(let buffer) = storage else { preconditionFailure("float32Buffer of a \(elementType) tensor") }
+        return buffer
+    }
+
     /// The buffer, for binding as a kernel argument.
     public var argument: any KernelArgument {
         switch storage {
