@@ -9,8 +9,9 @@ struct TuneGEMMCommand: ParsableCommand {
         commandName: "gemm",
         abstract: "Tune GEMM kernel parameters for this device and save them.",
         discussion: """
-            Per shape class (nn/nt × skinny/large) tries a grid plus random samples, verifies each against the \
-            CPU GEMM, times the median of --repetitions runs and keeps the fastest. The table is written to \
+            Per shape class (nn/nt × skinny/large) tries a grid plus random samples on two representative \
+            shapes, verifies each against the CPU GEMM, times the median of --repetitions runs and keeps the \
+            best geometric mean of GFLOPS. The table is written to \
             the per-device tuning file under $CLINFER_CACHE_DIR (default ~/.cache/clinfer)/tuning.
             """)
 
@@ -45,13 +46,14 @@ struct TuneGEMMCommand: ParsableCommand {
         progress("tuning GEMM on \(backend.device) …")
         let tuner = GEMMTuner(timer: GEMMTimer(gemm: gemm, repetitions: repetitions), randomSamples: samples)
         let table = try tuner.tune(shapeClasses, base: base.table) { step in
-            let problem = step.shapeClass.tuningProblem
             let result: String
             switch step.outcome {
-            case .success(let measurement): result = "\(format(measurement.gflops)) GFLOPS"
+            case .success(let measurements):
+                result = measurements.map { "\($0.problem.shapeText) \(format($0.gflops))" }.joined(separator: ", ")
+                    + " → \(format(step.gflops ?? 0)) GFLOPS (geometric mean)"
             case .failure(let error): result = "rejected (\(String("\(error)".prefix(120))))"
             }
-            progress("[\(step.shapeClass.rawValue) \(step.index)/\(step.total)] \(problem.shapeText): \(step.config): \(result)")
+            progress("[\(step.shapeClass.rawValue) \(step.index)/\(step.total)] \(step.config): \(result)")
         }
         for shapeClass in shapeClasses {
             guard let entry = table.entries[shapeClass] else { continue }

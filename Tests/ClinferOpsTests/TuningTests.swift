@@ -67,18 +67,23 @@ struct TuningTests {
         let gemm = OpenCLGEMM(backend: backend, tuning: GEMMTuningTable.builtInDefaults(for: backend.device))
         let tuner = GEMMTuner(timer: GEMMTimer(gemm: gemm, repetitions: 2), randomSamples: 1)
         var steps: [GEMMTuner.Step] = []
-        let problem = GEMMProblem(m: 3, n: 40, k: 24, transposeB: true)
-        let table = try tuner.tune([.ntSkinny], problems: [.ntSkinny: problem]) { steps.append($0) }
+        let problems = [GEMMProblem(m: 3, n: 40, k: 24, transposeB: true), GEMMProblem(m: 1, n: 7, k: 33, transposeB: true)]
+        let table = try tuner.tune([.ntSkinny], problems: [.ntSkinny: problems]) { steps.append($0) }
 
         #expect(steps.count >= 2, "grid and samples were tried")
         #expect(steps.allSatisfy { $0.total == steps.count && $0.shapeClass == .ntSkinny })
-        let measured = steps.compactMap { try? $0.outcome.get() }
+        let measured = steps.filter { $0.gflops != nil }
         #expect(!measured.isEmpty)
-        #expect(measured.allSatisfy { ($0.relativeError ?? 1) <= 1e-4 }, "every kept candidate was verified")
+        for step in measured {
+            let measurements = try step.outcome.get()
+            #expect(measurements.map(\.problem.m) == [3, 1])
+            #expect(measurements.allSatisfy { ($0.relativeError ?? 1) <= 1e-4 }, "every kept candidate was verified")
+        }
         let entry = try #require(table.entries[.ntSkinny])
-        let fastest = try #require(measured.min { $0.seconds < $1.seconds })
-        #expect(entry.config == fastest.config)
-        #expect(entry.shape == "3x40x24")
+        let best = try #require(measured.max { $0.gflops! < $1.gflops! })
+        #expect(entry.config == best.config)
+        #expect(entry.gflops == best.gflops)
+        #expect(entry.shape == "3x40x24,1x7x33")
 
         try store.save(table, for: backend.device)
         #expect(OpenCLGEMM(backend: backend, store: store).plan(for: GEMMProblem(m: 1, n: 4096, k: 4096, transposeB: true)) == entry.config)
@@ -88,7 +93,7 @@ struct TuningTests {
     func tunerRejectsMismatchedProblem() throws {
         let backend = try TestDevice.opencl()
         let tuner = GEMMTuner(timer: GEMMTimer(gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device))))
-        #expect(throws: OpError.self) { try tuner.tune([.nnLarge], problems: [.nnLarge: GEMMProblem(m: 1, n: 8, k: 8)]) }
+        #expect(throws: OpError.self) { try tuner.tune([.nnLarge], problems: [.nnLarge: [GEMMProblem(m: 1, n: 8, k: 8)]]) }
     }
 
     @Test("search spaces hold only configurations the device can run")

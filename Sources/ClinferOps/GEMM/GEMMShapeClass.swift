@@ -19,13 +19,15 @@ public enum GEMMShapeClass: String, Sendable, Codable, CodingKeyRepresentable, C
     /// Whether B is stored [N, K].
     public var transposedB: Bool { self == .ntSkinny || self == .ntLarge }
 
-    /// The problem the tuner measures for this class.
-    public var tuningProblem: GEMMProblem {
+    /// The problems the tuner measures for this class; a configuration is scored by the
+    /// geometric mean of its GFLOPS over them, so one lucky shape cannot decide.
+    public var tuningProblems: [GEMMProblem] {
+        let transposeB = transposedB
         switch self {
-        case .nnSkinny: GEMMProblem(m: 1, n: 4096, k: 4096)
-        case .nnLarge: GEMMProblem(m: 1024, n: 1024, k: 1024)
-        case .ntSkinny: GEMMProblem(m: 1, n: 4096, k: 4096, transposeB: true)
-        case .ntLarge: GEMMProblem(m: 1024, n: 1024, k: 1024, transposeB: true)
+        case .nnSkinny, .ntSkinny:
+            return [GEMMProblem(m: 1, n: 4096, k: 4096, transposeB: transposeB), GEMMProblem(m: 8, n: 4096, k: 4096, transposeB: transposeB)]
+        case .nnLarge, .ntLarge:
+            return [GEMMProblem(m: 1024, n: 1024, k: 1024, transposeB: transposeB), GEMMProblem(m: 128, n: 4096, k: 4096, transposeB: transposeB)]
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import OpenCLKit
 
 /// Searches kernel configurations per shape class and returns the fastest correct one of
@@ -10,8 +11,11 @@ public struct GEMMTuner: Sendable {
         public var index: Int
         public var total: Int
         public var config: GEMMKernelConfig
-        /// The measurement, or why the candidate was rejected.
-        public var outcome: Result<GEMMMeasurement, any Error>
+        /// The measurements (one per tuning problem), or why the candidate was rejected.
+        public var outcome: Result<[GEMMMeasurement], any Error>
+
+        /// The geometric mean of the GFLOPS of a successful candidate.
+        public var gflops: Double? { (try? outcome.get()).map(geometricMeanGFLOPS) }
     }
 
     public let timer: GEMMTimer
@@ -28,32 +32,37 @@ public struct GEMMTuner: Sendable {
     /// Tunes `classes` on their representative problems (or `problems` where given), starting
     /// from `base` for the classes not tuned. Calls `progress` after every candidate.
     public func tune(
-        _ classes: [GEMMShapeClass] = GEMMShapeClass.allCases, problems: [GEMMShapeClass: GEMMProblem] = [:],
+        _ classes: [GEMMShapeClass] = GEMMShapeClass.allCases, problems: [GEMMShapeClass: [GEMMProblem]] = [:],
         base: GEMMTuningTable? = nil, progress: (Step) -> Void = { _ in }
     ) throws -> GEMMTuningTable {
         let device = timer.gemm.backend.device
         var table = base ?? GEMMTuningTable.builtInDefaults(for: device)
         table.device = device.cacheIdentity
         for shapeClass in classes {
-            let problem = problems[shapeClass] ?? shapeClass.tuningProblem
-            guard GEMMShapeClass(problem) == shapeClass else {
+            let classProblems = problems[shapeClass] ?? shapeClass.tuningProblems
+            for problem in classProblems where GEMMShapeClass(problem) != shapeClass {
                 throw OpError.invalidArgument(op: "tune", detail: "problem \(problem) is not of class \(shapeClass.rawValue)")
             }
-            let workload = try timer.workload(problem)
+            let workloads = try classProblems.map { try timer.workload($0) }
             let candidates = GEMMSearchSpace(shapeClass: shapeClass, randomSamples: randomSamples, seed: seed).candidates(for: device)
-            var best: GEMMMeasurement?
+            var best: (config: GEMMKernelConfig, gflops: Double)?
             for (offset, config) in candidates.enumerated() {
-                let outcome = Result { try timer.measure(config, on: workload) }
-                if case .success(let measurement) = outcome, measurement.seconds < best?.seconds ?? .infinity {
-                    best = measurement
-                }
-                progress(Step(shapeClass: shapeClass, index: offset + 1, total: candidates.count, config: config, outcome: outcome))
+                let step = Step(shapeClass: shapeClass, index: offset + 1, total: candidates.count, config: config,
+                                outcome: Result { try workloads.map { try timer.measure(config, on: $0) } })
+                if let gflops = step.gflops, gflops > best?.gflops ?? 0 { best = (config, gflops) }
+                progress(step)
             }
             if let best {
                 table.entries[shapeClass] = .init(config: best.config, gflops: best.gflops,
-                                                  shape: "\(problem.m)x\(problem.n)x\(problem.k)")
+                                                  shape: classProblems.map { "\($0.m)x\($0.n)x\($0.k)" }.joined(separator: ","))
             }
         }
         return table
     }
+}
+
+/// The geometric mean of the GFLOPS of `measurements`.
+func geometricMeanGFLOPS(_ measurements: [GEMMMeasurement]) -> Double {
+    guard !measurements.isEmpty else { return 0 }
+    return exp(measurements.map { log($0.gflops) }.reduce(0, +) / Double(measurements.count))
 }
