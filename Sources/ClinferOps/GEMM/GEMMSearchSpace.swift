@@ -56,7 +56,10 @@ public struct GEMMSearchSpace: Sendable {
             configs.append(.tiled(GEMMTileConfig(tm: 4, tn: transposedB ? 4 : 2, vw: 4, wgm: 8, wgn: 8, useLocal: true, kwg: 16)))
             return configs
         case .nnSkinny:
-            return [1, 2, 4].flatMap { tn in [8, 16].map { vw in .tiled(GEMMTileConfig(tm: 1, tn: tn, vw: vw, wgm: 1, wgn: 16)) } }
+            // The row tile shrinks to cover M, so tm 8 serves M = 1 and M = 8 alike.
+            return [(8, 1, 16), (8, 2, 16), (8, 2, 8), (4, 2, 16), (8, 4, 8), (8, 8, 4)].map {
+                .tiled(GEMMTileConfig(tm: $0.0, tn: $0.1, vw: $0.2, wgm: 1, wgn: 8))
+            }
         case .ntSkinny:
             var configs: [GEMMKernelConfig] = []
             for nr in [1, 2, 4, 8] {
@@ -78,7 +81,7 @@ public struct GEMMSearchSpace: Sendable {
         case .nnSkinny, .nnLarge, .ntLarge:
             let skinny = shapeClass == .nnSkinny
             return .tiled(GEMMTileConfig(
-                tm: skinny ? [1, 2].randomElement(using: &generator)! : [1, 2, 4, 8].randomElement(using: &generator)!,
+                tm: [1, 2, 4, 8].randomElement(using: &generator)!,
                 tn: [1, 2, 4, 8].randomElement(using: &generator)!, vw: powers.randomElement(using: &generator)!,
                 wgm: skinny ? 1 : powers.randomElement(using: &generator)!, wgn: powers.randomElement(using: &generator)!,
                 useLocal: Bool.random(using: &generator), kwg: [8, 16, 32].randomElement(using: &generator)!,

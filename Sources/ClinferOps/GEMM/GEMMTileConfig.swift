@@ -3,7 +3,8 @@ import OpenCLKit
 /// Parameters of the tiled GEMM kernels (`Kernels/gemm_tiled.cl`); see that file for their
 /// meaning. Constraints are checked by ``validate(for:transposedB:)`` before compiling.
 public struct GEMMTileConfig: Sendable, Hashable, Codable, CustomStringConvertible {
-    /// Rows of C per work-item.
+    /// Rows of C per work-item; problems with fewer rows compile with the smallest power of two
+    /// that covers M instead.
     public var tm: Int
     /// NN: vectors of `vw` columns per work-item; NT: columns per work-item.
     public var tn: Int
@@ -113,11 +114,7 @@ public struct GEMMSkinnyConfig: Sendable, Hashable, Codable, CustomStringConvert
     public var description: String { "skinny nr\(nr) vw\(vw) lk\(lk) wgn\(wgn) rows≤\(maxRows)" }
 
     /// The row block compiled for a problem with `m` rows.
-    func rows(for m: Int) -> Int {
-        var rows = 1
-        while rows < min(m, maxRows) { rows *= 2 }
-        return rows
-    }
+    func rows(for m: Int) -> Int { min(maxRows, nextPowerOfTwo(m)) }
 
     public func validate(for device: Device) throws(OpError) {
         func fail(_ detail: String) -> OpError { .invalidConfiguration(kernel: "gemm_skinny", detail: "\(self): \(detail)") }

@@ -59,7 +59,7 @@ public struct GEMMTuningTable: Sendable, Hashable, Codable {
         if device.type == .cpu {
             entries = [
                 .nnLarge: Entry(config: .tiled(GEMMTileConfig(tm: 6, tn: 1, vw: 16, wgm: 8, wgn: 1))),
-                .nnSkinny: Entry(config: .tiled(GEMMTileConfig(tm: 1, tn: 2, vw: 16, wgm: 1, wgn: 16))),
+                .nnSkinny: Entry(config: .tiled(GEMMTileConfig(tm: 8, tn: 2, vw: 16, wgm: 1, wgn: 8))),
                 .ntLarge: Entry(config: .tiled(GEMMTileConfig(tm: 4, tn: 3, vw: 8, wgm: 8, wgn: 1))),
                 .ntSkinny: Entry(config: .skinny(GEMMSkinnyConfig(maxRows: 4, nr: 4, vw: 16, lk: 1, wgn: 16))),
             ]
@@ -68,7 +68,7 @@ public struct GEMMTuningTable: Sendable, Hashable, Codable {
             let lk = min(64, max(1, maxGroup / 4))
             entries = [
                 .nnLarge: Entry(config: .tiled(GEMMTileConfig(tm: 4, tn: 1, vw: 4, wgm: lm, wgn: ln, useLocal: true, kwg: 16))),
-                .nnSkinny: Entry(config: .tiled(GEMMTileConfig(tm: 1, tn: 1, vw: 4, wgm: 1, wgn: min(64, maxGroup)))),
+                .nnSkinny: Entry(config: .tiled(GEMMTileConfig(tm: 4, tn: 1, vw: 4, wgm: 1, wgn: min(64, maxGroup)))),
                 .ntLarge: Entry(config: .tiled(GEMMTileConfig(tm: 4, tn: 4, vw: 4, wgm: lm, wgn: ln, useLocal: true, kwg: 16))),
                 .ntSkinny: Entry(config: .skinny(GEMMSkinnyConfig(maxRows: 4, nr: 1, vw: 4, lk: lk, wgn: max(1, min(4, maxGroup / lk))))),
             ]

@@ -65,7 +65,9 @@ public final class OpenCLGEMM: GEMMOperation {
             return EventSpan(try backend.queue.enqueue(
                 kernel, global: [problem.n, problem.m],
                 arguments: [m, n, k, problem.alpha, a.argument, aSM, aSK, b.argument, bSK, bSN, problem.beta, c.argument]))
-        case .tiled(let tile):
+        case .tiled(var tile):
+            // Rows past M are clamped, i.e. wasted work: never tile more rows than M needs.
+            tile.tm = min(tile.tm, nextPowerOfTwo(problem.m))
             if problem.transposeA && problem.transposeB {
                 throw OpError.invalidConfiguration(kernel: "gemm_tiled", detail: "A and B both transposed need the direct kernel")
             }
@@ -118,6 +120,12 @@ extension OpenCLGEMM {
                                               arguments: [Int32(k), Int32(n), b.argument, view.argument])
         return (view, event)
     }
+}
+
+@inline(__always) func nextPowerOfTwo(_ value: Int) -> Int {
+    var power = 1
+    while power < value { power *= 2 }
+    return power
 }
 
 @inline(__always) func ceilDiv(_ a: Int, _ b: Int) -> Int { (a + b - 1) / b }
