@@ -10,6 +10,16 @@ struct SelfTestCoverageTests {
         for file in KernelSource.files { #expect(covered.contains(file), "\(file) has no self-test check, so oclgrind never runs it") }
     }
 
+    @Test("each kernel family has its own checks: direct, tiled, skinny, pack, bandwidth")
+    func namedKernelsCovered() {
+        let checksPerFile = Dictionary(grouping: KernelSelfTest.checks, by: \.file).mapValues(\.count)
+        for file in ["gemm_direct.cl", "gemm_tiled.cl", "gemm_skinny.cl", "gemm_pack.cl", "bandwidth.cl"] {
+            #expect(checksPerFile[file, default: 0] >= 1, "no self-test check runs \(file)")
+        }
+        #expect(checksPerFile["gemm_tiled.cl", default: 0] >= 6, "tiled variants: nn, nt, local, vw1, transposed A, f16")
+        #expect(checksPerFile["gemm_skinny.cl", default: 0] >= 2, "skinny with and without the K-split reduction")
+    }
+
     @Test("every self-test check passes on the device")
     func checksPass() throws {
         let backend = try TestDevice.opencl()
