@@ -2,10 +2,7 @@
 /// what device tensors are uploaded from and downloaded to.
 public final class HostTensor: @unchecked Sendable {
     /// The stored values.
-    public enum Storage: Sendable {
-        case float32([Float])
-        case float16([Float16])
-    }
+    public typealias Storage = TypedStorage<[Float], [Float16]>
 
     public var storage: Storage
 
@@ -20,19 +17,8 @@ public final class HostTensor: @unchecked Sendable {
         }
     }
 
-    public var elementType: ElementType {
-        switch storage {
-        case .float32: .float32
-        case .float16: .float16
-        }
-    }
-
-    public var count: Int {
-        switch storage {
-        case .float32(let values): values.count
-        case .float16(let values): values.count
-        }
-    }
+    public var elementType: ElementType { storage.elementType }
+    public var count: Int { storage.count }
 
     /// The values widened to fp32.
     public var floats: [Float] {

@@ -3,10 +3,7 @@ import OpenCLKit
 /// A flat, row-major array of values in device memory: the operand type of the OpenCL backend.
 public final class DeviceTensor: TensorOperand, @unchecked Sendable {
     /// The device buffer holding the values.
-    public enum Storage: Sendable {
-        case float32(Buffer<Float>)
-        case float16(Buffer<Float16>)
-    }
+    public typealias Storage = TypedStorage<Buffer<Float>, Buffer<Float16>>
 
     public let storage: Storage
 
@@ -28,19 +25,8 @@ public final class DeviceTensor: TensorOperand, @unchecked Sendable {
         }
     }
 
-    public var elementType: ElementType {
-        switch storage {
-        case .float32: .float32
-        case .float16: .float16
-        }
-    }
-
-    public var count: Int {
-        switch storage {
-        case .float32(let buffer): buffer.count
-        case .float16(let buffer): buffer.count
-        }
-    }
+    public var elementType: ElementType { storage.elementType }
+    public var count: Int { storage.count }
 
     /// The fp32 buffer (the tensor must be fp32).
     var float32Buffer: Buffer<Float> {
