@@ -3,11 +3,11 @@
 // contiguous: a work-item moves a TILE × TILE block through registers, no local memory.
 //
 // Parameters (-D), with defaults:
-//   TILE 8   block edge; 1, 2, 4, 8 or 16
+//   TILE 16  block edge; 1, 2, 4, 8 or 16 (16 floats = one 64-byte cache line per row read)
 //   B_HALF   source stored as fp16 (gemm_common.h); the packed copy is always fp32
 // NDRange: (ceil(K / TILE), ceil(N / TILE)), any work-group size.
 #ifndef TILE
-#define TILE 8
+#define TILE 16
 #endif
 
 __kernel void gemm_pack_b(const int K, const int N, __global const B_T *B, __global float *packed) {

@@ -106,7 +106,7 @@ extension OpenCLGEMM {
     /// B [K, N] packed into [N, K] fp32 in this GEMM's scratch buffer (grown as needed). Reuse is
     /// safe: the queue is in order, and a released buffer lives until its last command is done.
     func packed(_ b: DeviceTensor, k: Int, n: Int) throws -> (DeviceTensor, Event) {
-        let tile = 8
+        let tile = 16
         let target = try scratch.withLock { scratch throws -> DeviceTensor in
             if let existing = scratch, existing.count >= k * n { return existing }
             let fresh = try DeviceTensor(backend: backend, count: k * n)
