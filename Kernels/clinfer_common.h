@@ -33,6 +33,14 @@ typedef float float1;
 #define clinfer_vload_half8 vload_half8
 #define clinfer_vload_half16 vload_half16
 
+// convert_floatN for a width macro (convert_float1 is a plain cast).
+#define CONVERT_FLOATN(W, x) CLINFER_CAT(clinfer_convert_float, W)(x)
+#define clinfer_convert_float1(x) ((float)(x))
+#define clinfer_convert_float2 convert_float2
+#define clinfer_convert_float4 convert_float4
+#define clinfer_convert_float8 convert_float8
+#define clinfer_convert_float16 convert_float16
+
 // floatN for a width macro, and a width-N load of fp32 or fp16 storage at element index i.
 #define FLOATN(W) CLINFER_CAT(float, W)
 #define LOADN_F32(W, p, i) VLOADN(W, 0, (p) + (i))

@@ -13,7 +13,7 @@
 //   VW 8    vector width along K: 1, 2, 4, 8 or 16
 //   LK 1    work-items splitting K within a work-group (a power of two)
 //   WGN 16  output groups per work-group
-//   A_HALF, B_HALF: fp16 storage (gemm_common.h)
+//   A_HALF, B_HALF: fp16 storage; B_QUANT, QGROUP: quantized B for the [N, K] kernels (gemm_common.h)
 // NDRange: (LK, roundup(ceil(N/NR), WGN)), local (LK, WGN).
 #ifndef MR
 #define MR 1
@@ -35,7 +35,7 @@
 
 __kernel __attribute__((reqd_work_group_size(LK, WGN, 1)))
 void gemm_skinny_nt(const int M, const int N, const int K, const float alpha,
-                    __global const A_T *A, __global const B_T *B, const float beta,
+                    __global const A_T *A, B_PARAMS, const float beta,
                     __global float *C) {
     const int lk = get_local_id(0);
     const int n0 = get_global_id(1) * NR;

@@ -17,7 +17,7 @@
 //   USE_LOCAL 0  1: stage KWG-deep slices of A and B through __local memory, with barriers
 //   KWG 16       depth of a staged slice (USE_LOCAL only; NT: a multiple of VW)
 //   TRANS_A 0    1: A stored [K, M] (NN only)
-//   A_HALF, B_HALF: fp16 storage (gemm_common.h)
+//   A_HALF, B_HALF: fp16 storage; B_QUANT, QGROUP: quantized B for the [N, K] kernels (gemm_common.h)
 // NDRange: (roundup(ceil(M/TM), WGM), roundup(ceil(N/columns), WGN)), local (WGM, WGN).
 #ifndef TM
 #define TM 4
@@ -66,7 +66,7 @@
 #define NN_BN (WGN * NN_COLS)
 
 __kernel WG_ATTRIBUTE void gemm_tiled_nn(const int M, const int N, const int K, const float alpha,
-                                         __global const A_T *A, __global const B_T *B,
+                                         __global const A_T *A, B_PARAMS,
                                          const float beta, __global float *C) {
     const int m0 = get_global_id(0) * TM;
     const int n0 = get_global_id(1) * NN_COLS;
@@ -147,7 +147,7 @@ __kernel WG_ATTRIBUTE void gemm_tiled_nn(const int M, const int N, const int K, 
 #define NT_BN (WGN * TN)
 
 __kernel WG_ATTRIBUTE void gemm_tiled_nt(const int M, const int N, const int K, const float alpha,
-                                         __global const A_T *A, __global const B_T *B,
+                                         __global const A_T *A, B_PARAMS,
                                          const float beta, __global float *C) {
     const int m0 = get_global_id(0) * TM;
     const int n0 = get_global_id(1) * TN;

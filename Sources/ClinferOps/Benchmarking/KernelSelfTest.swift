@@ -23,7 +23,7 @@ public struct KernelSelfTest: Sendable {
         self.body = body
     }
 
-    public static let checks: [KernelSelfTest] = gemmChecks + [
+    public static let checks: [KernelSelfTest] = gemmChecks + quantChecks + [
         KernelSelfTest("bandwidth_read n=1001", file: "bandwidth.cl") { backend in
             let values = SplitMix64.floats(1001, seed: 9)
             let sum = try BandwidthProbe(backend: backend).sum(values)
@@ -76,6 +76,47 @@ public struct KernelSelfTest: Sendable {
             aType: .float16, bType: .float16)
         return checks
     }()
+}
+
+extension KernelSelfTest {
+    static let quantChecks: [KernelSelfTest] = {
+        let skinny = GEMMKernelConfig.skinny(GEMMSkinnyConfig(maxRows: 2, nr: 2, vw: 8, lk: 1, wgn: 2))
+        let reduced = GEMMKernelConfig.skinny(GEMMSkinnyConfig(maxRows: 2, nr: 1, vw: 4, lk: 4, wgn: 2))
+        let tiled = GEMMKernelConfig.tiled(GEMMTileConfig(tm: 2, tn: 2, vw: 16, wgm: 2, wgn: 1))
+        let staged = GEMMKernelConfig.tiled(GEMMTileConfig(tm: 2, tn: 2, vw: 4, wgm: 2, wgn: 2, useLocal: true, kwg: 8))
+        let cases: [(String, QuantFormat, GEMMKernelConfig, String)] = [
+            ("Q8_0 skinny", .q8_0, skinny, "gemm_skinny.cl"), ("Q4_0 skinny reduction", .q4_0, reduced, "gemm_skinny.cl"),
+            ("Q4_1 tiled", .q4_1, tiled, "gemm_tiled.cl"), ("Q8_0 tiled local", .q8_0, staged, "gemm_tiled.cl"),
+            ("INT4-g64 tiled local", .int4(groupSize: 64), staged, "gemm_tiled.cl"),
+        ]
+        var checks = cases.map { name, format, config, file in
+            KernelSelfTest("quant \(name)", file: file) { backend in
+                max(try quantizedMatmulError(format: format, m: 3, n: 5, k: 64, config: config, backend: backend),
+                    try quantizedMatmulError(format: format, m: 1, n: 3, k: 128, config: config, backend: backend))
+            }
+        }
+        checks.append(KernelSelfTest("quant_scale_columns (INT4 with input scale)", file: "quant_scale.cl") { backend in
+            try quantizedMatmulError(format: .int4(groupSize: 32), m: 2, n: 3, k: 64, config: skinny, inputScale: true, backend: backend)
+        })
+        return checks
+    }()
+}
+
+/// Runs x · Wᵀ with W quantized in `format` on the device and on the CPU (dequantize, then fp32
+/// GEMM) from the same random inputs; returns the relative error of the device result.
+public func quantizedMatmulError(format: QuantFormat, m: Int, n: Int, k: Int, config: GEMMKernelConfig? = nil,
+                                 inputScale: Bool = false, aType: ElementType = .float32, backend: OpenCLBackend,
+                                 matmul: OpenCLQuantizedMatmul? = nil, seed: UInt64 = 7) throws -> Float {
+    let scale = inputScale ? SplitMix64.floats(k, seed: seed + 3, in: 0.25...4) : nil
+    let weights = try QuantizedMatrix(quantizing: SplitMix64.floats(n * k, seed: seed), rows: n, columns: k, format: format, inputScale: scale)
+    let x = HostTensor(SplitMix64.floats(m * k, seed: seed + 1)).converted(to: aType)
+    let reference = HostTensor(zeros: m * n)
+    try CPUQuantizedMatmul().matmul(x: x, weights: weights, y: reference, rows: m)
+    let matmul = matmul ?? OpenCLQuantizedMatmul(gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)))
+    let y = try DeviceTensor(backend: backend, count: m * n)
+    try matmul.encode(x: DeviceTensor(backend: backend, copying: x), weights: DeviceQuantizedMatrix(backend: backend, copying: weights),
+                      y: y, rows: m, config: config)
+    return maxRelativeError(try y.download(backend.queue).floats, reference.floats)
 }
 
 /// Runs `problem` with `config` on the device and on the CPU from the same random inputs and

@@ -55,49 +55,60 @@ public final class OpenCLGEMM: GEMMOperation {
         try problem.validate(a: a, b: b, c: c)
         let config = config ?? plan(for: problem)
         try config.validate(for: backend.device, shapeClass: GEMMShapeClass(problem))
-        let storage = "-DA_HALF=\(a.elementType == .float16 ? 1 : 0) -DB_HALF=\(b.elementType == .float16 ? 1 : 0)"
+        let aStorage = "-DA_HALF=\(a.elementType == .float16 ? 1 : 0)"
+        let bStorage = "-DB_HALF=\(b.elementType == .float16 ? 1 : 0)"
         let (m, n, k) = (Int32(problem.m), Int32(problem.n), Int32(problem.k))
         switch config {
         case .direct:
-            let kernel = try backend.kernel("gemm_direct", file: "gemm_direct.cl", options: storage)
+            let kernel = try backend.kernel("gemm_direct", file: "gemm_direct.cl", options: aStorage + " " + bStorage)
             let (aSM, aSK): (Int32, Int32) = problem.transposeA ? (1, m) : (k, 1)
             let (bSK, bSN): (Int32, Int32) = problem.transposeB ? (1, k) : (n, 1)
             return EventSpan(try backend.queue.enqueue(
                 kernel, global: [problem.n, problem.m],
                 arguments: [m, n, k, problem.alpha, a.argument, aSM, aSK, b.argument, bSK, bSN, problem.beta, c.argument]))
+        case .tiled(let tile) where tile.packB && !problem.transposeB:
+            guard !problem.transposeA else {
+                throw OpError.invalidConfiguration(kernel: "gemm_tiled", detail: "packB cannot serve a transposed A")
+            }
+            let (packedB, packEvent) = try packed(b, k: problem.k, n: problem.n)
+            let event = try launch(problem, config: config, a: a, b: [packedB.argument], bOptions: "-DB_HALF=0", c: c)
+            return EventSpan(first: packEvent, last: event)
+        case .tiled, .skinny:
+            return EventSpan(try launch(problem, config: config, a: a, b: [b.argument], bOptions: bStorage, c: c))
+        }
+    }
+
+    /// Launches the tiled or skinny kernel with B given as kernel arguments and the build
+    /// options that say how to read it (`-DB_HALF=…`, or a quantized format's `-DB_QUANT=…`).
+    /// The quantized matmul reuses the GEMM kernels through this seam.
+    func launch(_ problem: GEMMProblem, config: GEMMKernelConfig, a: DeviceTensor, b: [any KernelArgument],
+                bOptions: String, c: DeviceTensor) throws -> Event {
+        let options = "-DA_HALF=\(a.elementType == .float16 ? 1 : 0) " + bOptions
+        let (m, n, k) = (Int32(problem.m), Int32(problem.n), Int32(problem.k))
+        let arguments: [any KernelArgument] = [m, n, k, problem.alpha, a.argument] + b + [problem.beta, c.argument]
+        switch config {
         case .tiled(var tile):
-            // Rows past M are clamped, i.e. wasted work: never tile more rows than M needs.
-            tile.tm = min(tile.tm, nextPowerOfTwo(problem.m))
-            if problem.transposeA && problem.transposeB {
+            guard !(problem.transposeA && problem.transposeB) else {
                 throw OpError.invalidConfiguration(kernel: "gemm_tiled", detail: "A and B both transposed need the direct kernel")
             }
-            var b = b, storage = storage, packEvent: Event?
-            if tile.packB && !problem.transposeB {
-                guard !problem.transposeA else {
-                    throw OpError.invalidConfiguration(kernel: "gemm_tiled", detail: "packB cannot serve a transposed A")
-                }
-                (b, packEvent) = try packed(b, k: problem.k, n: problem.n)
-                storage = "-DA_HALF=\(a.elementType == .float16 ? 1 : 0) -DB_HALF=0"
-            }
+            // Rows past M are clamped, i.e. wasted work: never tile more rows than M needs.
+            tile.tm = min(tile.tm, nextPowerOfTwo(problem.m))
             let transposedKernel = tile.runsTransposedKernel(transposedB: problem.transposeB)
             let kernel = try backend.kernel(transposedKernel ? "gemm_tiled_nt" : "gemm_tiled_nn", file: "gemm_tiled.cl",
-                                            options: tile.buildOptions(transposeA: problem.transposeA) + " " + storage)
+                                            options: tile.buildOptions(transposeA: problem.transposeA) + " " + options)
             let columns = tile.columnsPerItem(transposedB: problem.transposeB)
             let global = [roundUp(ceilDiv(problem.m, tile.tm), tile.wgm), roundUp(ceilDiv(problem.n, columns), tile.wgn)]
-            let event = try backend.queue.enqueue(
-                kernel, global: global, local: [tile.wgm, tile.wgn],
-                arguments: [m, n, k, problem.alpha, a.argument, b.argument, problem.beta, c.argument])
-            return EventSpan(first: packEvent ?? event, last: event)
+            return try backend.queue.enqueue(kernel, global: global, local: [tile.wgm, tile.wgn], arguments: arguments)
         case .skinny(let skinny):
             guard problem.transposeB, !problem.transposeA else {
                 throw OpError.invalidConfiguration(kernel: "gemm_skinny", detail: "needs B stored [N, K] and A not transposed")
             }
             let kernel = try backend.kernel("gemm_skinny_nt", file: "gemm_skinny.cl",
-                                            options: skinny.buildOptions(rows: skinny.rows(for: problem.m)) + " " + storage)
+                                            options: skinny.buildOptions(rows: skinny.rows(for: problem.m)) + " " + options)
             let global = [skinny.lk, roundUp(ceilDiv(problem.n, skinny.nr), skinny.wgn)]
-            return EventSpan(try backend.queue.enqueue(
-                kernel, global: global, local: [skinny.lk, skinny.wgn],
-                arguments: [m, n, k, problem.alpha, a.argument, b.argument, problem.beta, c.argument]))
+            return try backend.queue.enqueue(kernel, global: global, local: [skinny.lk, skinny.wgn], arguments: arguments)
+        case .direct:
+            throw OpError.invalidConfiguration(kernel: "gemm_direct", detail: "takes strided operands; use encode")
         }
     }
 }

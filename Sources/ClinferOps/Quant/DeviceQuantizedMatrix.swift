@@ -1,0 +1,52 @@
+import OpenCLKit
+
+/// A quantized weight matrix uploaded to a device, re-laid out for the kernels: quants in one
+/// contiguous array (GGUF block headers stripped, so loads are aligned), and fp32 per-group
+/// scale d and offset m (value = q·d + m) in two more; scales are converted from fp16 once here,
+/// not in every kernel (`vload_half` is a software routine on some drivers).
+public final class DeviceQuantizedMatrix: @unchecked Sendable {
+    public let format: QuantFormat
+    public let rows: Int
+    public let columns: Int
+    let quants: Buffer<UInt8>
+    let d: Buffer<Float>
+    let m: Buffer<Float>
+    /// 1 / inputScale, when the matrix has a folded input scale.
+    let inverseInputScale: Buffer<Float>?
+
+    public init(backend: OpenCLBackend, copying matrix: QuantizedMatrix) throws(CLError) {
+        let layout = matrix.deviceLayout()
+        format = matrix.format
+        rows = matrix.rows
+        columns = matrix.columns
+        quants = try backend.context.buffer(copying: layout.quants, access: .readOnly)
+        d = try backend.context.buffer(copying: layout.d, access: .readOnly)
+        m = matrix.format == .q8_0 ? d : try backend.context.buffer(copying: layout.m, access: .readOnly)
+        if let scale = matrix.inputScale {
+            inverseInputScale = try backend.context.buffer(copying: scale.map { 1 / $0 }, access: .readOnly)
+        } else {
+            inverseInputScale = nil
+        }
+    }
+
+    /// Bytes the kernels read per pass over the weights (quants, d, and m where used).
+    public var deviceBytes: Int { quants.byteCount + d.byteCount + (format == .q8_0 ? 0 : m.byteCount) }
+
+    /// The `-D` options that make the GEMM kernels read this matrix.
+    var buildOptions: String { "-DB_QUANT=\(format == .q8_0 ? 1 : 2) -DQGROUP=\(format.groupSize)" }
+
+    var kernelArguments: [any KernelArgument] { [quants, d, m] }
+
+    /// Dequantizes on the device, through the matmul kernels themselves: x = I [K, K] gives
+    /// y = I·Wᵀ = Wᵀ. The read-back path tests compare with ``QuantizedMatrix/dequantized()``;
+    /// it costs K²·N multiply-adds, so it is for checking, not for inference.
+    public func dequantized(_ matmul: OpenCLQuantizedMatmul) throws -> [Float] {
+        var identity = [Float](repeating: 0, count: columns * columns)
+        for i in 0..<columns { identity[i * columns + i] = 1 }
+        let backend = matmul.gemm.backend
+        let x = try DeviceTensor(backend: backend, copying: HostTensor(identity))
+        let y = try DeviceTensor(backend: backend, count: columns * rows)
+        try matmul.encode(x: x, weights: self, y: y, rows: columns, applyInputScale: false)
+        return transpose(try y.download(backend.queue).floats, rows: columns, columns: rows)
+    }
+}
