@@ -1,0 +1,104 @@
+import ClinferOps
+import OpenCLKit
+import Testing
+
+@Suite("Quantized matmul: OpenCL vs CPU (dequantize, then fp32 GEMM)")
+struct QuantizedMatmulTests {
+    /// Both sides use the same dequantized weights; only summation order differs.
+    static let tolerance: Float = 1e-5
+    static let formats: [QuantFormat] = [.q8_0, .q4_0, .q4_1, .int4(groupSize: 128)]
+
+    /// K = 32·k with k odd (and 128·k for int4-g128), never a multiple of a work-group.
+    static func oddK(_ format: QuantFormat) -> [Int] { format.groupSize == 128 ? [384] : [96, 160] }
+
+    @Test("planned path: M = 1, 3, 16, 17, 100; N = 1, 7, 33, 1000", arguments: formats)
+    func parity(format: QuantFormat) throws {
+        let backend = try TestDevice.opencl()
+        let matmul = OpenCLQuantizedMatmul(gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)))
+        for k in Self.oddK(format) {
+            for m in [1, 3, 16, 17, 100] {
+                for n in m == 1 || m == 17 ? [1, 7, 33, 1000] : [1, 7, 33] {
+                    let error = try quantizedMatmulError(format: format, m: m, n: n, k: k, backend: backend, matmul: matmul)
+                    #expect(error <= Self.tolerance, "\(format) \(m)x\(n)x\(k): relative error \(error)")
+                }
+            }
+        }
+    }
+
+    @Test("every kernel variant reads quantized weights", arguments: formats)
+    func kernelVariants(format: QuantFormat) throws {
+        let backend = try TestDevice.opencl()
+        let configs: [GEMMKernelConfig] = [
+            .skinny(GEMMSkinnyConfig(maxRows: 4, nr: 4, vw: 16, lk: 1, wgn: 16)),
+            .skinny(GEMMSkinnyConfig(maxRows: 1, nr: 3, vw: 1, lk: 1, wgn: 5)),
+            .skinny(GEMMSkinnyConfig(maxRows: 8, nr: 1, vw: 4, lk: 8, wgn: 2)),
+            .tiled(GEMMTileConfig(tm: 2, tn: 4, vw: 8, wgm: 8, wgn: 1)),
+            .tiled(GEMMTileConfig(tm: 4, tn: 3, vw: 2, wgm: 4, wgn: 2, useLocal: true, kwg: 16)),
+        ]
+        for config in configs {
+            for (m, n) in [(1, 33), (5, 7), (20, 65)] {
+                let k = Self.oddK(format)[0]
+                let error = try quantizedMatmulError(format: format, m: m, n: n, k: k, config: config, backend: backend)
+                #expect(error <= Self.tolerance, "\(format) \(config) \(m)x\(n)x\(k): relative error \(error)")
+            }
+        }
+    }
+
+    @Test("fp16 activations and a folded input scale (AWQ)")
+    func halfActivationsAndInputScale() throws {
+        let backend = try TestDevice.opencl()
+        for format in Self.formats {
+            for m in [1, 3, 40] {
+                let k = Self.oddK(format)[0]
+                let error = try quantizedMatmulError(format: format, m: m, n: 33, k: k, inputScale: true, aType: .float16, backend: backend)
+                #expect(error <= Self.tolerance, "\(format) m=\(m): relative error \(error)")
+            }
+        }
+    }
+
+    @Test("the device read-back equals the host dequantization", arguments: formats)
+    func deviceDequantize(format: QuantFormat) throws {
+        let backend = try TestDevice.opencl()
+        let k = Self.oddK(format)[0]
+        let matrix = try QuantizedMatrix(quantizing: SplitMix64.floats(9 * k, seed: 3), rows: 9, columns: k, format: format)
+        let matmul = OpenCLQuantizedMatmul(gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)))
+        let device = try DeviceQuantizedMatrix(backend: backend, copying: matrix).dequantized(matmul)
+        #expect(maxRelativeError(device, matrix.dequantized()) <= 1e-6)
+    }
+
+    @Test("the input scale reduces int4 error on weights with outlier input channels")
+    func inputScaleHelps() throws {
+        // Columns 0..<8 of W are 20× larger: group scales follow them and crush the rest.
+        let (n, k) = (16, 128)
+        var weights = SplitMix64.floats(n * k, seed: 21)
+        for row in 0..<n { for column in 0..<8 { weights[row * k + column] *= 20 } }
+        let x = SplitMix64.floats(k, seed: 22)
+        let exact = (0..<n).map { row in (0..<k).reduce(Float(0)) { $0 + x[$1] * weights[row * k + $1] } }
+        let scale = (0..<k).map { $0 < 8 ? Float(1.0 / 20) : 1 }
+        func error(_ inputScale: [Float]?) throws -> Float {
+            let matrix = try QuantizedMatrix(quantizing: weights, rows: n, columns: k, format: .int4(groupSize: 128), inputScale: inputScale)
+            let y = HostTensor(zeros: n)
+            try CPUQuantizedMatmul().matmul(x: HostTensor(x), weights: matrix, y: y, rows: 1)
+            return maxRelativeError(y.floats, exact)
+        }
+        let plain = try error(nil), scaled = try error(scale)
+        #expect(scaled * 2 < plain, "input scale: \(scaled), without: \(plain)")
+    }
+
+    @Test("bad operands throw typed errors")
+    func badOperands() throws {
+        let backend = try TestDevice.opencl()
+        let matmul = OpenCLQuantizedMatmul(gemm: OpenCLGEMM(backend: backend))
+        let weights = try DeviceQuantizedMatrix(backend: backend, copying: QuantizedMatrix(
+            quantizing: SplitMix64.floats(4 * 64, seed: 1), rows: 4, columns: 64, format: .q4_1))
+        #expect(throws: OpError.self) { try matmul.matmul(x: DeviceTensor(backend: backend, count: 63), weights: weights, y: DeviceTensor(backend: backend, count: 4), rows: 1) }
+        #expect(throws: OpError.self) { try matmul.matmul(x: DeviceTensor(backend: backend, count: 64), weights: weights, y: DeviceTensor(backend: backend, count: 5), rows: 1) }
+        #expect(throws: OpError.self) { try matmul.matmul(x: DeviceTensor(backend: backend, count: 64), weights: weights, y: DeviceTensor(backend: backend, count: 4, type: .float16), rows: 1) }
+        #expect(throws: OpError.self) { try matmul.encode(x: DeviceTensor(backend: backend, count: 64), weights: weights, y: DeviceTensor(backend: backend, count: 4), rows: 1, config: .direct) }
+        #expect(throws: OpError.self) { try matmul.matmul(x: DeviceTensor(backend: backend, count: 64), weights: weights, y: DeviceTensor(backend: backend, count: 4), rows: 0) }
+    }
+}
+
+extension QuantFormat: CustomTestStringConvertible {
+    public var testDescription: String { description }
+}
