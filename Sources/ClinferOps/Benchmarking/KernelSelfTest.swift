@@ -95,6 +95,11 @@ extension KernelSelfTest {
                     try quantizedMatmulError(format: format, m: 1, n: 3, k: 128, config: config, backend: backend))
             }
         }
+        checks.append(KernelSelfTest("int8_matmul with outliers", file: "int8_matmul.cl") { backend in
+            let matmul = try OpenCLInt8Matmul(backend: backend, vectorWidth: 4, outputsPerItem: 3, rowGroupSize: 4)
+            return max(try int8MatmulError(m: 3, n: 5, k: 37, threshold: 6, backend: backend, matmul: matmul),
+                       try int8MatmulError(m: 2, n: 4, k: 20, threshold: 0, backend: backend, matmul: matmul))
+        })
         checks.append(KernelSelfTest("quant_scale_columns (INT4 with input scale)", file: "quant_scale.cl") { backend in
             try quantizedMatmulError(format: .int4(groupSize: 32), m: 2, n: 3, k: 64, config: skinny, inputScale: true, backend: backend)
         })
@@ -116,6 +121,29 @@ public func quantizedMatmulError(format: QuantFormat, m: Int, n: Int, k: Int, co
     let y = try DeviceTensor(backend: backend, count: m * n)
     try matmul.encode(x: DeviceTensor(backend: backend, copying: x), weights: DeviceQuantizedMatrix(backend: backend, copying: weights),
                       y: y, rows: m, config: config)
+    return maxRelativeError(try y.download(backend.queue).floats, reference.floats)
+}
+
+/// Activations in [−1, 1] with a few outlier columns (values up to ±`magnitude` in every
+/// `outlierEvery`-th column), like the transformer activations of the LLM.int8() paper.
+public func activationsWithOutliers(rows: Int, columns: Int, outlierEvery: Int = 9, magnitude: Float = 20, seed: UInt64) -> [Float] {
+    var x = SplitMix64.floats(rows * columns, seed: seed)
+    for row in 0..<rows { for column in stride(from: 3, to: columns, by: outlierEvery) { x[row * columns + column] *= magnitude } }
+    return x
+}
+
+/// Runs LLM.int8() on the device and on the CPU from the same inputs; returns the relative
+/// error of the device result against the CPU's.
+public func int8MatmulError(m: Int, n: Int, k: Int, threshold: Float, backend: OpenCLBackend,
+                            matmul: OpenCLInt8Matmul? = nil, seed: UInt64 = 5) throws -> Float {
+    let weights = try Int8Matrix(quantizing: SplitMix64.floats(n * k, seed: seed), rows: n, columns: k)
+    let x = HostTensor(activationsWithOutliers(rows: m, columns: k, seed: seed + 1))
+    let reference = HostTensor(zeros: m * n)
+    try CPUInt8Matmul().matmul(x: x, weights: weights, y: reference, rows: m, threshold: threshold)
+    let y = try DeviceTensor(backend: backend, count: m * n)
+    try (matmul ?? OpenCLInt8Matmul(backend: backend)).matmul(
+        x: DeviceTensor(backend: backend, copying: x), weights: DeviceInt8Matrix(backend: backend, copying: weights), y: y,
+        rows: m, threshold: threshold)
     return maxRelativeError(try y.download(backend.queue).floats, reference.floats)
 }
 
