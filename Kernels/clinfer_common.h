@@ -41,6 +41,14 @@ typedef float float1;
 #define clinfer_convert_float8 convert_float8
 #define clinfer_convert_float16 convert_float16
 
+// convert_intN for a width macro.
+#define CONVERT_INTN(W, x) CLINFER_CAT(clinfer_convert_int, W)(x)
+#define clinfer_convert_int1(x) ((int)(x))
+#define clinfer_convert_int2 convert_int2
+#define clinfer_convert_int4 convert_int4
+#define clinfer_convert_int8 convert_int8
+#define clinfer_convert_int16 convert_int16
+
 // floatN for a width macro, and a width-N load of fp32 or fp16 storage at element index i.
 #define FLOATN(W) CLINFER_CAT(float, W)
 #define LOADN_F32(W, p, i) VLOADN(W, 0, (p) + (i))

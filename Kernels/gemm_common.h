@@ -41,12 +41,12 @@
 #define B_PARAMS __global const uchar *Bq, __global const float *Bd, __global const float *Bm
 #if B_QUANT == 1
 #define B_LOAD(p, i) ((float)(((__global const char *)Bq)[(i)]) * Bd[(i) / QGROUP])
-#define B_LOADN(W, p, i) (CONVERT_FLOATN(W, VLOADN(W, 0, (__global const char *)Bq + (i))) * Bd[(i) / QGROUP])
+#define B_LOADN(W, p, i) (CONVERT_FLOATN(W, CONVERT_INTN(W, VLOADN(W, 0, (__global const char *)Bq + (i)))) * Bd[(i) / QGROUP])
 #else
 #define Q4_BYTE(i) ((((i) >> 5) << 4) + ((i) & 15))
 #define Q4_SHIFT(i) (((i) & 16) >> 2)
 #define B_LOAD(p, i) fma((float)((Bq[Q4_BYTE(i)] >> Q4_SHIFT(i)) & 15), Bd[(i) / QGROUP], Bm[(i) / QGROUP])
-#define B_LOADN(W, p, i) fma(CONVERT_FLOATN(W, (VLOADN(W, 0, Bq + Q4_BYTE(i)) >> (uchar)Q4_SHIFT(i)) & (uchar)15), \
+#define B_LOADN(W, p, i) fma(CONVERT_FLOATN(W, (CONVERT_INTN(W, VLOADN(W, 0, Bq + Q4_BYTE(i))) >> Q4_SHIFT(i)) & 15), \
                              (FLOATN(W))(Bd[(i) / QGROUP]), (FLOATN(W))(Bm[(i) / QGROUP]))
 #endif
 #elif B_HALF

@@ -25,6 +25,21 @@ struct QuantizedMatmulTests {
         }
     }
 
+    @Test("both paths, fused and dequantize-then-GEMM, at small and large M", arguments: formats)
+    func paths(format: QuantFormat) throws {
+        let backend = try TestDevice.opencl()
+        let k = Self.oddK(format)[0]
+        for path in [OpenCLQuantizedMatmul.Path.dequantizeThenGEMM, .fused(.tiled(GEMMTileConfig(tm: 2, tn: 4, vw: 8, wgm: 8, wgn: 1)))] {
+            for m in [1, 17, 40] {
+                let error = try quantizedMatmulError(format: format, m: m, n: 33, k: k, path: path, backend: backend)
+                #expect(error <= Self.tolerance, "\(format) \(path) m=\(m): relative error \(error)")
+            }
+        }
+        let matmul = OpenCLQuantizedMatmul(gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)))
+        #expect(matmul.plan(rows: 100, k: k, n: 8) == .dequantizeThenGEMM)
+        guard case .fused(.skinny) = matmul.plan(rows: 1, k: k, n: 8) else { Issue.record("decode must use the fused skinny kernel"); return }
+    }
+
     @Test("every kernel variant reads quantized weights", arguments: formats)
     func kernelVariants(format: QuantFormat) throws {
         let backend = try TestDevice.opencl()
@@ -38,7 +53,7 @@ struct QuantizedMatmulTests {
         for config in configs {
             for (m, n) in [(1, 33), (5, 7), (20, 65)] {
                 let k = Self.oddK(format)[0]
-                let error = try quantizedMatmulError(format: format, m: m, n: n, k: k, config: config, backend: backend)
+                let error = try quantizedMatmulError(format: format, m: m, n: n, k: k, path: .fused(config), backend: backend)
                 #expect(error <= Self.tolerance, "\(format) \(config) \(m)x\(n)x\(k): relative error \(error)")
             }
         }
@@ -61,9 +76,11 @@ struct QuantizedMatmulTests {
         let backend = try TestDevice.opencl()
         let k = Self.oddK(format)[0]
         let matrix = try QuantizedMatrix(quantizing: SplitMix64.floats(9 * k, seed: 3), rows: 9, columns: k, format: format)
-        let matmul = OpenCLQuantizedMatmul(gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)))
-        let device = try DeviceQuantizedMatrix(backend: backend, copying: matrix).dequantized(matmul)
+        let device = try DeviceQuantizedMatrix(backend: backend, copying: matrix).dequantized(backend)
         #expect(maxRelativeError(device, matrix.dequantized()) <= 1e-6)
+        let scaled = try QuantizedMatrix(quantizing: SplitMix64.floats(9 * k, seed: 4), rows: 9, columns: k, format: format,
+                                         inputScale: SplitMix64.floats(k, seed: 5, in: 0.5...2))
+        #expect(maxRelativeError(try DeviceQuantizedMatrix(backend: backend, copying: scaled).dequantized(backend), scaled.dequantized()) <= 1e-6)
     }
 
     @Test("the input scale reduces int4 error on weights with outlier input channels")
@@ -94,7 +111,7 @@ struct QuantizedMatmulTests {
         #expect(throws: OpError.self) { try matmul.matmul(x: DeviceTensor(backend: backend, count: 63), weights: weights, y: DeviceTensor(backend: backend, count: 4), rows: 1) }
         #expect(throws: OpError.self) { try matmul.matmul(x: DeviceTensor(backend: backend, count: 64), weights: weights, y: DeviceTensor(backend: backend, count: 5), rows: 1) }
         #expect(throws: OpError.self) { try matmul.matmul(x: DeviceTensor(backend: backend, count: 64), weights: weights, y: DeviceTensor(backend: backend, count: 4, type: .float16), rows: 1) }
-        #expect(throws: OpError.self) { try matmul.encode(x: DeviceTensor(backend: backend, count: 64), weights: weights, y: DeviceTensor(backend: backend, count: 4), rows: 1, config: .direct) }
+        #expect(throws: OpError.self) { try matmul.encode(x: DeviceTensor(backend: backend, count: 64), weights: weights, y: DeviceTensor(backend: backend, count: 4), rows: 1, path: .fused(.direct)) }
         #expect(throws: OpError.self) { try matmul.matmul(x: DeviceTensor(backend: backend, count: 64), weights: weights, y: DeviceTensor(backend: backend, count: 4), rows: 0) }
     }
 }

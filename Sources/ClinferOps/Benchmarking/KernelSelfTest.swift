@@ -84,15 +84,17 @@ extension KernelSelfTest {
         let reduced = GEMMKernelConfig.skinny(GEMMSkinnyConfig(maxRows: 2, nr: 1, vw: 4, lk: 4, wgn: 2))
         let tiled = GEMMKernelConfig.tiled(GEMMTileConfig(tm: 2, tn: 2, vw: 16, wgm: 2, wgn: 1))
         let staged = GEMMKernelConfig.tiled(GEMMTileConfig(tm: 2, tn: 2, vw: 4, wgm: 2, wgn: 2, useLocal: true, kwg: 8))
-        let cases: [(String, QuantFormat, GEMMKernelConfig, String)] = [
-            ("Q8_0 skinny", .q8_0, skinny, "gemm_skinny.cl"), ("Q4_0 skinny reduction", .q4_0, reduced, "gemm_skinny.cl"),
-            ("Q4_1 tiled", .q4_1, tiled, "gemm_tiled.cl"), ("Q8_0 tiled local", .q8_0, staged, "gemm_tiled.cl"),
-            ("INT4-g64 tiled local", .int4(groupSize: 64), staged, "gemm_tiled.cl"),
+        let cases: [(String, QuantFormat, OpenCLQuantizedMatmul.Path, String)] = [
+            ("Q8_0 skinny", .q8_0, .fused(skinny), "gemm_skinny.cl"), ("Q4_0 skinny reduction", .q4_0, .fused(reduced), "gemm_skinny.cl"),
+            ("Q4_1 tiled", .q4_1, .fused(tiled), "gemm_tiled.cl"), ("Q8_0 tiled local", .q8_0, .fused(staged), "gemm_tiled.cl"),
+            ("INT4-g64 tiled local", .int4(groupSize: 64), .fused(staged), "gemm_tiled.cl"),
+            ("Q4_1 dequantize then GEMM", .q4_1, .dequantizeThenGEMM, "gemm_dequantize.cl"),
+            ("Q8_0 dequantize then GEMM", .q8_0, .dequantizeThenGEMM, "gemm_dequantize.cl"),
         ]
-        var checks = cases.map { name, format, config, file in
+        var checks = cases.map { name, format, path, file in
             KernelSelfTest("quant \(name)", file: file) { backend in
-                max(try quantizedMatmulError(format: format, m: 3, n: 5, k: 64, config: config, backend: backend),
-                    try quantizedMatmulError(format: format, m: 1, n: 3, k: 128, config: config, backend: backend))
+                max(try quantizedMatmulError(format: format, m: 3, n: 5, k: 64, path: path, backend: backend),
+                    try quantizedMatmulError(format: format, m: 1, n: 3, k: 128, path: path, backend: backend))
             }
         }
         checks.append(KernelSelfTest("int8_matmul with outliers", file: "int8_matmul.cl") { backend in
@@ -101,7 +103,7 @@ extension KernelSelfTest {
                        try int8MatmulError(m: 2, n: 4, k: 20, threshold: 0, backend: backend, matmul: matmul))
         })
         checks.append(KernelSelfTest("quant_scale_columns (INT4 with input scale)", file: "quant_scale.cl") { backend in
-            try quantizedMatmulError(format: .int4(groupSize: 32), m: 2, n: 3, k: 64, config: skinny, inputScale: true, backend: backend)
+            try quantizedMatmulError(format: .int4(groupSize: 32), m: 2, n: 3, k: 64, path: .fused(skinny), inputScale: true, backend: backend)
         })
         return checks
     }()
@@ -109,7 +111,7 @@ extension KernelSelfTest {
 
 /// Runs x · Wᵀ with W quantized in `format` on the device and on the CPU (dequantize, then fp32
 /// GEMM) from the same random inputs; returns the relative error of the device result.
-public func quantizedMatmulError(format: QuantFormat, m: Int, n: Int, k: Int, config: GEMMKernelConfig? = nil,
+public func quantizedMatmulError(format: QuantFormat, m: Int, n: Int, k: Int, path: OpenCLQuantizedMatmul.Path? = nil,
                                  inputScale: Bool = false, aType: ElementType = .float32, backend: OpenCLBackend,
                                  matmul: OpenCLQuantizedMatmul? = nil, seed: UInt64 = 7) throws -> Float {
     let scale = inputScale ? SplitMix64.floats(k, seed: seed + 3, in: 0.25...4) : nil
@@ -120,7 +122,7 @@ public func quantizedMatmulError(format: QuantFormat, m: Int, n: Int, k: Int, co
     let matmul = matmul ?? OpenCLQuantizedMatmul(gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)))
     let y = try DeviceTensor(backend: backend, count: m * n)
     try matmul.encode(x: DeviceTensor(backend: backend, copying: x), weights: DeviceQuantizedMatrix(backend: backend, copying: weights),
-                      y: y, rows: m, config: config)
+                      y: y, rows: m, path: path)
     return maxRelativeError(try y.download(backend.queue).floats, reference.floats)
 }
 

@@ -114,22 +114,28 @@ public final class OpenCLGEMM: GEMMOperation {
 }
 
 extension OpenCLGEMM {
-    /// B [K, N] packed into [N, K] fp32 in this GEMM's scratch buffer (grown as needed). Reuse is
-    /// safe: the queue is in order, and a released buffer lives until its last command is done.
+    /// B [K, N] packed into [N, K] fp32 in scratch memory (see `scratchTensor(count:)`).
     func packed(_ b: DeviceTensor, k: Int, n: Int) throws -> (DeviceTensor, Event) {
         let tile = 16
-        let target = try scratch.withLock { scratch throws -> DeviceTensor in
-            if let existing = scratch, existing.count >= k * n { return existing }
-            let fresh = try DeviceTensor(backend: backend, count: k * n)
-            scratch = fresh
-            return fresh
-        }
-        let view = k * n == target.count ? target : try DeviceTensor(.float32(target.float32Buffer.subBuffer(offset: 0, count: k * n)))
+        let target = try scratchTensor(count: k * n)
         let kernel = try backend.kernel("gemm_pack_b", file: "gemm_pack.cl",
                                         options: "-DTILE=\(tile) -DB_HALF=\(b.elementType == .float16 ? 1 : 0)")
         let event = try backend.queue.enqueue(kernel, global: [ceilDiv(k, tile), ceilDiv(n, tile)],
-                                              arguments: [Int32(k), Int32(n), b.argument, view.argument])
-        return (view, event)
+                                              arguments: [Int32(k), Int32(n), b.argument, target.argument])
+        return (target, event)
+    }
+
+    /// An fp32 tensor of exactly `count` elements in this GEMM's scratch memory, grown as
+    /// needed. Reuse is safe: the queue is in order, and a released buffer lives until its last
+    /// command is done. Only one scratch tensor is live per GEMM at a time.
+    func scratchTensor(count: Int) throws -> DeviceTensor {
+        let target = try scratch.withLock { scratch throws -> DeviceTensor in
+            if let existing = scratch, existing.count >= count { return existing }
+            let fresh = try DeviceTensor(backend: backend, count: count)
+            scratch = fresh
+            return fresh
+        }
+        return count == target.count ? target : try DeviceTensor(.float32(target.float32Buffer.subBuffer(offset: 0, count: count)))
     }
 }
 

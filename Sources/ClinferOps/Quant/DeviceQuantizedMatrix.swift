@@ -37,16 +37,18 @@ public final class DeviceQuantizedMatrix: @unchecked Sendable {
 
     var kernelArguments: [any KernelArgument] { [quants, d, m] }
 
-    /// Dequantizes on the device, through the matmul kernels themselves: x = I [K, K] gives
-    /// y = I·Wᵀ = Wᵀ. The read-back path tests compare with ``QuantizedMatrix/dequantized()``;
-    /// it costs K²·N multiply-adds, so it is for checking, not for inference.
-    public func dequantized(_ matmul: OpenCLQuantizedMatmul) throws -> [Float] {
-        var identity = [Float](repeating: 0, count: columns * columns)
-        for i in 0..<columns { identity[i * columns + i] = 1 }
-        let backend = matmul.gemm.backend
-        let x = try DeviceTensor(backend: backend, copying: HostTensor(identity))
-        let y = try DeviceTensor(backend: backend, count: columns * rows)
-        try matmul.encode(x: x, weights: self, y: y, rows: columns, applyInputScale: false)
-        return transpose(try y.download(backend.queue).floats, rows: columns, columns: rows)
+    /// Enqueues the dequantization of the whole matrix into `target` (fp32, rows·columns).
+    func dequantize(into target: DeviceTensor, backend: OpenCLBackend) throws -> Event {
+        let kernel = try backend.kernel("gemm_dequantize_b", file: "gemm_dequantize.cl", options: buildOptions)
+        let count = rows * columns
+        return try backend.queue.enqueue(kernel, global: [count / 16], arguments: [Int32(count)] + kernelArguments + [target.argument])
+    }
+
+    /// The matrix dequantized on the device: the read-back path tests compare with
+    /// ``QuantizedMatrix/dequantized()`` (the input scale stays folded in, as on the host).
+    public func dequantized(_ backend: OpenCLBackend) throws -> [Float] {
+        let target = try DeviceTensor(backend: backend, count: rows * columns)
+        try dequantize(into: target, backend: backend).wait()
+        return try target.download(backend.queue).floats
     }
 }

@@ -1,10 +1,13 @@
 import OpenCLKit
 import Synchronization
 
-/// Quantized matmul on an OpenCL device: the GEMM kernels for B stored [N, K], compiled to read
-/// quantized B (`B_QUANT`, see `Kernels/gemm_common.h`), dequantizing in registers and
-/// accumulating in fp32. M ≤ 16 runs the skinny kernel (each weight byte read once per row
-/// block), larger M the tiled kernel; both with the GEMM tuning table's configurations.
+/// Quantized matmul on an OpenCL device, two paths (see ``Path``):
+/// - fused: the GEMM kernels for B stored [N, K] compiled to read quantized B (`B_QUANT`, see
+///   `Kernels/gemm_common.h`), dequantizing in registers and accumulating in fp32. The decode
+///   path (M ≤ 16, skinny kernel: each weight byte read once per row block);
+/// - dequantize then GEMM: for prefill (M > 16) the weights are expanded to fp32 once into
+///   scratch memory and the tuned fp32 GEMM runs; one pass of N·K writes is small next to
+///   M·N·K multiply-adds, and the fp32 kernels are the fastest the device has.
 public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
     public let gemm: OpenCLGEMM
     /// Activations divided by a folded input scale.
@@ -12,36 +15,54 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
 
     public init(gemm: OpenCLGEMM) { self.gemm = gemm }
 
-    /// The kernel configuration used for `rows` rows of x.
-    public func plan(rows: Int, k: Int, n: Int) -> GEMMKernelConfig {
-        let problem = GEMMProblem(m: rows, n: n, k: k, transposeB: true)
-        let config = gemm.tuning.config(for: GEMMShapeClass(problem), device: gemm.backend.device)
-        if case .direct = config { return GEMMTuningTable.builtInDefaults(for: gemm.backend.device).config(for: .ntLarge, device: gemm.backend.device) }
-        return config
+    /// How one matmul runs.
+    public enum Path: Sendable, Hashable {
+        /// The GEMM kernel with this configuration reads the quantized weights directly.
+        case fused(GEMMKernelConfig)
+        /// Dequantize into scratch memory, then the fp32 GEMM with its planned configuration.
+        case dequantizeThenGEMM
+    }
+
+    /// The path used for `rows` rows of x: fused for M ≤ 16 (decode), else dequantize then GEMM.
+    public func plan(rows: Int, k: Int, n: Int) -> Path {
+        guard rows <= GEMMShapeClass.skinnyMaxM else { return .dequantizeThenGEMM }
+        let config = gemm.tuning.config(for: .ntSkinny, device: gemm.backend.device)
+        if case .direct = config { return .fused(GEMMTuningTable.builtInDefaults(for: gemm.backend.device).config(for: .ntSkinny, device: gemm.backend.device)) }
+        return .fused(config)
     }
 
     public func matmul(x: DeviceTensor, weights: DeviceQuantizedMatrix, y: DeviceTensor, rows: Int) throws {
         try encode(x: x, weights: weights, y: y, rows: rows)
     }
 
-    /// Enqueues y = x · Wᵀ with the planned configuration, or `config`, without waiting.
+    /// Enqueues y = x · Wᵀ on the planned path, or `path`, without waiting.
     @discardableResult
     public func encode(x: DeviceTensor, weights: DeviceQuantizedMatrix, y: DeviceTensor, rows: Int,
-                       config: GEMMKernelConfig? = nil, applyInputScale: Bool = true) throws -> EventSpan {
+                       path: Path? = nil) throws -> EventSpan {
         let (n, k) = (weights.rows, weights.columns)
         try validateQuantizedMatmul(x: x, y: y, rows: rows, n: n, k: k)
         let problem = GEMMProblem(m: rows, n: n, k: k, transposeB: true)
-        let config = config ?? plan(rows: rows, k: k, n: n)
-        if case .direct = config {
-            throw OpError.invalidConfiguration(kernel: "quantized matmul", detail: "the direct kernel does not read quantized weights")
+        let path = path ?? plan(rows: rows, k: k, n: n)
+        if case .fused(let config) = path {
+            if case .direct = config {
+                throw OpError.invalidConfiguration(kernel: "quantized matmul", detail: "the direct kernel does not read quantized weights")
+            }
+            try config.validate(for: gemm.backend.device, shapeClass: GEMMShapeClass(problem))
         }
-        try config.validate(for: gemm.backend.device, shapeClass: GEMMShapeClass(problem))
         var input = x, first: Event?
-        if applyInputScale, let inverse = weights.inverseInputScale {
+        if let inverse = weights.inverseInputScale {
             (input, first) = try divideByInputScale(x, inverse: inverse, rows: rows, k: k)
         }
-        let event = try gemm.launch(problem, config: config, a: input, b: weights.kernelArguments, bOptions: weights.buildOptions, c: y)
-        return EventSpan(first: first ?? event, last: event)
+        switch path {
+        case .fused(let config):
+            let event = try gemm.launch(problem, config: config, a: input, b: weights.kernelArguments, bOptions: weights.buildOptions, c: y)
+            return EventSpan(first: first ?? event, last: event)
+        case .dequantizeThenGEMM:
+            let dense = try gemm.scratchTensor(count: n * k)
+            let expand = try weights.dequantize(into: dense, backend: gemm.backend)
+            let span = try gemm.encode(problem, a: input, b: dense, c: y)
+            return EventSpan(first: first ?? expand, last: span.last)
+        }
     }
 
     private func divideByInputScale(_ x: DeviceTensor, inverse: Buffer<Float>, rows: Int, k: Int) throws -> (DeviceTensor, Event) {
