@@ -6,7 +6,7 @@ export POCL_CACHE_DIR ?= $(CURDIR)/.build/pocl-cache
 # Pin PoCL's threads: removes slow outliers in timings on shared machines.
 export POCL_AFFINITY ?= 1
 
-.PHONY: help deps build test unit-test check-kernels demo bench-gemm bench-compare tune clean
+.PHONY: help deps build test unit-test check-kernels demo bench-gemm bench-compare bench-quant tune clean
 
 help:
 	@echo "make demo           build (release) and run the GEMM benchmark against CLBlast and OpenBLAS"
@@ -14,6 +14,7 @@ help:
 	@echo "make check-kernels  every kernel at tiny shapes on the oclgrind simulator; fails on OOB or races"
 	@echo "make bench-gemm     full tile sweep over the default shapes (CSV + SVG heatmap in bench-out/)"
 	@echo "make bench-compare  tuned GEMM vs CLBlast and OpenBLAS, same run, with ratios"
+	@echo "make bench-quant    quantized matmul in every format vs bandwidth and fp32 GEMM"
 	@echo "make tune           tune GEMM for this device and save the tuning file"
 	@echo "make deps           install the system packages (apt-get, needs root or sudo)"
 
@@ -44,6 +45,9 @@ bench-gemm: deps
 
 bench-compare: deps
 	Benchmarks/gemm-vs-peers.sh
+
+bench-quant: deps
+	Benchmarks/quant-vs-bandwidth.sh
 
 tune: build
 	.build/release/clinfer tune gemm

@@ -7,8 +7,9 @@
 #   libclblast-dev       CLBlast, the GEMM peer of `clinfer bench gemm --compare`
 #   libopenblas0         OpenBLAS, the host CPU peer
 #   clinfo               device listing for humans
+#   clpeak               device peak bandwidth, the yardstick of `clinfer bench quant`
 set -euo pipefail
-packages=(pocl-opencl-icd ocl-icd-opencl-dev opencl-headers oclgrind libclblast-dev libopenblas0 clinfo)
+packages=(pocl-opencl-icd ocl-icd-opencl-dev opencl-headers oclgrind libclblast-dev libopenblas0 clinfo clpeak)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
