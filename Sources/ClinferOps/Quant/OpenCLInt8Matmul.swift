@@ -35,7 +35,6 @@ public final class OpenCLInt8Matmul: Int8MatmulOperation {
         self.rowGroupSize = group
     }
 
-
     private var options: String { "-DVW=\(vectorWidth) -DNR=\(outputsPerItem) -DWG=\(rowGroupSize)" }
 
     public func matmul(x: DeviceTensor, weights: DeviceInt8Matrix, y: DeviceTensor, rows: Int, threshold: Float) throws {
