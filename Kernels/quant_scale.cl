@@ -1,19 +1,8 @@
 // Divides activations by a per-input-channel scale, the runtime half of the AWQ trick: the
 // weights were quantized as W·diag(s), so x·Wᵀ = (x·diag(1/s))·(W·diag(s))ᵀ.
 //
-// quant_scale_columns: y[m][k] = x[m][k] · inverse[k], x fp32 or fp16 (A_HALF), y fp32.
+// quant_scale_columns: y[m][k] = x[m][k] · inverse[k], x fp32 or fp16 (A_HALF, quant_common.h), y fp32.
 // NDRange: (K, M), any work-group size.
-#ifndef A_HALF
-#define A_HALF 0
-#endif
-#if A_HALF
-#define X_T half
-#define X_LOAD(p, i) vload_half((i), (p))
-#else
-#define X_T float
-#define X_LOAD(p, i) ((p)[(i)])
-#endif
-
 __kernel void quant_scale_columns(const int M, const int K, __global const X_T *x,
                                   __global const float *inverse, __global float *y) {
     const int k = get_global_id(0), m = get_global_id(1);

@@ -29,15 +29,20 @@ struct QuantizedMatmulTests {
     func paths(format: QuantFormat) throws {
         let backend = try TestDevice.opencl()
         let k = Self.oddK(format)[0]
-        for path in [OpenCLQuantizedMatmul.Path.dequantizeThenGEMM, .fused(.tiled(GEMMTileConfig(tm: 2, tn: 4, vw: 8, wgm: 8, wgn: 1)))] {
-            for m in [1, 17, 40] {
+        var paths: [OpenCLQuantizedMatmul.Path] = [.dequantizeThenGEMM, .fused(.tiled(GEMMTileConfig(tm: 2, tn: 4, vw: 8, wgm: 8, wgn: 1)))]
+        if format.bits == 4 { paths += [.nibbleGEMV(workGroup: 16), .nibbleGEMV(workGroup: 3)] }
+        for path in paths {
+            for m in [1, 3, 9, 17, 40] {
                 let error = try quantizedMatmulError(format: format, m: m, n: 33, k: k, path: path, backend: backend)
                 #expect(error <= Self.tolerance, "\(format) \(path) m=\(m): relative error \(error)")
             }
         }
         let matmul = OpenCLQuantizedMatmul(gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)))
-        #expect(matmul.plan(rows: 100, k: k, n: 8) == .dequantizeThenGEMM)
-        guard case .fused(.skinny) = matmul.plan(rows: 1, k: k, n: 8) else { Issue.record("decode must use the fused skinny kernel"); return }
+        #expect(matmul.plan(rows: 100, format: format) == .dequantizeThenGEMM)
+        switch (matmul.plan(rows: 1, format: format), format.bits) {
+        case (.nibbleGEMV, 4), (.fused(.skinny), 8): break
+        case (let path, _): Issue.record("decode of \(format) planned as \(path)")
+        }
     }
 
     @Test("every kernel variant reads quantized weights", arguments: formats)
@@ -113,6 +118,9 @@ struct QuantizedMatmulTests {
         #expect(throws: OpError.self) { try matmul.matmul(x: DeviceTensor(backend: backend, count: 64), weights: weights, y: DeviceTensor(backend: backend, count: 4, type: .float16), rows: 1) }
         #expect(throws: OpError.self) { try matmul.encode(x: DeviceTensor(backend: backend, count: 64), weights: weights, y: DeviceTensor(backend: backend, count: 4), rows: 1, path: .fused(.direct)) }
         #expect(throws: OpError.self) { try matmul.matmul(x: DeviceTensor(backend: backend, count: 64), weights: weights, y: DeviceTensor(backend: backend, count: 4), rows: 0) }
+        let q8 = try DeviceQuantizedMatrix(backend: backend, copying: QuantizedMatrix(
+            quantizing: SplitMix64.floats(4 * 64, seed: 1), rows: 4, columns: 64, format: .q8_0))
+        #expect(throws: OpError.self) { try matmul.encode(x: DeviceTensor(backend: backend, count: 64), weights: q8, y: DeviceTensor(backend: backend, count: 4), rows: 1, path: .nibbleGEMV(workGroup: 16)) }
     }
 }
 

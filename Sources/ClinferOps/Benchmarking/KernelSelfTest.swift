@@ -90,11 +90,14 @@ extension KernelSelfTest {
             ("INT4-g64 tiled local", .int4(groupSize: 64), .fused(staged), "gemm_tiled.cl"),
             ("Q4_1 dequantize then GEMM", .q4_1, .dequantizeThenGEMM, "gemm_dequantize.cl"),
             ("Q8_0 dequantize then GEMM", .q8_0, .dequantizeThenGEMM, "gemm_dequantize.cl"),
+            ("Q4_1 nibble GEMV", .q4_1, .nibbleGEMV(workGroup: 4), "quant_gemv.cl"),
+            ("INT4-g64 nibble GEMV", .int4(groupSize: 64), .nibbleGEMV(workGroup: 3), "quant_gemv.cl"),
         ]
         var checks = cases.map { name, format, path, file in
             KernelSelfTest("quant \(name)", file: file) { backend in
                 max(try quantizedMatmulError(format: format, m: 3, n: 5, k: 64, path: path, backend: backend),
-                    try quantizedMatmulError(format: format, m: 1, n: 3, k: 128, path: path, backend: backend))
+                    try quantizedMatmulError(format: format, m: 1, n: 3, k: 128, path: path, backend: backend),
+                    try quantizedMatmulError(format: format, m: 9, n: 2, k: 192, path: path, backend: backend))
             }
         }
         checks.append(KernelSelfTest("int8_matmul with outliers", file: "int8_matmul.cl") { backend in

@@ -1,5 +1,4 @@
 import OpenCLKit
-import Synchronization
 
 /// GEMM on an OpenCL device with Clinfer's kernels.
 ///
@@ -9,8 +8,8 @@ import Synchronization
 public final class OpenCLGEMM: GEMMOperation {
     public let backend: OpenCLBackend
     public let tuning: GEMMTuningTable
-    /// Scratch memory for packed operands (see `packed(_:k:n:)`).
-    private let scratch = Mutex<DeviceTensor?>(nil)
+    /// Scratch memory for packed or dequantized operands.
+    private let scratch = ScratchBuffer()
 
     /// Uses `tuning`, or the device's saved tuning file (built-in defaults when there is none
     /// or it is unusable; the reason goes to `onWarning`).
@@ -125,17 +124,9 @@ extension OpenCLGEMM {
         return (target, event)
     }
 
-    /// An fp32 tensor of exactly `count` elements in this GEMM's scratch memory, grown as
-    /// needed. Reuse is safe: the queue is in order, and a released buffer lives until its last
-    /// command is done. Only one scratch tensor is live per GEMM at a time.
+    /// An fp32 tensor of `count` elements in this GEMM's scratch memory; one is live at a time.
     func scratchTensor(count: Int) throws -> DeviceTensor {
-        let target = try scratch.withLock { scratch throws -> DeviceTensor in
-            if let existing = scratch, existing.count >= count { return existing }
-            let fresh = try DeviceTensor(backend: backend, count: count)
-            scratch = fresh
-            return fresh
-        }
-        return count == target.count ? target : try DeviceTensor(.float32(target.float32Buffer.subBuffer(offset: 0, count: count)))
+        try scratch.tensor(count: count, backend: backend)
     }
 }
 

@@ -1,5 +1,4 @@
 import OpenCLKit
-import Synchronization
 
 /// Quantized matmul on an OpenCL device, two paths (see ``Path``):
 /// - fused: the GEMM kernels for B stored [N, K] compiled to read quantized B (`B_QUANT`, see
@@ -10,8 +9,8 @@ import Synchronization
 ///   M·N·K multiply-adds, and the fp32 kernels are the fastest the device has.
 public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
     public let gemm: OpenCLGEMM
-    /// Activations divided by a folded input scale.
-    private let scaled = Mutex<DeviceTensor?>(nil)
+    /// Activations divided by a folded input scale; permuted activations and their block sums.
+    private let scaled = ScratchBuffer(), permuted = ScratchBuffer(), blockSums = ScratchBuffer()
 
     /// The fused kernel configuration for decode (M ≤ 16).
     public let decodeConfig: GEMMKernelConfig
@@ -39,11 +38,16 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
         case fused(GEMMKernelConfig)
         /// Dequantize into scratch memory, then the fp32 GEMM with its planned configuration.
         case dequantizeThenGEMM
+        /// The 4-bit decode GEMV (`Kernels/quant_gemv.cl`) with this work-group size: nibbles
+        /// decoded with shifts and masks against activations permuted once per call.
+        case nibbleGEMV(workGroup: Int)
     }
 
-    /// The path used for `rows` rows of x: fused for M ≤ 16 (decode), else dequantize then GEMM.
-    public func plan(rows: Int, k: Int, n: Int) -> Path {
-        rows <= GEMMShapeClass.skinnyMaxM ? .fused(decodeConfig) : .dequantizeThenGEMM
+    /// The path used for `rows` rows of x with `format` weights: for M ≤ 16 (decode) the nibble
+    /// GEMV for 4-bit formats and the fused skinny kernel for Q8_0, else dequantize then GEMM.
+    public func plan(rows: Int, format: QuantFormat) -> Path {
+        guard rows <= GEMMShapeClass.skinnyMaxM else { return .dequantizeThenGEMM }
+        return format.bits == 4 ? .nibbleGEMV(workGroup: min(16, gemm.backend.device.maxWorkGroupSize)) : .fused(decodeConfig)
     }
 
     public func matmul(x: DeviceTensor, weights: DeviceQuantizedMatrix, y: DeviceTensor, rows: Int) throws {
@@ -57,12 +61,18 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
         let (n, k) = (weights.rows, weights.columns)
         try validateQuantizedMatmul(x: x, y: y, rows: rows, n: n, k: k)
         let problem = GEMMProblem(m: rows, n: n, k: k, transposeB: true)
-        let path = path ?? plan(rows: rows, k: k, n: n)
-        if case .fused(let config) = path {
-            if case .direct = config {
-                throw OpError.invalidConfiguration(kernel: "quantized matmul", detail: "the direct kernel does not read quantized weights")
-            }
+        let path = path ?? plan(rows: rows, format: weights.format)
+        switch path {
+        case .fused(.direct):
+            throw OpError.invalidConfiguration(kernel: "quantized matmul", detail: "the direct kernel does not read quantized weights")
+        case .fused(let config):
             try config.validate(for: gemm.backend.device, shapeClass: GEMMShapeClass(problem))
+        case .nibbleGEMV(let workGroup):
+            guard weights.format.bits == 4, workGroup >= 1, workGroup <= gemm.backend.device.maxWorkGroupSize else {
+                throw OpError.invalidConfiguration(kernel: "quant_gemv_q4", detail: "needs 4-bit weights and a work-group of 1…\(gemm.backend.device.maxWorkGroupSize), got \(weights.format), \(workGroup)")
+            }
+        case .dequantizeThenGEMM:
+            break
         }
         var input = x, first: Event?
         if let inverse = weights.inverseInputScale {
@@ -77,17 +87,26 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
             let expand = try weights.dequantize(into: dense, backend: gemm.backend)
             let span = try gemm.encode(problem, a: input, b: dense, c: y)
             return EventSpan(first: first ?? expand, last: span.last)
+        case .nibbleGEMV(let workGroup):
+            let backend = gemm.backend
+            let xp = try permuted.tensor(count: rows * k, backend: backend), xs = try blockSums.tensor(count: rows * k / 32, backend: backend)
+            let precision = "-DA_HALF=\(input.elementType == .float16 ? 1 : 0)"
+            let prepare = try backend.kernel("quant_prepare_x", file: "quant_gemv.cl", options: precision)
+            let prepared = try backend.queue.enqueue(prepare, global: [k / 32, rows],
+                                                     arguments: [Int32(rows), Int32(k), input.argument, xp.argument, xs.argument])
+            let rowsPerPass = min(4, nextPowerOfTwo(rows))
+            let kernel = try backend.kernel("quant_gemv_q4", file: "quant_gemv.cl",
+                                            options: "-DMR=\(rowsPerPass) -DQGROUP=\(weights.format.groupSize) -DWGN=\(workGroup) " + precision)
+            let event = try backend.queue.enqueue(kernel, global: [roundUp(n, workGroup)], local: [workGroup], arguments: [
+                Int32(rows), Int32(n), Int32(k), xp.argument, xs.argument,
+            ] + weights.kernelArguments + [y.argument])
+            return EventSpan(first: first ?? prepared, last: event)
         }
     }
 
     private func divideByInputScale(_ x: DeviceTensor, inverse: Buffer<Float>, rows: Int, k: Int) throws -> (DeviceTensor, Event) {
         let backend = gemm.backend
-        let target = try scaled.withLock { scratch throws -> DeviceTensor in
-            if let existing = scratch, existing.count == rows * k { return existing }
-            let fresh = try DeviceTensor(backend: backend, count: rows * k)
-            scratch = fresh
-            return fresh
-        }
+        let target = try scaled.tensor(count: rows * k, backend: backend)
         let kernel = try backend.kernel("quant_scale_columns", file: "quant_scale.cl", options: "-DA_HALF=\(x.elementType == .float16 ? 1 : 0)")
         let event = try backend.queue.enqueue(kernel, global: [k, rows], arguments: [Int32(rows), Int32(k), x.argument, inverse, target.argument])
         return (target, event)
