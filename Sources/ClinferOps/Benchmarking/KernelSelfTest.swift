@@ -23,7 +23,7 @@ public struct KernelSelfTest: Sendable {
         self.body = body
     }
 
-    public static let checks: [KernelSelfTest] = gemmChecks + quantChecks + [
+    public static let checks: [KernelSelfTest] = gemmChecks + quantChecks + softmaxChecks + [
         KernelSelfTest("bandwidth_read n=1001", file: "bandwidth.cl") { backend in
             let values = SplitMix64.floats(1001, seed: 9)
             let sum = try BandwidthProbe(backend: backend).sum(values)
@@ -127,6 +127,43 @@ public func quantizedMatmulError(format: QuantFormat, m: Int, n: Int, k: Int, pa
     try matmul.encode(x: DeviceTensor(backend: backend, copying: x), weights: DeviceQuantizedMatrix(backend: backend, copying: weights),
                       y: y, rows: m, path: path)
     return maxRelativeError(try y.download(backend.queue).floats, reference.floats)
+}
+
+extension KernelSelfTest {
+    static let softmaxChecks: [KernelSelfTest] = OpenCLSoftmax.Algorithm.allCases.flatMap { algorithm in
+        [(false, false), (true, true), (true, false)].map { hasMask, perRow in
+            KernelSelfTest("softmax \(algorithm.rawValue)\(hasMask ? (perRow ? " mask[rows,n]" : " mask[n]") : "")", file: "softmax.cl") { backend in
+                let softmax = try OpenCLSoftmax(backend: backend, algorithm: algorithm, workGroup: 4)
+                return max(try softmaxError(SoftmaxProblem(rows: 3, n: 13, scale: 0.5), mask: hasMask, maskPerRow: perRow, softmax: softmax),
+                           try softmaxError(SoftmaxProblem(rows: 2, n: 1), mask: hasMask, maskPerRow: perRow, softmax: softmax))
+            }
+        }
+    }
+}
+
+/// Softmax on the device and on the CPU from the same random logits (in ±`magnitude`), with an
+/// optional mask blocking every third position (and all of row 0 when per-row); returns the
+/// relative error of the device result.
+public func softmaxError(_ problem: SoftmaxProblem, mask: Bool = false, maskPerRow: Bool = true, magnitude: Float = 4,
+                         softmax: OpenCLSoftmax, seed: UInt64 = 3) throws -> Float {
+    let backend = softmax.backend
+    let x = HostTensor(SplitMix64.floats(problem.rows * problem.n, seed: seed, in: -magnitude...magnitude))
+    var maskTensor: HostTensor?
+    if mask {
+        let count = maskPerRow ? problem.rows * problem.n : problem.n
+        let values = (0..<count).map { index -> Float in
+            if maskPerRow && index < problem.n { return -.infinity }   // row 0 fully blocked
+            return index % 3 == 1 ? -.infinity : Float(index % 5) * 0.25
+        }
+        maskTensor = HostTensor(values)
+    }
+    let reference = HostTensor(zeros: problem.rows * problem.n)
+    try CPUSoftmax().softmax(problem, x: x, mask: maskTensor, y: reference)
+    let y = try DeviceTensor(backend: backend, count: problem.rows * problem.n)
+    try softmax.softmax(problem, x: DeviceTensor(backend: backend, copying: x),
+                        mask: try maskTensor.map { try DeviceTensor(backend: backend, copying: $0) }, y: y)
+    let result = try y.download(backend.queue).floats
+    return result.allSatisfy(\.isFinite) ? maxRelativeError(result, reference.floats) : .infinity
 }
 
 /// Activations in [−1, 1] with a few outlier columns (values up to ±`magnitude` in every
