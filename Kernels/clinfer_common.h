@@ -62,6 +62,13 @@ typedef float float1;
 #define clinfer_hsum8(v) clinfer_hsum4((v).s0123 + (v).s4567)
 #define clinfer_hsum16(v) clinfer_hsum8((v).s01234567 + (v).s89abcdef)
 #define HSUM(W, v) CLINFER_CAT(clinfer_hsum, W)(v)
+// Horizontal maxima, likewise.
+#define clinfer_hmax1(v) (v)
+#define clinfer_hmax2(v) fmax((v).s0, (v).s1)
+#define clinfer_hmax4(v) clinfer_hmax2(fmax((v).s01, (v).s23))
+#define clinfer_hmax8(v) clinfer_hmax4(fmax((v).s0123, (v).s4567))
+#define clinfer_hmax16(v) clinfer_hmax8(fmax((v).s01234567, (v).s89abcdef))
+#define HMAX(W, v) CLINFER_CAT(clinfer_hmax, W)(v)
 
 // Loop unrolling hints. Loops over register tiles must be fully unrolled so the tiles live in
 // registers (measured on PoCL: 3x faster GEMM); K loops gain from a small unroll.

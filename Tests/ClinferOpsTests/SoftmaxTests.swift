@@ -10,12 +10,12 @@ struct SoftmaxTests {
     @Test("odd shapes, scales and masks", arguments: OpenCLSoftmax.Algorithm.allCases)
     func parity(algorithm: OpenCLSoftmax.Algorithm) throws {
         let backend = try TestDevice.opencl()
-        for group in [1, 8, 64] {
-            let softmax = try OpenCLSoftmax(backend: backend, algorithm: algorithm, workGroup: group)
+        for (group, width) in [(1, 8), (8, 4), (64, 8), (16, 16)] {
+            let softmax = try OpenCLSoftmax(backend: backend, algorithm: algorithm, workGroup: group, vectorWidth: width)
             for (rows, n) in [(1, 1), (3, 1), (7, 33), (5, 1000), (2, 4097)] {
                 for (mask, perRow) in [(false, false), (true, true), (true, false)] {
                     let error = try softmaxError(SoftmaxProblem(rows: rows, n: n, scale: 0.125), mask: mask, maskPerRow: perRow, softmax: softmax)
-                    #expect(error <= Self.tolerance, "\(algorithm) wg\(group) \(rows)x\(n) mask \(mask)/\(perRow): \(error)")
+                    #expect(error <= Self.tolerance, "\(algorithm) wg\(group) vw\(width) \(rows)x\(n) mask \(mask)/\(perRow): \(error)")
                 }
             }
         }
@@ -57,6 +57,7 @@ struct SoftmaxTests {
         #expect(throws: OpError.self) { try softmax.softmax(SoftmaxProblem(rows: 0, n: 4), x: x, mask: nil, y: y) }
         #expect(throws: OpError.self) { try softmax.softmax(SoftmaxProblem(rows: 3, n: 4, scale: .nan), x: x, mask: nil, y: y) }
         #expect(throws: OpError.self) { try OpenCLSoftmax(backend: backend, workGroup: 6) }
+        #expect(throws: OpError.self) { try OpenCLSoftmax(backend: backend, vectorWidth: 3) }
         #expect(throws: OpError.self) {
             try CPUSoftmax().softmax(SoftmaxProblem(rows: 3, n: 4), x: HostTensor(zeros: 12), mask: HostTensor(zeros: 7), y: HostTensor(zeros: 12))
         }

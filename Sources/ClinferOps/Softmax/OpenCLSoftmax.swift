@@ -11,15 +11,21 @@ public struct OpenCLSoftmax: SoftmaxOperation {
     public let algorithm: Algorithm
     /// Work-items per row (a power of two).
     public let workGroup: Int
+    /// Vector width of each work-item's loads: 4, 8 or 16.
+    public let vectorWidth: Int
 
-    public init(backend: OpenCLBackend, algorithm: Algorithm = .twoPass, workGroup: Int? = nil) throws(OpError) {
+    public init(backend: OpenCLBackend, algorithm: Algorithm = .twoPass, workGroup: Int? = nil, vectorWidth: Int = 8) throws(OpError) {
         let group = workGroup ?? min(64, backend.device.maxWorkGroupSize)
         guard group >= 1, group & (group - 1) == 0, group <= backend.device.maxWorkGroupSize else {
             throw .invalidConfiguration(kernel: "softmax", detail: "work-group \(group) must be a power of two ≤ \(backend.device.maxWorkGroupSize)")
         }
+        guard [4, 8, 16].contains(vectorWidth) else {
+            throw .invalidConfiguration(kernel: "softmax", detail: "vector width \(vectorWidth) must be 4, 8 or 16")
+        }
         self.backend = backend
         self.algorithm = algorithm
         self.workGroup = group
+        self.vectorWidth = vectorWidth
     }
 
     public func softmax(_ problem: SoftmaxProblem, x: DeviceTensor, mask: DeviceTensor?, y: DeviceTensor) throws {
@@ -30,7 +36,7 @@ public struct OpenCLSoftmax: SoftmaxOperation {
     @discardableResult
     public func encode(_ problem: SoftmaxProblem, x: DeviceTensor, mask: DeviceTensor?, y: DeviceTensor) throws -> Event {
         let maskPerRow = try problem.validate(x: x, y: y, mask: mask)
-        let options = "-DWG=\(workGroup) -DHAS_MASK=\(mask == nil ? 0 : 1) -DMASK_ROWS=\(maskPerRow ? 1 : 0)"
+        let options = "-DWG=\(workGroup) -DVW=\(vectorWidth) -DHAS_MASK=\(mask == nil ? 0 : 1) -DMASK_ROWS=\(maskPerRow ? 1 : 0)"
         let kernel = try backend.kernel("softmax_\(algorithm.rawValue)", file: "softmax.cl", options: options)
         var arguments: [any KernelArgument] = [Int32(problem.n), problem.scale, x.argument]
         if let mask { arguments.append(mask.argument) }
