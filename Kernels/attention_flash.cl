@@ -1,0 +1,187 @@
+// Fused softmax attention (flash style): O = softmax(Q·Kᵀ·scale + mask) · V without ever storing
+// the [seq_q, seq_k] score matrix. K/V tiles of BK keys stream through; each query keeps a running
+// maximum and sum (online softmax) and an unnormalised output, rescaled when the maximum grows and
+// normalised once at the end.
+//
+// Layouts (row-major): Q, O [batch, heads, seq_q, D]; K, V [batch, kv_heads, seq_k, D].
+// Grouped-query attention: head h reads KV head h / (heads / kv_heads).
+// Causal: query i sits at absolute position offset + i (queries appended after a KV cache of
+// `offset` positions) and sees keys j <= offset + i. An optional additive mask [seq_q, seq_k]
+// (shared by every batch and head) adds to the scores; -INFINITY blocks a key. A query that sees
+// no key at all gets a zero output, never NaN. Running maxima start at CLINFER_NEG_LARGE, a
+// finite value, so fast-math builds stay correct.
+//
+// attention_flash:        a work-item computes BQ queries of one head.
+//                         NDRange (ceil(seq_q / BQ), heads, batch).
+// attention_decode_split: one query per (batch, head) (decode), its keys split into `splits`
+//                         ranges, one work-item each, writing partial (max, sum, output).
+//                         NDRange (splits, heads, batch).
+// attention_decode_merge: combines the partials of each (batch, head). NDRange (heads, batch).
+//
+// Parameters (-D), with defaults:
+//   D 64       head dimension, a multiple of 8 (up to 256)
+//   BQ 4       queries per work-item (attention_flash)
+//   BK 16      keys per tile
+//   KV_HALF 0  K and V stored as fp16 (read with vload_half)
+//   HAS_MASK 0 an additive mask is passed
+//   CAUSAL 0   apply the causal rule
+#ifndef D
+#define D 64
+#endif
+#ifndef BQ
+#define BQ 4
+#endif
+#ifndef BK
+#define BK 16
+#endif
+#ifndef KV_HALF
+#define KV_HALF 0
+#endif
+#ifndef HAS_MASK
+#define HAS_MASK 0
+#endif
+#ifndef CAUSAL
+#define CAUSAL 0
+#endif
+
+#if KV_HALF
+#define KV_T half
+#define KV_LOAD8(p, i) vload_half8(0, (p) + (i))
+#else
+#define KV_T float
+#define KV_LOAD8(p, i) vload8(0, (p) + (i))
+#endif
+
+#if HAS_MASK
+#define MASK_PARAM , __global const float *mask
+#define MASK_AT(i, j) mask[(i) * seq_k + (j)]
+#else
+#define MASK_PARAM
+#define MASK_AT(i, j) 0.0f
+#endif
+
+// The dot product of query row `q` (D values, already scaled) with key row `key`.
+inline float attention_score(__private const float *q, __global const KV_T *key) {
+    float8 sum = (float8)(0.0f);
+    UNROLL for (int d = 0; d < D; d += 8) sum = fma(vload8(0, q + d), KV_LOAD8(key, d), sum);
+    return HSUM(8, sum);
+}
+
+__kernel void attention_flash(const int seq_q, const int seq_k, const int heads, const int kv_heads,
+                              const int offset, const float scale, __global const float *Q,
+                              __global const KV_T *K, __global const KV_T *V MASK_PARAM,
+                              __global float *O) {
+    const int q0 = get_global_id(0) * BQ, h = get_global_id(1), b = get_global_id(2);
+    if (q0 >= seq_q) return;
+    const int kvh = h / (heads / kv_heads);
+    __global const float *qBase = Q + ((size_t)(b * heads + h) * seq_q) * D;
+    __global const KV_T *kBase = K + ((size_t)(b * kv_heads + kvh) * seq_k) * D;
+    __global const KV_T *vBase = V + ((size_t)(b * kv_heads + kvh) * seq_k) * D;
+    float q[BQ][D], acc[BQ][D], rowMax[BQ], rowSum[BQ];
+    for (int i = 0; i < BQ; i++) {
+        const int qi = min(q0 + i, seq_q - 1);
+        for (int d = 0; d < D; d++) { q[i][d] = qBase[qi * D + d] * scale; acc[i][d] = 0.0f; }
+        rowMax[i] = CLINFER_NEG_LARGE;
+        rowSum[i] = 0.0f;
+    }
+#if CAUSAL
+    const int keyEnd = min(seq_k, offset + min(q0 + BQ, seq_q));   // no query of this block sees past it
+#else
+    const int keyEnd = seq_k;
+#endif
+    for (int k0 = 0; k0 < keyEnd; k0 += BK) {
+        const int count = min(BK, keyEnd - k0);
+        float s[BQ][BK];
+        for (int i = 0; i < BQ; i++) {
+            const int qi = min(q0 + i, seq_q - 1);
+            float tileMax = CLINFER_NEG_LARGE;
+            for (int j = 0; j < count; j++) {
+                const int key = k0 + j;
+                float score = attention_score(q[i], kBase + (size_t)key * D) + MASK_AT(qi, key);
+#if CAUSAL
+                if (key > offset + qi) score = -INFINITY;
+#endif
+                s[i][j] = score;
+                tileMax = fmax(tileMax, score);
+            }
+            const float newMax = fmax(rowMax[i], tileMax);
+            const float correction = exp(rowMax[i] - newMax);
+            rowMax[i] = newMax;
+            rowSum[i] *= correction;
+            for (int d = 0; d < D; d++) acc[i][d] *= correction;
+            for (int j = 0; j < count; j++) {
+                // Blocked keys (score -INFINITY or below the finite floor) contribute nothing.
+                const float p = s[i][j] > CLINFER_NEG_LARGE ? exp(s[i][j] - newMax) : 0.0f;
+                s[i][j] = p;
+                rowSum[i] += p;
+            }
+        }
+        for (int j = 0; j < count; j++) {
+            __global const KV_T *value = vBase + (size_t)(k0 + j) * D;
+            for (int d = 0; d < D; d += 8) {
+                const float8 v = KV_LOAD8(value, d);
+                for (int i = 0; i < BQ; i++) vstore8(fma((float8)(s[i][j]), v, vload8(0, acc[i] + d)), 0, acc[i] + d);
+            }
+        }
+    }
+    for (int i = 0; i < BQ; i++) {
+        if (q0 + i >= seq_q) break;
+        const float inverse = rowSum[i] > 0.0f ? 1.0f / rowSum[i] : 0.0f;
+        __global float *out = O + ((size_t)(b * heads + h) * seq_q + q0 + i) * D;
+        for (int d = 0; d < D; d++) out[d] = acc[i][d] * inverse;
+    }
+}
+
+// Decode: one query (seq_q = 1) per (batch, head) against the first key_end of seq_k keys (the
+// host passes offset + 1 for causal attention); split s of `splits` handles keys
+// [s·chunk, (s+1)·chunk). Partials: maxima and sums [batch, heads, splits], outputs
+// [batch, heads, splits, D]. The mask, if any, is one row [seq_k].
+__kernel void attention_decode_split(const int seq_k, const int key_end, const int heads, const int kv_heads, const int splits,
+                                     const float scale, __global const float *Q, __global const KV_T *K,
+                                     __global const KV_T *V MASK_PARAM, __global float *partialMax,
+                                     __global float *partialSum, __global float *partialOut) {
+    const int split = get_global_id(0), h = get_global_id(1), b = get_global_id(2);
+    const int kvh = h / (heads / kv_heads);
+    const int chunk = (key_end + splits - 1) / splits;
+    const int first = split * chunk, last = min(key_end, first + chunk);
+    __global const float *qRow = Q + (size_t)(b * heads + h) * D;
+    __global const KV_T *kBase = K + ((size_t)(b * kv_heads + kvh) * seq_k) * D;
+    __global const KV_T *vBase = V + ((size_t)(b * kv_heads + kvh) * seq_k) * D;
+    float q[D], acc[D];
+    for (int d = 0; d < D; d++) { q[d] = qRow[d] * scale; acc[d] = 0.0f; }
+    float rowMax = CLINFER_NEG_LARGE, rowSum = 0.0f;
+    for (int key = first; key < last; key++) {
+        const float score = attention_score(q, kBase + (size_t)key * D) + MASK_AT(0, key);
+        if (!(score > CLINFER_NEG_LARGE)) continue;
+        const float newMax = fmax(rowMax, score);
+        const float correction = exp(rowMax - newMax), p = exp(score - newMax);
+        rowMax = newMax;
+        rowSum = fma(rowSum, correction, p);
+        __global const KV_T *value = vBase + (size_t)key * D;
+        for (int d = 0; d < D; d += 8)
+            vstore8(fma((float8)(p), KV_LOAD8(value, d), vload8(0, acc + d) * correction), 0, acc + d);
+    }
+    const int slot = (b * heads + h) * splits + split;
+    partialMax[slot] = rowMax;
+    partialSum[slot] = rowSum;
+    for (int d = 0; d < D; d++) partialOut[(size_t)slot * D + d] = acc[d];
+}
+
+__kernel void attention_decode_merge(const int heads, const int splits, __global const float *partialMax,
+                                     __global const float *partialSum, __global const float *partialOut,
+                                     __global float *O) {
+    const int h = get_global_id(0), b = get_global_id(1);
+    const int base = (b * heads + h) * splits;
+    float top = CLINFER_NEG_LARGE;
+    for (int s = 0; s < splits; s++) top = fmax(top, partialMax[base + s]);
+    float sum = 0.0f, out[D];
+    for (int d = 0; d < D; d++) out[d] = 0.0f;
+    for (int s = 0; s < splits; s++) {
+        if (partialSum[base + s] == 0.0f) continue;
+        const float weight = exp(partialMax[base + s] - top);
+        sum = fma(partialSum[base + s], weight, sum);
+        for (int d = 0; d < D; d++) out[d] = fma(partialOut[(size_t)(base + s) * D + d], weight, out[d]);
+    }
+    const float inverse = sum > 0.0f ? 1.0f / sum : 0.0f;
+    for (int d = 0; d < D; d++) O[(size_t)(b * heads + h) * D + d] = out[d] * inverse;
+}

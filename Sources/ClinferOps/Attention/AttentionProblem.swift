@@ -1,0 +1,62 @@
+/// One scaled dot-product attention: O = softmax(Q·Kᵀ·scale + mask) · V per (batch, head).
+///
+/// Q and O are [batch, heads, seqQ, headDim]; K and V are [batch, kvHeads, seqK, headDim]
+/// (grouped-query attention when kvHeads < heads: head h reads KV head h / (heads / kvHeads)).
+/// With `causal`, query i sits at absolute position `offset + i` (queries appended after a KV
+/// cache of `offset` positions) and sees keys j ≤ offset + i. The optional additive mask is
+/// [seqQ, seqK], shared by every batch and head; -infinity blocks a key. A query that sees no
+/// key gets a zero output.
+public struct AttentionProblem: Sendable, Hashable {
+    public var batch: Int
+    public var heads: Int
+    public var kvHeads: Int
+    public var seqQ: Int
+    public var seqK: Int
+    public var headDim: Int
+    public var causal: Bool
+    public var offset: Int
+    public var scale: Float
+
+    /// `scale` defaults to 1/√headDim.
+    public init(batch: Int = 1, heads: Int, kvHeads: Int? = nil, seqQ: Int, seqK: Int, headDim: Int,
+                causal: Bool = false, offset: Int = 0, scale: Float? = nil) {
+        self.batch = batch
+        self.heads = heads
+        self.kvHeads = kvHeads ?? heads
+        self.seqQ = seqQ
+        self.seqK = seqK
+        self.headDim = headDim
+        self.causal = causal
+        self.offset = offset
+        self.scale = scale ?? 1 / Float(headDim).squareRoot()
+    }
+
+    /// Head dimensions the kernels serve: multiples of 8 up to this.
+    public static let maxHeadDim = 256
+
+    func validate(q: some TensorOperand, k: some TensorOperand, v: some TensorOperand, mask: (some TensorOperand)?, o: some TensorOperand) throws(OpError) {
+        func fail(_ detail: String) -> OpError { .invalidArgument(op: "attention", detail: detail) }
+        guard batch >= 1, heads >= 1, kvHeads >= 1, seqQ >= 1, seqK >= 1 else { throw fail("every dimension must be at least 1") }
+        guard heads % kvHeads == 0 else { throw fail("heads (\(heads)) must be a multiple of kvHeads (\(kvHeads))") }
+        guard headDim >= 8, headDim % 8 == 0, headDim <= Self.maxHeadDim else {
+            throw .unsupportedType(op: "attention", detail: "head dimension \(headDim) is not a multiple of 8 in 8...\(Self.maxHeadDim)")
+        }
+        guard offset >= 0, scale.isFinite else { throw fail("offset must be ≥ 0 and scale finite") }
+        try q.requireCount(batch * heads * seqQ * headDim, op: "attention", name: "Q")
+        try k.requireCount(batch * kvHeads * seqK * headDim, op: "attention", name: "K")
+        try v.requireCount(batch * kvHeads * seqK * headDim, op: "attention", name: "V")
+        try o.requireCount(batch * heads * seqQ * headDim, op: "attention", name: "O")
+        guard q.elementType == .float32, o.elementType == .float32 else { throw .unsupportedType(op: "attention", detail: "Q and O must be f32") }
+        guard k.elementType == v.elementType else { throw .unsupportedType(op: "attention", detail: "K and V must share an element type") }
+        if let mask {
+            try mask.requireCount(seqQ * seqK, op: "attention", name: "mask")
+            guard mask.elementType == .float32 else { throw .unsupportedType(op: "attention", detail: "the mask must be f32") }
+        }
+    }
+}
+
+/// The fused attention op family: ``OpenCLAttention`` and ``CPUAttention``.
+public protocol AttentionOperation: Sendable {
+    associatedtype Tensor: TensorOperand
+    func attention(_ problem: AttentionProblem, q: Tensor, k: Tensor, v: Tensor, mask: Tensor?, o: Tensor) throws
+}

@@ -1,0 +1,38 @@
+import Foundation
+
+/// Attention on the CPU, materialising each query's scores (exact softmax with its maximum): the
+/// reference the fused kernels are tested against.
+public struct CPUAttention: AttentionOperation {
+    public init() {}
+
+    public func attention(_ problem: AttentionProblem, q: HostTensor, k: HostTensor, v: HostTensor, mask: HostTensor?, o: HostTensor) throws {
+        try problem.validate(q: q, k: k, v: v, mask: mask, o: o)
+        let (queries, keys, values, additive) = (q.floats, k.floats, v.floats, mask?.floats)
+        let d = problem.headDim, group = problem.heads / problem.kvHeads
+        var output = [Float](repeating: 0, count: queries.count)
+        for b in 0..<problem.batch {
+            for h in 0..<problem.heads {
+                let qBase = (b * problem.heads + h) * problem.seqQ * d
+                let kvBase = (b * problem.kvHeads + h / group) * problem.seqK * d
+                for i in 0..<problem.seqQ {
+                    var scores = [Double](repeating: -.infinity, count: problem.seqK)
+                    for j in 0..<problem.seqK where !problem.causal || j <= problem.offset + i {
+                        var dot = 0.0
+                        for x in 0..<d { dot += Double(queries[qBase + i * d + x] * problem.scale) * Double(keys[kvBase + j * d + x]) }
+                        scores[j] = dot + Double(additive?[i * problem.seqK + j] ?? 0)
+                    }
+                    let top = scores.max()!
+                    guard top > -3e38 else { continue }
+                    let weights = scores.map { $0 > -3e38 ? exp($0 - top) : 0 }
+                    let sum = weights.reduce(0, +)
+                    for x in 0..<d {
+                        var value = 0.0
+                        for j in 0..<problem.seqK where weights[j] > 0 { value += weights[j] * Double(values[kvBase + j * d + x]) }
+                        output[qBase + i * d + x] = Float(value / sum)
+                    }
+                }
+            }
+        }
+        o.storage = .float32(output)
+    }
+}

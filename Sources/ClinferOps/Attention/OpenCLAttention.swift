@@ -1,0 +1,68 @@
+import OpenCLKit
+
+/// Fused (flash-style) attention on an OpenCL device with `Kernels/attention_flash.cl`: K/V
+/// tiles streamed with an online softmax, never storing the score matrix. A single query against
+/// a long KV cache (decode) splits the keys over several work-items and merges their partial
+/// (max, sum, output), since one work-item per head would leave most of a device idle.
+public final class OpenCLAttention: AttentionOperation {
+    public let backend: OpenCLBackend
+    /// Queries per work-item and keys per tile.
+    public let queriesPerItem: Int, keysPerTile: Int
+    /// Keys per split in decode; 0 disables the split-KV path.
+    public let keysPerSplit: Int
+    private let partialMaxima = ScratchBuffer(), partialSums = ScratchBuffer(), partialOutputs = ScratchBuffer()
+
+    public init(backend: OpenCLBackend, queriesPerItem: Int = 4, keysPerTile: Int = 16, keysPerSplit: Int = 256) throws(OpError) {
+        guard (1...16).contains(queriesPerItem), (1...128).contains(keysPerTile), keysPerSplit >= 0 else {
+            throw .invalidConfiguration(kernel: "attention_flash", detail: "BQ \(queriesPerItem) (1…16), BK \(keysPerTile) (1…128), split \(keysPerSplit) (≥ 0)")
+        }
+        self.backend = backend
+        self.queriesPerItem = queriesPerItem
+        self.keysPerTile = keysPerTile
+        self.keysPerSplit = keysPerSplit
+    }
+
+    /// How many key ranges a decode step is split into (1: no split).
+    public func splits(for problem: AttentionProblem) -> Int {
+        guard problem.seqQ == 1, keysPerSplit > 0 else { return 1 }
+        return max(1, min(64, ceilDiv(problem.seqK, keysPerSplit)))
+    }
+
+    public func attention(_ problem: AttentionProblem, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, mask: DeviceTensor?, o: DeviceTensor) throws {
+        try encode(problem, q: q, k: k, v: v, mask: mask, o: o)
+    }
+
+    /// Enqueues the attention without waiting; `splits` overrides the decode split count.
+    @discardableResult
+    public func encode(_ problem: AttentionProblem, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, mask: DeviceTensor?,
+                       o: DeviceTensor, splits: Int? = nil) throws -> EventSpan {
+        try problem.validate(q: q, k: k, v: v, mask: mask, o: o)
+        let common = "-DD=\(problem.headDim) -DKV_HALF=\(k.elementType == .float16 ? 1 : 0) -DHAS_MASK=\(mask == nil ? 0 : 1)"
+        let maskArgument: [any KernelArgument] = mask.map { [$0.argument] } ?? []
+        let queue = backend.queue
+        let splitCount = splits ?? self.splits(for: problem)
+        if problem.seqQ == 1 && splitCount > 1 {
+            let slots = problem.batch * problem.heads * splitCount
+            let maxima = try partialMaxima.tensor(count: slots, backend: backend)
+            let sums = try partialSums.tensor(count: slots, backend: backend)
+            let outputs = try partialOutputs.tensor(count: slots * problem.headDim, backend: backend)
+            let keyEnd = problem.causal ? min(problem.seqK, problem.offset + 1) : problem.seqK
+            let split = try backend.kernel("attention_decode_split", file: "attention_flash.cl", options: common)
+            let first = try queue.enqueue(split, global: [splitCount, problem.heads, problem.batch], arguments: [
+                Int32(problem.seqK), Int32(keyEnd), Int32(problem.heads), Int32(problem.kvHeads), Int32(splitCount), problem.scale,
+                q.argument, k.argument, v.argument,
+            ] + maskArgument + [maxima.argument, sums.argument, outputs.argument])
+            let merge = try backend.kernel("attention_decode_merge", file: "attention_flash.cl", options: common)
+            let last = try queue.enqueue(merge, global: [problem.heads, problem.batch], arguments: [
+                Int32(problem.heads), Int32(splitCount), maxima.argument, sums.argument, outputs.argument, o.argument,
+            ])
+            return EventSpan(first: first, last: last)
+        }
+        let options = common + " -DBQ=\(queriesPerItem) -DBK=\(keysPerTile) -DCAUSAL=\(problem.causal ? 1 : 0)"
+        let kernel = try backend.kernel("attention_flash", file: "attention_flash.cl", options: options)
+        return EventSpan(try queue.enqueue(kernel, global: [ceilDiv(problem.seqQ, queriesPerItem), problem.heads, problem.batch], arguments: [
+            Int32(problem.seqQ), Int32(problem.seqK), Int32(problem.heads), Int32(problem.kvHeads), Int32(problem.offset),
+            problem.scale, q.argument, k.argument, v.argument,
+        ] + maskArgument + [o.argument]))
+    }
+}
