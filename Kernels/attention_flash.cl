@@ -20,8 +20,8 @@
 //
 // Parameters (-D), with defaults:
 //   D 64       head dimension, a multiple of 8 (up to 256)
-//   BQ 4       queries per work-item (attention_flash)
-//   BK 16      keys per tile
+//   BQ 1       queries per work-item (attention_flash)
+//   BK 32      keys per tile
 //   KV_HALF 0  K and V stored as fp16 (read with vload_half)
 //   HAS_MASK 0 an additive mask is passed
 //   CAUSAL 0   apply the causal rule
@@ -29,10 +29,10 @@
 #define D 64
 #endif
 #ifndef BQ
-#define BQ 4
+#define BQ 1
 #endif
 #ifndef BK
-#define BK 16
+#define BK 32
 #endif
 #ifndef KV_HALF
 #define KV_HALF 0

@@ -13,7 +13,7 @@ struct ClinferCommand: ParsableCommand {
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks against peers measured in the same run.",
-        subcommands: [BenchGEMMCommand.self, BenchQuantCommand.self, BenchSoftmaxCommand.self])
+        subcommands: [BenchGEMMCommand.self, BenchQuantCommand.self, BenchSoftmaxCommand.self, BenchAttentionCommand.self])
 }
 
 struct TuneCommand: ParsableCommand {

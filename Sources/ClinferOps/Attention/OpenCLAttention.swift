@@ -12,7 +12,7 @@ public final class OpenCLAttention: AttentionOperation {
     public let keysPerSplit: Int
     private let partialMaxima = ScratchBuffer(), partialSums = ScratchBuffer(), partialOutputs = ScratchBuffer()
 
-    public init(backend: OpenCLBackend, queriesPerItem: Int = 4, keysPerTile: Int = 16, keysPerSplit: Int = 256) throws(OpError) {
+    public init(backend: OpenCLBackend, queriesPerItem: Int = 1, keysPerTile: Int = 32, keysPerSplit: Int = 256) throws(OpError) {
         guard (1...16).contains(queriesPerItem), (1...128).contains(keysPerTile), keysPerSplit >= 0 else {
             throw .invalidConfiguration(kernel: "attention_flash", detail: "BQ \(queriesPerItem) (1…16), BK \(keysPerTile) (1…128), split \(keysPerSplit) (≥ 0)")
         }
