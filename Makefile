@@ -6,7 +6,7 @@ export POCL_CACHE_DIR ?= $(CURDIR)/.build/pocl-cache
 # Pin PoCL's threads: removes slow outliers in timings on shared machines.
 export POCL_AFFINITY ?= 1
 
-.PHONY: help deps build test unit-test check-kernels demo bench-gemm bench-compare bench-quant bench-softmax tune clean
+.PHONY: help deps build test unit-test check-kernels demo bench-gemm bench-compare bench-quant bench-softmax bench-attention tune clean
 
 help:
 	@echo "make demo           build (release) and run the GEMM benchmark against CLBlast and OpenBLAS"
@@ -16,6 +16,7 @@ help:
 	@echo "make bench-compare  tuned GEMM vs CLBlast and OpenBLAS, same run, with ratios"
 	@echo "make bench-quant    quantized matmul in every format vs bandwidth and fp32 GEMM"
 	@echo "make bench-softmax  two-pass vs three-pass softmax"
+	@echo "make bench-attention fused vs unfused attention, split-KV decode"
 	@echo "make tune           tune GEMM for this device and save the tuning file"
 	@echo "make deps           install the system packages (apt-get, needs root or sudo)"
 
@@ -52,6 +53,9 @@ bench-quant: deps
 
 bench-softmax: deps
 	Benchmarks/softmax-two-vs-three-pass.sh
+
+bench-attention: deps
+	Benchmarks/attention-fused-vs-unfused.sh
 
 tune: build
 	.build/release/clinfer tune gemm
