@@ -80,7 +80,7 @@ __kernel void attention_flash(const int seq_q, const int seq_k, const int heads,
     float q[BQ][D], acc[BQ][D], rowMax[BQ], rowSum[BQ];
     for (int i = 0; i < BQ; i++) {
         const int qi = min(q0 + i, seq_q - 1);
-        for (int d = 0; d < D; d++) { q[i][d] = qBase[qi * D + d] * scale; acc[i][d] = 0.0f; }
+        UNROLL for (int d = 0; d < D; d++) { q[i][d] = qBase[qi * D + d] * scale; acc[i][d] = 0.0f; }
         rowMax[i] = CLINFER_NEG_LARGE;
         rowSum[i] = 0.0f;
     }
@@ -108,7 +108,7 @@ __kernel void attention_flash(const int seq_q, const int seq_k, const int heads,
             const float correction = exp(rowMax[i] - newMax);
             rowMax[i] = newMax;
             rowSum[i] *= correction;
-            for (int d = 0; d < D; d++) acc[i][d] *= correction;
+            UNROLL for (int d = 0; d < D; d++) acc[i][d] *= correction;
             for (int j = 0; j < count; j++) {
                 // Blocked keys (score -INFINITY or below the finite floor) contribute nothing.
                 const float p = s[i][j] > CLINFER_NEG_LARGE ? exp(s[i][j] - newMax) : 0.0f;
@@ -118,9 +118,9 @@ __kernel void attention_flash(const int seq_q, const int seq_k, const int heads,
         }
         for (int j = 0; j < count; j++) {
             __global const KV_T *value = vBase + (size_t)(k0 + j) * D;
-            for (int d = 0; d < D; d += 8) {
+            UNROLL for (int d = 0; d < D; d += 8) {
                 const float8 v = KV_LOAD8(value, d);
-                for (int i = 0; i < BQ; i++) vstore8(fma((float8)(s[i][j]), v, vload8(0, acc[i] + d)), 0, acc[i] + d);
+                UNROLL for (int i = 0; i < BQ; i++) vstore8(fma((float8)(s[i][j]), v, vload8(0, acc[i] + d)), 0, acc[i] + d);
             }
         }
     }
@@ -128,7 +128,7 @@ __kernel void attention_flash(const int seq_q, const int seq_k, const int heads,
         if (q0 + i >= seq_q) break;
         const float inverse = rowSum[i] > 0.0f ? 1.0f / rowSum[i] : 0.0f;
         __global float *out = O + ((size_t)(b * heads + h) * seq_q + q0 + i) * D;
-        for (int d = 0; d < D; d++) out[d] = acc[i][d] * inverse;
+        UNROLL for (int d = 0; d < D; d++) out[d] = acc[i][d] * inverse;
     }
 }
 
