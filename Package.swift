@@ -3,8 +3,9 @@
 // Clinfer: an LLM inference runtime in Swift whose math runs as hand-written OpenCL C kernels.
 //
 // Layering (arrows point down only):
-//   clinfer (CLI)  ──►  ClinferOps  ──►  OpenCLKit  ──►  COpenCL (C shim, links libOpenCL)
-//                             └──────►  ClinferKernels (Kernels/*.cl embedded by a build plugin)
+//   clinfer (CLI)  ──►  ClinferEngine  ──►  ClinferOps  ──►  OpenCLKit  ──►  COpenCL (C shim, links libOpenCL)
+//   (formats, tokenizers, models,                  └──────►  ClinferKernels (Kernels/*.cl embedded by a build plugin)
+//    generation)
 //   CPeers: dlopen loaders for the benchmark peers (CLBlast, OpenBLAS); used by the CLI only.
 import PackageDescription
 
@@ -13,7 +14,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         /// The embeddable library: ops with OpenCL and CPU implementations, and the host layer.
-        .library(name: "Clinfer", targets: ["ClinferOps", "OpenCLKit"]),
+        .library(name: "Clinfer", targets: ["ClinferEngine", "ClinferOps", "OpenCLKit"]),
         .executable(name: "clinfer", targets: ["clinfer"]),
     ],
     dependencies: [
@@ -37,10 +38,12 @@ let package = Package(
         .target(name: "ClinferKernels", plugins: ["KernelEmbedder"]),
         // Ops: one protocol per op family, each with an OpenCL and a CPU implementation.
         .target(name: "ClinferOps", dependencies: ["OpenCLKit", "ClinferKernels"]),
+        // Engine: model formats (GGUF, safetensors), tokenizers, chat templates, models, generation.
+        .target(name: "ClinferEngine", dependencies: ["ClinferOps", "OpenCLKit"]),
         .executableTarget(
             name: "clinfer",
             dependencies: [
-                "ClinferOps", "OpenCLKit", "CPeers",
+                "ClinferEngine", "ClinferOps", "OpenCLKit", "CPeers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -49,5 +52,7 @@ let package = Package(
         .plugin(name: "KernelEmbedder", capability: .buildTool(), dependencies: ["EmbedKernels"]),
         .testTarget(name: "OpenCLKitTests", dependencies: ["OpenCLKit", "ClinferKernels"]),
         .testTarget(name: "ClinferOpsTests", dependencies: ["ClinferOps", "OpenCLKit"]),
+        .testTarget(name: "ClinferEngineTests", dependencies: ["ClinferEngine", "ClinferOps", "OpenCLKit"],
+                    resources: [.copy("Golden")]),
     ]
 )

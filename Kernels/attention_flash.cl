@@ -3,7 +3,10 @@
 // maximum and sum (online softmax) and an unnormalised output, rescaled when the maximum grows and
 // normalised once at the end.
 //
-// Layouts (row-major): Q, O [batch, heads, seq_q, D]; K, V [batch, kv_heads, seq_k, D].
+// Layouts (row-major): Q, O [batch, heads, seq_q, D], or [batch, seq_q, heads, D] with
+// TOKEN_MAJOR (the layout of a projection's output, so a model needs no transpose); K, V
+// [batch, kv_heads, kv_stride, D] of which the first seq_k keys are used (kv_stride = seq_k for a
+// packed tensor, the capacity for a KV cache).
 // Grouped-query attention: head h reads KV head h / (heads / kv_heads).
 // Causal: query i sits at absolute position offset + i (queries appended after a KV cache of
 // `offset` positions) and sees keys j <= offset + i. An optional additive mask [seq_q, seq_k]
@@ -25,6 +28,7 @@
 //   KV_HALF 0  K and V stored as fp16 (read with vload_half)
 //   HAS_MASK 0 an additive mask is passed
 //   CAUSAL 0   apply the causal rule
+//   TOKEN_MAJOR 0  Q and O are [batch, seq_q, heads, D]
 #ifndef D
 #define D 64
 #endif
@@ -42,6 +46,16 @@
 #endif
 #ifndef CAUSAL
 #define CAUSAL 0
+#endif
+#ifndef TOKEN_MAJOR
+#define TOKEN_MAJOR 0
+#endif
+
+// The offset of query (or output) row i of head h in batch b.
+#if TOKEN_MAJOR
+#define QO_ROW(b, h, i) (((size_t)((b) * seq_q + (i)) * heads + (h)) * D)
+#else
+#define QO_ROW(b, h, i) (((size_t)((b) * heads + (h)) * seq_q + (i)) * D)
 #endif
 
 #if KV_HALF
@@ -67,20 +81,20 @@ inline float attention_score(__private const float *q, __global const KV_T *key)
     return HSUM(8, sum);
 }
 
-__kernel void attention_flash(const int seq_q, const int seq_k, const int heads, const int kv_heads,
+__kernel void attention_flash(const int seq_q, const int seq_k, const int kv_stride, const int heads, const int kv_heads,
                               const int offset, const float scale, __global const float *Q,
                               __global const KV_T *K, __global const KV_T *V MASK_PARAM,
                               __global float *O) {
     const int q0 = get_global_id(0) * BQ, h = get_global_id(1), b = get_global_id(2);
     if (q0 >= seq_q) return;
     const int kvh = h / (heads / kv_heads);
-    __global const float *qBase = Q + ((size_t)(b * heads + h) * seq_q) * D;
-    __global const KV_T *kBase = K + ((size_t)(b * kv_heads + kvh) * seq_k) * D;
-    __global const KV_T *vBase = V + ((size_t)(b * kv_heads + kvh) * seq_k) * D;
+    __global const KV_T *kBase = K + ((size_t)(b * kv_heads + kvh) * kv_stride) * D;
+    __global const KV_T *vBase = V + ((size_t)(b * kv_heads + kvh) * kv_stride) * D;
     float q[BQ][D], acc[BQ][D], rowMax[BQ], rowSum[BQ];
     for (int i = 0; i < BQ; i++) {
         const int qi = min(q0 + i, seq_q - 1);
-        UNROLL for (int d = 0; d < D; d++) { q[i][d] = qBase[qi * D + d] * scale; acc[i][d] = 0.0f; }
+        __global const float *qRow = Q + QO_ROW(b, h, qi);
+        UNROLL for (int d = 0; d < D; d++) { q[i][d] = qRow[d] * scale; acc[i][d] = 0.0f; }
         rowMax[i] = CLINFER_NEG_LARGE;
         rowSum[i] = 0.0f;
     }
@@ -127,16 +141,17 @@ __kernel void attention_flash(const int seq_q, const int seq_k, const int heads,
     for (int i = 0; i < BQ; i++) {
         if (q0 + i >= seq_q) break;
         const float inverse = rowSum[i] > 0.0f ? 1.0f / rowSum[i] : 0.0f;
-        __global float *out = O + ((size_t)(b * heads + h) * seq_q + q0 + i) * D;
+        __global float *out = O + QO_ROW(b, h, q0 + i);
         UNROLL for (int d = 0; d < D; d++) out[d] = acc[i][d] * inverse;
     }
 }
 
-// Decode: one query (seq_q = 1) per (batch, head) against the first key_end of seq_k keys (the
+// Decode: one query (seq_q = 1, so both Q layouts agree) per (batch, head) against the first
+// key_end of seq_k keys (the
 // host passes offset + 1 for causal attention); split s of `splits` handles keys
 // [s·chunk, (s+1)·chunk). Partials: maxima and sums [batch, heads, splits], outputs
 // [batch, heads, splits, D]. The mask, if any, is one row [seq_k].
-__kernel void attention_decode_split(const int seq_k, const int key_end, const int heads, const int kv_heads, const int splits,
+__kernel void attention_decode_split(const int seq_k, const int kv_stride, const int key_end, const int heads, const int kv_heads, const int splits,
                                      const float scale, __global const float *Q, __global const KV_T *K,
                                      __global const KV_T *V MASK_PARAM, __global float *partialMax,
                                      __global float *partialSum, __global float *partialOut) {
@@ -145,8 +160,8 @@ __kernel void attention_decode_split(const int seq_k, const int key_end, const i
     const int chunk = (key_end + splits - 1) / splits;
     const int first = split * chunk, last = min(key_end, first + chunk);
     __global const float *qRow = Q + (size_t)(b * heads + h) * D;
-    __global const KV_T *kBase = K + ((size_t)(b * kv_heads + kvh) * seq_k) * D;
-    __global const KV_T *vBase = V + ((size_t)(b * kv_heads + kvh) * seq_k) * D;
+    __global const KV_T *kBase = K + ((size_t)(b * kv_heads + kvh) * kv_stride) * D;
+    __global const KV_T *vBase = V + ((size_t)(b * kv_heads + kvh) * kv_stride) * D;
     float q[D], acc[D];
     for (int d = 0; d < D; d++) { q[d] = qRow[d] * scale; acc[d] = 0.0f; }
     float rowMax = CLINFER_NEG_LARGE, rowSum = 0.0f;

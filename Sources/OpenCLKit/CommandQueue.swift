@@ -50,6 +50,23 @@ public final class CommandQueue: @unchecked Sendable {
         return result
     }
 
+    /// Enqueues a device-side copy of `count` elements from `source` (starting at element
+    /// `sourceOffset`) to `destination` (at `destinationOffset`), without waiting.
+    @discardableResult
+    public func copy<Element>(from source: Buffer<Element>, sourceOffset: Int = 0, to destination: Buffer<Element>,
+                              destinationOffset: Int = 0, count: Int) throws(CLError) -> Event {
+        guard count > 0, sourceOffset >= 0, destinationOffset >= 0,
+              sourceOffset + count <= source.count, destinationOffset + count <= destination.count else {
+            throw CLError(code: CLError.invalidValue, call: "clEnqueueCopyBuffer",
+                          detail: "copying \(count) elements from \(sourceOffset) of \(source.count) to \(destinationOffset) of \(destination.count)")
+        }
+        let stride = MemoryLayout<Element>.stride
+        var event: cl_event?
+        try check(clEnqueueCopyBuffer(handle, source.handle, destination.handle, sourceOffset * stride, destinationOffset * stride,
+                                      count * stride, 0, nil, &event), "clEnqueueCopyBuffer")
+        return Event(handle: event!)
+    }
+
     /// Sets every element of `buffer` to `value`.
     @discardableResult
     public func fill<Element>(_ buffer: Buffer<Element>, with value: Element) throws(CLError) -> Event {

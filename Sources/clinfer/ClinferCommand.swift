@@ -1,19 +1,20 @@
 import ArgumentParser
 
-/// The `clinfer` command line: device listing, GEMM benchmark and tuner, kernel self-test.
+/// The `clinfer` command line: generation and model tools, device listing, benchmarks, the
+/// GEMM tuner, kernel self-test.
 @main
-struct ClinferCommand: ParsableCommand {
+struct ClinferCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clinfer",
         abstract: "An LLM inference runtime whose math runs as hand-written OpenCL kernels.",
-        subcommands: [DevicesCommand.self, BenchCommand.self, TuneCommand.self, SelfTestCommand.self]
+        subcommands: [GenerateCommand.self, TokenizeCommand.self, ScoreCommand.self, PerplexityCommand.self, InfoCommand.self, DevicesCommand.self, BenchCommand.self, TuneCommand.self, SelfTestCommand.self]
     )
 }
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks against peers measured in the same run.",
-        subcommands: [BenchGEMMCommand.self, BenchQuantCommand.self, BenchSoftmaxCommand.self, BenchAttentionCommand.self])
+        subcommands: [BenchGenerateCommand.self, BenchGEMMCommand.self, BenchQuantCommand.self, BenchSoftmaxCommand.self, BenchAttentionCommand.self])
 }
 
 struct TuneCommand: ParsableCommand {

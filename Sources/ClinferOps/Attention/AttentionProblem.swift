@@ -1,7 +1,10 @@
 /// One scaled dot-product attention: O = softmax(Q·Kᵀ·scale + mask) · V per (batch, head).
 ///
-/// Q and O are [batch, heads, seqQ, headDim]; K and V are [batch, kvHeads, seqK, headDim]
-/// (grouped-query attention when kvHeads < heads: head h reads KV head h / (heads / kvHeads)).
+/// Q and O are [batch, heads, seqQ, headDim], or [batch, seqQ, heads, headDim] with
+/// `tokenMajor` (the layout a projection produces); K and V are [batch, kvHeads, kvStride,
+/// headDim] of which the first seqK keys are used (`kvStride` defaults to seqK; a KV cache passes
+/// its capacity). Grouped-query attention when kvHeads < heads: head h reads KV head
+/// h / (heads / kvHeads).
 /// With `causal`, query i sits at absolute position `offset + i` (queries appended after a KV
 /// cache of `offset` positions) and sees keys j ≤ offset + i. The optional additive mask is
 /// [seqQ, seqK], shared by every batch and head; -infinity blocks a key. A query that sees no
@@ -16,10 +19,14 @@ public struct AttentionProblem: Sendable, Hashable {
     public var causal: Bool
     public var offset: Int
     public var scale: Float
+    /// Keys allocated per KV head in K and V (≥ seqK).
+    public var kvStride: Int
+    /// Q and O are [batch, seqQ, heads, headDim] instead of [batch, heads, seqQ, headDim].
+    public var tokenMajor: Bool
 
-    /// `scale` defaults to 1/√headDim.
+    /// `scale` defaults to 1/√headDim, `kvStride` to seqK.
     public init(batch: Int = 1, heads: Int, kvHeads: Int? = nil, seqQ: Int, seqK: Int, headDim: Int,
-                causal: Bool = false, offset: Int = 0, scale: Float? = nil) {
+                causal: Bool = false, offset: Int = 0, scale: Float? = nil, kvStride: Int? = nil, tokenMajor: Bool = false) {
         self.batch = batch
         self.heads = heads
         self.kvHeads = kvHeads ?? heads
@@ -29,6 +36,13 @@ public struct AttentionProblem: Sendable, Hashable {
         self.causal = causal
         self.offset = offset
         self.scale = scale ?? 1 / Float(headDim).squareRoot()
+        self.kvStride = kvStride ?? seqK
+        self.tokenMajor = tokenMajor
+    }
+
+    /// The offset of query (and output) row `i` of head `h` in batch `b`.
+    func queryRow(batch b: Int, head h: Int, query i: Int) -> Int {
+        (tokenMajor ? (b * seqQ + i) * heads + h : (b * heads + h) * seqQ + i) * headDim
     }
 
     /// Head dimensions the kernels serve: multiples of 8 up to this.
@@ -42,9 +56,10 @@ public struct AttentionProblem: Sendable, Hashable {
             throw .unsupportedType(op: "attention", detail: "head dimension \(headDim) is not a multiple of 8 in 8...\(Self.maxHeadDim)")
         }
         guard offset >= 0, scale.isFinite else { throw fail("offset must be ≥ 0 and scale finite") }
+        guard kvStride >= seqK else { throw fail("kvStride (\(kvStride)) must be at least seqK (\(seqK))") }
         try q.requireCount(batch * heads * seqQ * headDim, op: "attention", name: "Q")
-        try k.requireCount(batch * kvHeads * seqK * headDim, op: "attention", name: "K")
-        try v.requireCount(batch * kvHeads * seqK * headDim, op: "attention", name: "V")
+        try k.requireCount(batch * kvHeads * kvStride * headDim, op: "attention", name: "K")
+        try v.requireCount(batch * kvHeads * kvStride * headDim, op: "attention", name: "V")
         try o.requireCount(batch * heads * seqQ * headDim, op: "attention", name: "O")
         guard q.elementType == .float32, o.elementType == .float32 else { throw .unsupportedType(op: "attention", detail: "Q and O must be f32") }
         guard k.elementType == v.elementType else { throw .unsupportedType(op: "attention", detail: "K and V must share an element type") }

@@ -12,13 +12,13 @@ public struct CPUAttention: AttentionOperation {
         var output = [Float](repeating: 0, count: queries.count)
         for b in 0..<problem.batch {
             for h in 0..<problem.heads {
-                let qBase = (b * problem.heads + h) * problem.seqQ * d
-                let kvBase = (b * problem.kvHeads + h / group) * problem.seqK * d
+                let kvBase = (b * problem.kvHeads + h / group) * problem.kvStride * d
                 for i in 0..<problem.seqQ {
+                    let row = problem.queryRow(batch: b, head: h, query: i)
                     var scores = [Double](repeating: -.infinity, count: problem.seqK)
                     for j in 0..<problem.seqK where !problem.causal || j <= problem.offset + i {
                         var dot = 0.0
-                        for x in 0..<d { dot += Double(queries[qBase + i * d + x] * problem.scale) * Double(keys[kvBase + j * d + x]) }
+                        for x in 0..<d { dot += Double(queries[row + x] * problem.scale) * Double(keys[kvBase + j * d + x]) }
                         scores[j] = dot + Double(additive?[i * problem.seqK + j] ?? 0)
                     }
                     let top = scores.max()!
@@ -28,7 +28,7 @@ public struct CPUAttention: AttentionOperation {
                     for x in 0..<d {
                         var value = 0.0
                         for j in 0..<problem.seqK where weights[j] > 0 { value += weights[j] * Double(values[kvBase + j * d + x]) }
-                        output[qBase + i * d + x] = Float(value / sum)
+                        output[row + x] = Float(value / sum)
                     }
                 }
             }

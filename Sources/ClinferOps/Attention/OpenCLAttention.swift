@@ -38,6 +38,7 @@ public final class OpenCLAttention: AttentionOperation {
                        o: DeviceTensor, splits: Int? = nil) throws -> EventSpan {
         try problem.validate(q: q, k: k, v: v, mask: mask, o: o)
         let common = "-DD=\(problem.headDim) -DKV_HALF=\(k.elementType == .float16 ? 1 : 0) -DHAS_MASK=\(mask == nil ? 0 : 1)"
+            + " -DTOKEN_MAJOR=\(problem.tokenMajor ? 1 : 0)"
         let maskArgument: [any KernelArgument] = mask.map { [$0.argument] } ?? []
         let queue = backend.queue
         let splitCount = splits ?? self.splits(for: problem)
@@ -49,7 +50,7 @@ public final class OpenCLAttention: AttentionOperation {
             let keyEnd = problem.causal ? min(problem.seqK, problem.offset + 1) : problem.seqK
             let split = try backend.kernel("attention_decode_split", file: "attention_flash.cl", options: common)
             let first = try queue.enqueue(split, global: [splitCount, problem.heads, problem.batch], arguments: [
-                Int32(problem.seqK), Int32(keyEnd), Int32(problem.heads), Int32(problem.kvHeads), Int32(splitCount), problem.scale,
+                Int32(problem.seqK), Int32(problem.kvStride), Int32(keyEnd), Int32(problem.heads), Int32(problem.kvHeads), Int32(splitCount), problem.scale,
                 q.argument, k.argument, v.argument,
             ] + maskArgument + [maxima.argument, sums.argument, outputs.argument])
             let merge = try backend.kernel("attention_decode_merge", file: "attention_flash.cl", options: common)
@@ -61,7 +62,7 @@ public final class OpenCLAttention: AttentionOperation {
         let options = common + " -DBQ=\(queriesPerItem) -DBK=\(keysPerTile) -DCAUSAL=\(problem.causal ? 1 : 0)"
         let kernel = try backend.kernel("attention_flash", file: "attention_flash.cl", options: options)
         return EventSpan(try queue.enqueue(kernel, global: [ceilDiv(problem.seqQ, queriesPerItem), problem.heads, problem.batch], arguments: [
-            Int32(problem.seqQ), Int32(problem.seqK), Int32(problem.heads), Int32(problem.kvHeads), Int32(problem.offset),
+            Int32(problem.seqQ), Int32(problem.seqK), Int32(problem.kvStride), Int32(problem.heads), Int32(problem.kvHeads), Int32(problem.offset),
             problem.scale, q.argument, k.argument, v.argument,
         ] + maskArgument + [o.argument]))
     }

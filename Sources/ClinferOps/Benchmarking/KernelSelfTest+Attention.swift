@@ -13,6 +13,12 @@ extension KernelSelfTest {
             let problem = AttentionProblem(batch: 2, heads: 3, kvHeads: 1, seqQ: 1, seqK: 19, headDim: 8, causal: true, offset: 15)
             return max(try attentionError(problem, attention: attention), try attentionError(problem, mask: true, kvHalf: true, attention: attention))
         },
+        KernelSelfTest("attention token-major Q/O over a KV cache (kv stride > seq)", file: "attention_flash.cl") { backend in
+            let attention = try OpenCLAttention(backend: backend, keysPerSplit: 4)
+            let prefill = AttentionProblem(heads: 3, kvHeads: 1, seqQ: 4, seqK: 6, headDim: 8, causal: true, offset: 2, kvStride: 9, tokenMajor: true)
+            let decode = AttentionProblem(heads: 3, kvHeads: 1, seqQ: 1, seqK: 7, headDim: 8, causal: true, offset: 6, kvStride: 9, tokenMajor: true)
+            return max(try attentionError(prefill, attention: attention), try attentionError(decode, attention: attention))
+        },
     ]
 }
 
@@ -23,7 +29,7 @@ public func attentionError(_ problem: AttentionProblem, mask: Bool = false, kvHa
                            splits: Int? = nil, seed: UInt64 = 9) throws -> Float {
     let backend = attention.backend
     let qCount = problem.batch * problem.heads * problem.seqQ * problem.headDim
-    let kvCount = problem.batch * problem.kvHeads * problem.seqK * problem.headDim
+    let kvCount = problem.batch * problem.kvHeads * problem.kvStride * problem.headDim
     let q = HostTensor(SplitMix64.floats(qCount, seed: seed, in: -2...2))
     let k = HostTensor(SplitMix64.floats(kvCount, seed: seed + 1, in: -2...2)).converted(to: kvHalf ? .float16 : .float32)
     let v = HostTensor(SplitMix64.floats(kvCount, seed: seed + 2)).converted(to: kvHalf ? .float16 : .float32)

@@ -23,7 +23,7 @@ public struct KernelSelfTest: Sendable {
         self.body = body
     }
 
-    public static let checks: [KernelSelfTest] = gemmChecks + quantChecks + softmaxChecks + attentionChecks + [
+    public static let checks: [KernelSelfTest] = gemmChecks + quantChecks + softmaxChecks + attentionChecks + transformerChecks + [
         KernelSelfTest("bandwidth_read n=1001", file: "bandwidth.cl") { backend in
             let values = SplitMix64.floats(1001, seed: 9)
             let sum = try BandwidthProbe(backend: backend).sum(values)

@@ -34,6 +34,14 @@ public final class DeviceTensor: TensorOperand, @unchecked Sendable {
         return buffer
     }
 
+    /// The fp32 buffer, for host-layer commands (copies, fills); throws for an fp16 tensor.
+    public var float32Storage: Buffer<Float> {
+        get throws(OpError) {
+            guard case .float32(let buffer) = storage else { throw .unsupportedType(op: "DeviceTensor", detail: "expected an f32 tensor, got \(elementType)") }
+            return buffer
+        }
+    }
+
     /// The buffer, for binding as a kernel argument.
     public var argument: any KernelArgument {
         switch storage {

@@ -1,0 +1,203 @@
+import ClinferOps
+import Dispatch
+import Foundation
+import OpenCLKit
+import Synchronization
+
+/// A chat or completion model loaded from a GGUF file, ready to generate: the entry point of
+/// the library.
+///
+/// ```swift
+/// let model = try await LanguageModel.load(path: "models/SmolLM2-135M-Instruct.Q4_1.gguf")
+/// for try await chunk in model.chat([ChatMessage(role: "user", content: "Hi!")]) {
+///     print(chunk.text, terminator: "")
+/// }
+/// ```
+///
+/// One sequence runs at a time per model (requests queue up in order); every call is safe from
+/// any thread or task. Cancelling the consuming task, or dropping the stream, stops generation
+/// at the next token.
+public final class LanguageModel: Sendable {
+    /// Where and how to load.
+    public struct LoadOptions: Sendable {
+        /// OpenCL, CPU, or OpenCL when a device exists (default: `CLINFER_BACKEND`, else auto).
+        public var backend: ComputeBackend.Preference
+        /// Positions per sequence (prompt plus generated tokens); default min(model's, 4096).
+        public var contextLength: Int?
+
+        public init(backend: ComputeBackend.Preference = .fromEnvironment, contextLength: Int? = nil) {
+            self.backend = backend
+            self.contextLength = contextLength
+        }
+    }
+
+    public let path: String
+    public let configuration: LlamaConfiguration
+    public let tokenizer: BPETokenizer
+    /// The model's chat template (plain "role: content" lines when the file has none).
+    public let chatTemplate: ChatTemplate
+    /// Token ids that end a sequence (end-of-sequence and end-of-turn tokens).
+    public let endTokens: Set<Int>
+    /// The backend the model runs on ("opencl: <device>" or "cpu").
+    public let deviceName: String
+    /// Positions per sequence.
+    public let contextLength: Int
+
+    private let session: Mutex<any DecoderSession>
+    private let worker = DispatchQueue(label: "clinfer.language-model")
+
+    /// Loads the model synchronously; `progress(done, total)` reports tensors read and uploaded.
+    public init(path: String, options: LoadOptions = LoadOptions(), progress: @escaping (Int, Int) -> Void = { _, _ in }) throws {
+        let file = try GGUFFile(path: path)
+        let configuration = try LlamaConfiguration(gguf: file)
+        tokenizer = try BPETokenizer(gguf: file)
+        chatTemplate = try ChatTemplate(gguf: file)
+        let total = 2 * (configuration.layers + 2)
+        let weights = try LlamaWeights(gguf: file, configuration: configuration) { done, _ in progress(done, total) }
+        let context = min(options.contextLength ?? min(configuration.contextLength, 4096), configuration.contextLength)
+        guard context >= 1 else { throw GenerationError.invalidParameter("context length must be ≥ 1") }
+        let upload: (Int, Int) -> Void = { done, _ in progress(configuration.layers + 2 + done, total) }
+        let session: any DecoderSession
+        switch try ComputeBackend.select(options.backend) {
+        case .opencl(let backend):
+            let model = try LlamaModel(configuration: configuration, weights: weights, backend: try OpenCLInferenceBackend(backend: backend),
+                                       maxPositions: context, progress: upload)
+            session = try LlamaSession(model: model, capacity: context)
+        case .cpu:
+            let model = try LlamaModel(configuration: configuration, weights: weights, backend: CPUInferenceBackend(), maxPositions: context, progress: upload)
+            session = try LlamaSession(model: model, capacity: context)
+        }
+        progress(total, total)
+        self.path = path
+        self.configuration = configuration
+        self.deviceName = session.deviceName
+        self.contextLength = context
+        self.session = Mutex(session)
+        endTokens = Self.endTokens(tokenizer, chatTemplate)
+    }
+
+    /// Loads the model off the caller's executor.
+    public static func load(path: String, options: LoadOptions = LoadOptions(),
+                            progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> LanguageModel {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try LanguageModel(path: path, options: options, progress: progress) })
+            }
+        }
+    }
+
+    /// Streams a continuation of `prompt` (tokenized with the model's BOS rule; special tokens in
+    /// the text are recognised).
+    public func generate(prompt: String, parameters: GenerationParameters = GenerationParameters()) -> AsyncThrowingStream<GenerationChunk, any Error> {
+        generate(tokens: tokenizer.encode(prompt), parameters: parameters)
+    }
+
+    /// Streams the assistant's reply to `messages`, rendered with the model's chat template.
+    public func chat(_ messages: [ChatMessage], parameters: GenerationParameters = GenerationParameters()) -> AsyncThrowingStream<GenerationChunk, any Error> {
+        do {
+            return generate(tokens: try chatTokens(messages), parameters: parameters)
+        } catch {
+            return AsyncThrowingStream { $0.finish(throwing: error) }
+        }
+    }
+
+    /// The prompt tokens for `messages` with a generation prompt appended.
+    public func chatTokens(_ messages: [ChatMessage]) throws -> [Int] {
+        guard !messages.isEmpty else { throw GenerationError.emptyPrompt }
+        return tokenizer.encode(chatTemplate.render(messages, addGenerationPrompt: true))
+    }
+
+    /// Streams tokens after `prompt`.
+    public func generate(tokens prompt: [Int], parameters: GenerationParameters = GenerationParameters()) -> AsyncThrowingStream<GenerationChunk, any Error> {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: GenerationChunk.self)
+        let cancelled = CancellationFlag()
+        continuation.onTermination = { _ in cancelled.set() }
+        worker.async { [self] in
+            do {
+                try run(prompt: prompt, parameters: parameters, cancelled: cancelled) { continuation.yield($0) }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        return stream
+    }
+
+    /// Teacher-forced logits of every position of `tokens`, [tokens.count][vocabulary]: for
+    /// scoring, perplexity and parity checks. Long inputs run as prompt chunks of `chunk`.
+    public func logits(tokens: [Int], chunk: Int = 256) throws -> [[Float]] {
+        try worker.sync {
+            try session.withLock { session in
+                session.reset()
+                var rows: [[Float]] = []
+                let vocabulary = session.configuration.vocabularySize
+                for start in stride(from: 0, to: tokens.count, by: max(1, chunk)) {
+                    let part = Array(tokens[start..<min(tokens.count, start + chunk)])
+                    let flat = try session.forward(part, logits: .all)
+                    rows += (0..<part.count).map { Array(flat[$0 * vocabulary..<($0 + 1) * vocabulary]) }
+                }
+                if tokens.isEmpty { throw GenerationError.emptyPrompt }
+                return rows
+            }
+        }
+    }
+
+    private func run(prompt: [Int], parameters: GenerationParameters, cancelled: CancellationFlag, emit: (GenerationChunk) -> Void) throws {
+        try parameters.validate()
+        guard !prompt.isEmpty else { throw GenerationError.emptyPrompt }
+        guard prompt.count < contextLength else { throw GenerationError.contextLengthExceeded(requested: prompt.count + 1, limit: contextLength) }
+        try session.withLock { session in
+            session.reset()
+            var sampler = Sampler(parameters: parameters)
+            var decoder = tokenizer.streamingDecoder()
+            var matcher = StopMatcher(stops: parameters.stop)
+            let stopTokens = (parameters.ignoreEndOfSequence ? [] : endTokens).union(parameters.stopTokens)
+            let start = ContinuousClock.now
+            var logits = try session.forward(prompt, logits: .last)
+            let prefilled = ContinuousClock.now
+            var history = prompt, generated = 0, reason = FinishReason.length
+            generation: while generated < parameters.maxTokens {
+                if cancelled.isSet { reason = .cancelled; break }
+                let token = sampler.sample(logits, history: history)
+                if stopTokens.contains(token) { reason = .stop; break }
+                history.append(token)
+                generated += 1
+                let (text, stopped) = matcher.feed(try decoder.append(token))
+                emit(GenerationChunk(token: token, text: text, finishReason: nil, stats: nil))
+                if stopped { reason = .stop; break generation }
+                guard generated < parameters.maxTokens, session.length < session.capacity else { break }
+                logits = try session.forward([token], logits: .last)
+            }
+            let finished = ContinuousClock.now
+            let tail = reason == .stop ? "" : matcher.feed(decoder.flush()).release + matcher.flush()
+            let stats = GenerationStats(promptTokens: prompt.count, promptSeconds: (prefilled - start).seconds,
+                                        decodeTokens: generated, decodeSeconds: (finished - prefilled).seconds, device: deviceName)
+            emit(GenerationChunk(token: nil, text: tail, finishReason: reason, stats: stats))
+        }
+    }
+}
+
+extension LanguageModel {
+    /// End-of-sequence and end-of-turn tokens: the EOS id, the template's end-of-turn token, and
+    /// the usual end markers of chat vocabularies when they are control tokens.
+    static func endTokens(_ tokenizer: BPETokenizer, _ template: ChatTemplate) -> Set<Int> {
+        var ids = Set([tokenizer.eosID].compactMap { $0 })
+        let markers = ["<|endoftext|>", "<|im_end|>", "<|eot_id|>", "<|end_of_text|>", "</s>"] + [template.endOfTurn].compactMap { $0 }
+        for marker in markers {
+            if let id = tokenizer.id(of: marker), tokenizer.tokenType(id) == .control { ids.insert(id) }
+        }
+        return ids
+    }
+}
+
+/// Set once when the consumer of a stream goes away.
+final class CancellationFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func set() { flag.store(true, ordering: .relaxed) }
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}

@@ -1,0 +1,74 @@
+import ClinferOps
+import Foundation
+
+/// Picks the next token from logits: penalties, then greedy or temperature sampling restricted by
+/// top-k, top-p and min-p, from a seeded random stream so a seed reproduces a generation.
+public struct Sampler: Sendable {
+    public let parameters: GenerationParameters
+    private var random: SplitMix64
+
+    public init(parameters: GenerationParameters) {
+        self.parameters = parameters
+        random = SplitMix64(seed: parameters.seed ?? UInt64.random(in: 0...UInt64.max))
+    }
+
+    /// The next token given the vocabulary's `logits` and the tokens so far (`history`, used by
+    /// the penalties).
+    public mutating func sample(_ logits: [Float], history: [Int]) -> Int {
+        var logits = logits
+        applyPenalties(&logits, history: history)
+        guard parameters.temperature > 0 else { return Self.argmax(logits) }
+        var candidates = Array(logits.indices)
+        if parameters.topK > 0 && parameters.topK < candidates.count {
+            candidates = Array(candidates.sorted { logits[$0] > logits[$1] }.prefix(parameters.topK))
+        } else {
+            // Tokens 30 nats below the top cannot matter at any temperature ≥ ~0.1: skip sorting them.
+            let top = logits.max() ?? 0
+            let floor = top - 30 * max(parameters.temperature, 1)
+            candidates = candidates.filter { logits[$0] >= floor }.sorted { logits[$0] > logits[$1] }
+        }
+        let top = logits[candidates[0]]
+        var probabilities = candidates.map { Foundation.exp(Double((logits[$0] - top) / parameters.temperature)) }
+        let total = probabilities.reduce(0, +)
+        probabilities = probabilities.map { $0 / total }
+        var keep = probabilities.count
+        if parameters.minP > 0 {
+            let threshold = Double(parameters.minP) * probabilities[0]
+            keep = max(1, probabilities.prefix { $0 >= threshold }.count)
+        }
+        if parameters.topP < 1 {
+            var mass = 0.0
+            for (index, p) in probabilities.prefix(keep).enumerated() {
+                mass += p
+                if mass >= Double(parameters.topP) { keep = index + 1; break }
+            }
+        }
+        let kept = probabilities.prefix(keep)
+        var target = Double(random.next() >> 11) / Double(1 << 53) * kept.reduce(0, +)
+        for (index, p) in kept.enumerated() {
+            target -= p
+            if target <= 0 { return candidates[index] }
+        }
+        return candidates[keep - 1]
+    }
+
+    private func applyPenalties(_ logits: inout [Float], history: [Int]) {
+        let p = parameters
+        guard p.penaltyWindow > 0, p.repetitionPenalty != 1 || p.presencePenalty != 0 || p.frequencyPenalty != 0 else { return }
+        var counts: [Int: Int] = [:]
+        for token in history.suffix(p.penaltyWindow) where logits.indices.contains(token) { counts[token, default: 0] += 1 }
+        for (token, count) in counts {
+            var value = logits[token]
+            if p.repetitionPenalty != 1 { value = value > 0 ? value / p.repetitionPenalty : value * p.repetitionPenalty }
+            value -= p.presencePenalty + p.frequencyPenalty * Float(count)
+            logits[token] = value
+        }
+    }
+
+    /// The index of the largest logit (the first on ties).
+    public static func argmax(_ logits: [Float]) -> Int {
+        var best = 0
+        for index in logits.indices where logits[index] > logits[best] { best = index }
+        return best
+    }
+}

@@ -1,0 +1,52 @@
+import ClinferOps
+
+/// The weight matrix of a linear layer, [rows = outputs, columns = inputs], as the model file
+/// stores it: quantized (GGUF blocks, kept quantized on the device) or dense (F32/F16/BF16
+/// tensors, widened to fp32).
+public enum LinearWeight: Sendable {
+    case quantized(QuantizedMatrix)
+    case dense(values: [Float], rows: Int, columns: Int)
+
+    public var rows: Int {
+        switch self {
+        case .quantized(let matrix): matrix.rows
+        case .dense(_, let rows, _): rows
+        }
+    }
+
+    public var columns: Int {
+        switch self {
+        case .quantized(let matrix): matrix.columns
+        case .dense(_, _, let columns): columns
+        }
+    }
+
+    /// Row `index` as floats (an embedding lookup).
+    public func row(_ index: Int) throws -> [Float] {
+        switch self {
+        case .quantized(let matrix): return try matrix.row(index)
+        case .dense(let values, _, let columns): return Array(values[index * columns..<(index + 1) * columns])
+        }
+    }
+
+    /// Every value as floats.
+    public func dequantized() -> [Float] {
+        switch self {
+        case .quantized(let matrix): matrix.dequantized()
+        case .dense(let values, _, _): values
+        }
+    }
+
+    /// The weights stacked along rows, so one matmul computes several projections (Q, K and V;
+    /// gate and up). Stays quantized when every part shares one GGUF format.
+    public static func stacking(_ parts: [LinearWeight]) throws -> LinearWeight {
+        let matrices = parts.compactMap { if case .quantized(let matrix) = $0 { matrix } else { nil } }
+        if matrices.count == parts.count, let stacked = try? QuantizedMatrix.stackingRows(matrices) {
+            return .quantized(stacked)
+        }
+        guard let columns = parts.first?.columns, parts.allSatisfy({ $0.columns == columns }) else {
+            throw OpError.shapeMismatch(op: "LinearWeight.stacking", detail: "weights have different input widths")
+        }
+        return .dense(values: parts.flatMap { $0.dequantized() }, rows: parts.reduce(0) { $0 + $1.rows }, columns: columns)
+    }
+}

@@ -1,0 +1,92 @@
+import ClinferOps
+import OpenCLKit
+import Synchronization
+
+/// The forward pass on an OpenCL device: every op is enqueued on one in-order queue, so a whole
+/// token's kernels run back to back and only the logits read waits.
+public final class OpenCLInferenceBackend: InferenceBackend {
+    public enum Weight: Sendable {
+        case quantized(DeviceQuantizedMatrix)
+        case dense(DeviceTensor, rows: Int, columns: Int)
+    }
+
+    public let backend: OpenCLBackend
+    private let gemm: OpenCLGEMM
+    private let quantized: OpenCLQuantizedMatmul
+    private let attentionOp: OpenCLAttention
+    private let normOp: OpenCLNorm
+    private let activation: OpenCLActivation
+    private let ropes = Mutex<[Int: OpenCLRoPE]>([:])
+
+    public init(backend: OpenCLBackend) throws {
+        self.backend = backend
+        gemm = OpenCLGEMM(backend: backend)
+        quantized = OpenCLQuantizedMatmul(gemm: gemm)
+        attentionOp = try OpenCLAttention(backend: backend)
+        normOp = try OpenCLNorm(backend: backend)
+        activation = OpenCLActivation(backend: backend)
+    }
+
+    public var name: String { "opencl: \(backend.device.name)" }
+
+    public func tensor(count: Int) throws -> DeviceTensor { try DeviceTensor(backend: backend, count: count) }
+
+    public func cacheTensor(count: Int) throws -> DeviceTensor {
+        let tensor = try DeviceTensor(backend: backend, count: count)
+        try backend.queue.fill(tensor.float32Storage, with: 0)
+        return tensor
+    }
+
+    public func constant(_ values: [Float]) throws -> DeviceTensor { try DeviceTensor(backend: backend, copying: HostTensor(values)) }
+
+    public func write(_ values: [Float], to tensor: DeviceTensor) throws { try tensor.upload(HostTensor(values), backend.queue) }
+
+    public func read(_ tensor: DeviceTensor) throws -> [Float] { try tensor.download(backend.queue).floats }
+
+    public func copy(_ source: DeviceTensor, offset: Int, count: Int, to destination: DeviceTensor) throws {
+        try backend.queue.copy(from: source.float32Storage, sourceOffset: offset, to: destination.float32Storage, count: count)
+    }
+
+    public func weight(_ weight: LinearWeight) throws -> Weight {
+        switch weight {
+        case .quantized(let matrix): .quantized(try DeviceQuantizedMatrix(backend: backend, copying: matrix))
+        case .dense(let values, let rows, let columns): .dense(try constant(values), rows: rows, columns: columns)
+        }
+    }
+
+    public func matmul(_ x: DeviceTensor, _ weight: Weight, _ y: DeviceTensor, rows: Int) throws {
+        switch weight {
+        case .quantized(let matrix):
+            try quantized.encode(x: x, weights: matrix, y: y, rows: rows)
+        case .dense(let matrix, let n, let k):
+            try gemm.encode(GEMMProblem(m: rows, n: n, k: k, transposeB: true), a: x, b: matrix, c: y)
+        }
+    }
+
+    public func normalize(_ problem: NormProblem, x: DeviceTensor, residual: DeviceTensor?, weight: DeviceTensor, bias: DeviceTensor?, out: DeviceTensor) throws {
+        try normOp.encode(problem, x: x, residual: residual, weight: weight, bias: bias, out: out)
+    }
+
+    public func rope(_ problem: RoPEProblem, table: RoPETable, qkv: DeviceTensor, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor) throws {
+        let key = table.positions &* 31 &+ table.headDim
+        let op = try ropes.withLock { cache throws -> OpenCLRoPE in
+            if let op = cache[key], op.table.base == table.base { return op }
+            let op = try OpenCLRoPE(backend: backend, table: table)
+            cache[key] = op
+            return op
+        }
+        try op.encode(problem, qkv: qkv, q: q, k: k, v: v)
+    }
+
+    public func attention(_ problem: AttentionProblem, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, mask: DeviceTensor?, o: DeviceTensor) throws {
+        try attentionOp.encode(problem, q: q, k: k, v: v, mask: mask, o: o)
+    }
+
+    public func swiglu(tokens: Int, width: Int, gateUp: DeviceTensor, out: DeviceTensor) throws {
+        try activation.swiglu(tokens: tokens, width: width, gateUp: gateUp, out: out)
+    }
+
+    public func geluErf(_ x: DeviceTensor) throws { try activation.geluErf(x) }
+
+    public func add(_ x: DeviceTensor, _ y: DeviceTensor) throws { try activation.add(x, y) }
+}

@@ -1,0 +1,39 @@
+/// RoPE on the CPU: the reference for `Kernels/rope.cl`.
+public struct CPURoPE: RoPEOperation {
+    public let table: RoPETable
+
+    public init(table: RoPETable) { self.table = table }
+
+    public func apply(_ problem: RoPEProblem, qkv: HostTensor, q: HostTensor, k: HostTensor, v: HostTensor) throws {
+        try problem.validate(qkv: qkv, table: table, q: q, k: k, v: v)
+        let d = problem.headDim, pairs = d / 2, input = qkv.floats
+        var queries = q.floats, keys = k.floats, values = v.floats
+        for t in 0..<problem.tokens {
+            let position = problem.position + t
+            for h in 0..<(problem.heads + 2 * problem.kvHeads) {
+                let source = t * problem.qkvWidth + h * d
+                let kvRow = ((h - problem.heads) % problem.kvHeads * problem.kvStride + position) * d
+                if h >= problem.heads + problem.kvHeads {
+                    for i in 0..<d { values[kvRow + i] = input[source + i] }
+                    continue
+                }
+                for i in 0..<pairs {
+                    let (a, b) = problem.neox ? (i, i + pairs) : (2 * i, 2 * i + 1)
+                    let c = table.cos[position * pairs + i], s = table.sin[position * pairs + i]
+                    let (x0, x1) = (input[source + a], input[source + b])
+                    let (r0, r1) = (x0 * c - x1 * s, x0 * s + x1 * c)
+                    if h < problem.heads {
+                        queries[(t * problem.heads + h) * d + a] = r0
+                        queries[(t * problem.heads + h) * d + b] = r1
+                    } else {
+                        keys[kvRow + a] = r0
+                        keys[kvRow + b] = r1
+                    }
+                }
+            }
+        }
+        q.storage = .float32(queries)
+        k.storage = .float32(keys)
+        v.storage = .float32(values)
+    }
+}

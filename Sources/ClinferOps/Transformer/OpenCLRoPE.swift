@@ -1,0 +1,31 @@
+import OpenCLKit
+
+/// RoPE on an OpenCL device with `Kernels/rope.cl`; the cos/sin table lives on the device.
+public struct OpenCLRoPE: RoPEOperation {
+    public let backend: OpenCLBackend
+    public let table: RoPETable
+    private let cosines: Buffer<Float>, sines: Buffer<Float>
+
+    public init(backend: OpenCLBackend, table: RoPETable) throws(CLError) {
+        self.backend = backend
+        self.table = table
+        cosines = try backend.context.buffer(copying: table.cos, access: .readOnly)
+        sines = try backend.context.buffer(copying: table.sin, access: .readOnly)
+    }
+
+    public func apply(_ problem: RoPEProblem, qkv: DeviceTensor, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor) throws {
+        try encode(problem, qkv: qkv, q: q, k: k, v: v)
+    }
+
+    /// Enqueues the rotation and cache append without waiting.
+    @discardableResult
+    public func encode(_ problem: RoPEProblem, qkv: DeviceTensor, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor) throws -> Event {
+        try problem.validate(qkv: qkv, table: table, q: q, k: k, v: v)
+        let options = "-DD=\(problem.headDim) -DNEOX=\(problem.neox ? 1 : 0) -DKV_HALF=\(k.elementType == .float16 ? 1 : 0)"
+        let kernel = try backend.kernel("rope_qkv", file: "rope.cl", options: options)
+        return try backend.queue.enqueue(kernel, global: [problem.headDim / 2, problem.heads + 2 * problem.kvHeads, problem.tokens], arguments: [
+            Int32(problem.heads), Int32(problem.kvHeads), Int32(problem.position), Int32(problem.kvStride),
+            qkv.argument, cosines, sines, q.argument, k.argument, v.argument,
+        ])
+    }
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import ClinferEngine
+import ClinferOps
+import Foundation
+
+/// `--model`, `--device` and `--context`: which model a command loads and where it runs.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "GGUF model file (default: the fetched SmolLM2-135M-Instruct; `make model` fetches it).")
+    var model: String = ModelOptions.defaultModel
+
+    @Option(name: .long, help: "Where the model runs: auto (OpenCL when a device exists), opencl or cpu; the OpenCL device is $CLINFER_DEVICE.")
+    var device: ComputeBackend.Preference = .fromEnvironment
+
+    @Option(name: .long, help: "Positions per sequence (prompt + generated); default min(model's, 4096).")
+    var context: Int?
+
+    static let defaultModel = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
+
+    /// Loads the model, drawing a progress bar on standard error.
+    func load() throws -> LanguageModel {
+        guard FileManager.default.fileExists(atPath: model) else {
+            throw ValidationError("no model at \(model); run `make model` (or scripts/fetch-models.sh) to fetch the default one")
+        }
+        let bar = ProgressBar(label: "loading \((model as NSString).lastPathComponent)")
+        let loaded = try LanguageModel(path: model, options: .init(backend: device, contextLength: context)) { done, total in bar.update(done, total) }
+        bar.finish("loaded on \(loaded.deviceName)")
+        return loaded
+    }
+}
+
+extension ComputeBackend.Preference: ExpressibleByArgument {}

@@ -1,0 +1,34 @@
+import ClinferEngine
+import ClinferOps
+import Foundation
+import Testing
+
+/// The real model files the engine tests use, fetched by `make models` into models/ (or
+/// $CLINFER_MODELS_DIR). Without them a test is skipped locally, and fails in CI (CI=true).
+enum TestModels {
+    static let directory: URL = {
+        if let custom = ProcessInfo.processInfo.environment["CLINFER_MODELS_DIR"] { return URL(fileURLWithPath: custom) }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../models").standardized
+    }()
+
+    static let smolLM2 = directory.appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf").path
+
+    static var inCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+
+    /// Whether `path` exists; records a failure in CI when it does not.
+    static func available(_ path: String) -> Bool {
+        if FileManager.default.fileExists(atPath: path) { return true }
+        if inCI { Issue.record("\(path) is missing: CI must fetch the models (make models)") }
+        return false
+    }
+
+    /// The chat model on the OpenCL device and on the CPU, loaded once per test process.
+    static let openCLModel = Result { try LanguageModel(path: smolLM2, options: .init(backend: .opencl, contextLength: 512)) }
+    static let cpuModel = Result { try LanguageModel(path: smolLM2, options: .init(backend: .cpu, contextLength: 512)) }
+}
+
+/// A committed golden file under Tests/ClinferEngineTests/Golden.
+func golden<T: Decodable>(_ name: String, as type: T.Type) throws -> T {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/\(name)")
+    return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
+}
