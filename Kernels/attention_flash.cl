@@ -10,8 +10,11 @@
 // Grouped-query attention: head h reads KV head h / (heads / kv_heads).
 // Causal: query i sits at absolute position offset + i (queries appended after a KV cache of
 // `offset` positions) and sees keys j <= offset + i. An optional additive mask [seq_q, seq_k]
-// (shared by every batch and head) adds to the scores; -INFINITY blocks a key. A query that sees
-// no key at all gets a zero output, never NaN. Running maxima start at CLINFER_NEG_LARGE, a
+// (shared by every batch and head) adds to the scores; -INFINITY blocks a key. With KEY_LENGTHS,
+// key_lengths[b] (0..seq_k) is the number of valid keys of batch item b: keys j >= key_lengths[b]
+// are skipped (padding of a batch of sequences of different lengths; padded query rows get
+// ordinary outputs over the valid keys). A query that sees no key at all gets a zero output,
+// never NaN. Running maxima start at CLINFER_NEG_LARGE, a
 // finite value, so fast-math builds stay correct.
 //
 // attention_flash:        a work-item computes BQ queries of one head.
@@ -29,6 +32,7 @@
 //   HAS_MASK 0 an additive mask is passed
 //   CAUSAL 0   apply the causal rule
 //   TOKEN_MAJOR 0  Q and O are [batch, seq_q, heads, D]
+//   KEY_LENGTHS 0  a per-batch count of valid keys is passed (int key_lengths[batch], after the mask)
 #ifndef D
 #define D 64
 #endif
@@ -49,6 +53,9 @@
 #endif
 #ifndef TOKEN_MAJOR
 #define TOKEN_MAJOR 0
+#endif
+#ifndef KEY_LENGTHS
+#define KEY_LENGTHS 0
 #endif
 
 // The offset of query (or output) row i of head h in batch b.
@@ -74,6 +81,14 @@
 #define MASK_AT(i, j) 0.0f
 #endif
 
+#if KEY_LENGTHS
+#define LENGTHS_PARAM , __global const int *key_lengths
+#define VALID_KEYS(b) key_lengths[b]
+#else
+#define LENGTHS_PARAM
+#define VALID_KEYS(b) seq_k
+#endif
+
 // The dot product of query row `q` (D values, already scaled) with key row `key`.
 inline float attention_score(__private const float *q, __global const KV_T *key) {
     float8 sum = (float8)(0.0f);
@@ -83,7 +98,7 @@ inline float attention_score(__private const float *q, __global const KV_T *key)
 
 __kernel void attention_flash(const int seq_q, const int seq_k, const int kv_stride, const int heads, const int kv_heads,
                               const int offset, const float scale, __global const float *Q,
-                              __global const KV_T *K, __global const KV_T *V MASK_PARAM,
+                              __global const KV_T *K, __global const KV_T *V MASK_PARAM LENGTHS_PARAM,
                               __global float *O) {
     const int q0 = get_global_id(0) * BQ, h = get_global_id(1), b = get_global_id(2);
     if (q0 >= seq_q) return;
@@ -99,9 +114,9 @@ __kernel void attention_flash(const int seq_q, const int seq_k, const int kv_str
         rowSum[i] = 0.0f;
     }
 #if CAUSAL
-    const int keyEnd = min(seq_k, offset + min(q0 + BQ, seq_q));   // no query of this block sees past it
+    const int keyEnd = min(VALID_KEYS(b), offset + min(q0 + BQ, seq_q));   // no query of this block sees past it
 #else
-    const int keyEnd = seq_k;
+    const int keyEnd = VALID_KEYS(b);
 #endif
     for (int k0 = 0; k0 < keyEnd; k0 += BK) {
         const int count = min(BK, keyEnd - k0);
@@ -149,16 +164,17 @@ __kernel void attention_flash(const int seq_q, const int seq_k, const int kv_str
 // Decode: one query (seq_q = 1, so both Q layouts agree) per (batch, head) against the first
 // key_end of seq_k keys (the
 // host passes offset + 1 for causal attention); split s of `splits` handles keys
-// [s·chunk, (s+1)·chunk). Partials: maxima and sums [batch, heads, splits], outputs
-// [batch, heads, splits, D]. The mask, if any, is one row [seq_k].
+// [s·chunk, (s+1)·chunk), cut at the batch item's valid keys with KEY_LENGTHS. Partials: maxima
+// and sums [batch, heads, splits], outputs [batch, heads, splits, D]. The mask, if any, is one
+// row [seq_k].
 __kernel void attention_decode_split(const int seq_k, const int kv_stride, const int key_end, const int heads, const int kv_heads, const int splits,
                                      const float scale, __global const float *Q, __global const KV_T *K,
-                                     __global const KV_T *V MASK_PARAM, __global float *partialMax,
+                                     __global const KV_T *V MASK_PARAM LENGTHS_PARAM, __global float *partialMax,
                                      __global float *partialSum, __global float *partialOut) {
     const int split = get_global_id(0), h = get_global_id(1), b = get_global_id(2);
     const int kvh = h / (heads / kv_heads);
     const int chunk = (key_end + splits - 1) / splits;
-    const int first = split * chunk, last = min(key_end, first + chunk);
+    const int first = split * chunk, last = min(min(key_end, VALID_KEYS(b)), first + chunk);
     __global const float *qRow = Q + (size_t)(b * heads + h) * D;
     __global const KV_T *kBase = K + ((size_t)(b * kv_heads + kvh) * kv_stride) * D;
     __global const KV_T *vBase = V + ((size_t)(b * kv_heads + kvh) * kv_stride) * D;

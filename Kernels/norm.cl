@@ -34,8 +34,8 @@ inline float norm_group_sum(float value, __local float *scratch) {
     const int lane = get_local_id(0);
     scratch[lane] = value;
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (int half = WG / 2; half > 0; half >>= 1) {
-        if (lane < half) scratch[lane] += scratch[lane + half];
+    for (int stride = WG / 2; stride > 0; stride >>= 1) {
+        if (lane < stride) scratch[lane] += scratch[lane + stride];
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     const float total = scratch[0];

@@ -7,6 +7,8 @@ import COpenCL
 public final class CommandQueue: @unchecked Sendable {
     public let handle: cl_command_queue
     public let context: Context
+    /// Records kernel launches while started, for profiling.
+    public let recorder = LaunchRecorder()
 
     public init(context: Context) throws(CLError) {
         handle = try create("clCreateCommandQueue") {
@@ -107,7 +109,9 @@ public final class CommandQueue: @unchecked Sendable {
                 clEnqueueNDRangeKernel(handle, kernel.handle, cl_uint(global.count), nil, global, localPointer, 0, nil, &event)
             }
             try check(status, "clEnqueueNDRangeKernel(\(kernel.name))")
-            return Event(handle: event!)
+            let launched = Event(handle: event!)
+            recorder.record(kernel.name, launched)
+            return launched
         }
     }
 

@@ -24,6 +24,9 @@ struct BenchGenerateCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "One JSON line instead of text.")
     var json = false
 
+    @Flag(name: .long, help: "Also profile one decode run: device time per kernel and token (OpenCL only).")
+    var profile = false
+
     func run() async throws {
         let model = try modelOptions.load()
         let text = "The history of computing is a story of abstraction: each generation of engineers builds tools that hide the details of the last, from vacuum tubes to transistors, from assembly to compilers, from single machines to warehouse-scale clusters. "
@@ -38,6 +41,11 @@ struct BenchGenerateCommand: AsyncParsableCommand {
             prefill.append(stats.promptTokensPerSecond)
             decode.append(stats.decodeTokensPerSecond)
             progress("run \(run): prefill \(format(stats.promptTokensPerSecond)) tok/s, decode \(format(stats.decodeTokensPerSecond)) tok/s")
+        }
+        if profile, let queue = model.commandQueue {
+            queue.recorder.start()
+            let stats = try await model.generate(tokens: prompt, parameters: parameters).collect().stats
+            printProfile(queue.recorder.stop(), tokens: stats.decodeTokens + 1, wall: stats.decodeSeconds + stats.promptSeconds)
         }
         let weightBytes = Double(try GGUFFile(path: modelOptions.model).tensors.reduce(0) { $0 + $1.byteCount })
         let bandwidth = try? deviceBandwidth(model: model)
@@ -58,5 +66,20 @@ struct BenchGenerateCommand: AsyncParsableCommand {
     private func deviceBandwidth(model: LanguageModel) throws -> Double? {
         guard model.deviceName.hasPrefix("opencl"), let backend = try OpenCLBackend.make() else { return nil }
         return try BandwidthProbe(backend: backend).readBytesPerSecond(bytes: 64 << 20, repetitions: 5)
+    }
+}
+
+/// Device time per kernel name over a recorded generation, per generated token, longest first.
+private func printProfile(_ launches: [LaunchRecorder.Launch], tokens: Int, wall: Double) {
+    var byKernel: [String: (count: Int, seconds: Double)] = [:]
+    for launch in launches {
+        let seconds = (try? launch.event.deviceSeconds()) ?? 0
+        byKernel[launch.kernel, default: (0, 0)].count += 1
+        byKernel[launch.kernel, default: (0, 0)].seconds += seconds
+    }
+    let total = byKernel.values.reduce(0) { $0 + $1.seconds }
+    print("profile: \(launches.count) launches, device time \(format(total * 1e3)) ms of \(format(wall * 1e3)) ms wall, over \(tokens) forward passes")
+    for (name, entry) in byKernel.sorted(by: { $0.value.seconds > $1.value.seconds }) {
+        print("  \(pad(name, 28)) \(pad(String(entry.count), 7, right: true)) launches  \(pad(format(entry.seconds * 1e3 / Double(tokens), 3), 8, right: true)) ms/pass  \(pad(format(100 * entry.seconds / max(total, 1e-12)), 5, right: true)) %")
     }
 }

@@ -75,4 +75,55 @@ struct ChatTemplateTests {
         #expect(template.source == Self.smolLM2)
         #expect(template.format == .chatML(defaultSystemPrompt: "You are a helpful AI assistant named SmolLM, trained by Hugging Face"))
     }
+
+    @Test("SmolLM2 renders as jinja2 does on every golden case",
+          .enabled(if: TokenizerFixtures.required(TokenizerFixtures.chatGolden)))
+    func golden() throws {
+        let golden = try ClinferEngineTests.golden("smollm2-chat.json", as: ChatGolden.self)
+        #expect(golden.chatTemplate == Self.smolLM2)
+        let template = try ChatTemplate(source: golden.chatTemplate, bosToken: golden.bosToken)
+        #expect(golden.cases.count > 0)
+        for testCase in golden.cases {
+            #expect(template.render(testCase.messages, addGenerationPrompt: true) == testCase.renderedGen)
+            #expect(template.render(testCase.messages, addGenerationPrompt: false) == testCase.renderedNogen)
+        }
+    }
+
+    @Test("rendered SmolLM2 prompts tokenize as llama.cpp does",
+          .enabled(if: TokenizerFixtures.required(TokenizerFixtures.chatGolden, TestModels.smolLM2)))
+    func goldenIDs() throws {
+        let golden = try ClinferEngineTests.golden("smollm2-chat.json", as: ChatGolden.self)
+        let tokenizer = try TokenizerFixtures.tokenizer.get()
+        let template = try ChatTemplate(gguf: TokenizerFixtures.model.get())
+        for testCase in golden.cases {
+            #expect(tokenizer.encode(template.render(testCase.messages, addGenerationPrompt: true)) == testCase.idsGen)
+            #expect(tokenizer.encode(template.render(testCase.messages, addGenerationPrompt: false)) == testCase.idsNogen)
+        }
+    }
+}
+
+/// `Golden/smollm2-chat.json`: jinja2 renderings of the SmolLM2 template and llama.cpp's ids
+/// for them (special tokens parsed, no BOS).
+struct ChatGolden: Decodable {
+    struct Case: Decodable {
+        let messages: [ChatMessage]
+        let renderedGen: String
+        let idsGen: [Int]
+        let renderedNogen: String
+        let idsNogen: [Int]
+
+        enum CodingKeys: String, CodingKey {
+            case messages
+            case renderedGen = "rendered_gen", idsGen = "ids_gen", renderedNogen = "rendered_nogen", idsNogen = "ids_nogen"
+        }
+    }
+
+    let chatTemplate: String
+    let bosToken: String
+    let cases: [Case]
+
+    enum CodingKeys: String, CodingKey {
+        case cases
+        case chatTemplate = "chat_template", bosToken = "bos_token"
+    }
 }

@@ -30,6 +30,7 @@ struct TokenizerModelTests {
         let tokenizer = try TokenizerFixtures.tokenizer.get()
         let golden = try ClinferEngineTests.golden("smollm2-tokenizer.json", as: TokenizerGolden.self)
         #expect(golden.cases.count > 0)
+        #expect(golden.addBOS == tokenizer.addBOS)
         for testCase in golden.cases {
             let ids = tokenizer.encode(testCase.text, addSpecialPrefix: false)
             #expect(ids == testCase.ids, "\(testCase.text.debugDescription)")

@@ -45,6 +45,28 @@ struct QuantizedMatmulTests {
         }
     }
 
+    @Test("the interleaved layout: decode GEMV and dequantize-then-GEMM, odd N (tile padding) and M, fp16 x", arguments: formats)
+    func interleaved(format: QuantFormat) throws {
+        let backend = try TestDevice.opencl()
+        let k = Self.oddK(format)[0]
+        for tile in [16, 5] {
+            for (m, n) in [(1, 1), (1, 7), (1, 1000), (3, 33), (16, 33), (17, 7)] {
+                let error = try quantizedMatmulError(format: format, m: m, n: n, k: k, layout: .interleaved(tile: tile), backend: backend)
+                #expect(error <= Self.tolerance, "\(format) tile \(tile) \(m)x\(n)x\(k): relative error \(error)")
+            }
+            let prefill = try quantizedMatmulError(format: format, m: 40, n: 33, k: k, layout: .interleaved(tile: tile), backend: backend)
+            #expect(prefill <= Self.tolerance, "\(format) tile \(tile) prefill: \(prefill)")
+            let half = try quantizedMatmulError(format: format, m: 2, n: 9, k: k, layout: .interleaved(tile: tile), aType: .float16, backend: backend)
+            #expect(half <= Self.tolerance, "\(format) tile \(tile) fp16 x: \(half)")
+        }
+        let matmul = OpenCLQuantizedMatmul(gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)))
+        #expect(matmul.plan(rows: 1, format: format, layout: .interleaved(tile: 16)) == .interleavedGEMV)
+        #expect(matmul.plan(rows: 17, format: format, layout: .interleaved(tile: 16)) == .dequantizeThenGEMM)
+        #expect(throws: OpError.self) {
+            _ = try quantizedMatmulError(format: format, m: 1, n: 4, k: k, path: .interleavedGEMV, backend: backend)
+        }
+    }
+
     @Test("every kernel variant reads quantized weights", arguments: formats)
     func kernelVariants(format: QuantFormat) throws {
         let backend = try TestDevice.opencl()

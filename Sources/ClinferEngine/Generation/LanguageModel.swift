@@ -43,6 +43,9 @@ public final class LanguageModel: Sendable {
     /// Positions per sequence.
     public let contextLength: Int
 
+    /// The OpenCL queue the model runs on (nil on the CPU backend), e.g. for profiling.
+    public let commandQueue: CommandQueue?
+
     private let session: Mutex<any DecoderSession>
     private let worker = DispatchQueue(label: "clinfer.language-model")
 
@@ -58,8 +61,10 @@ public final class LanguageModel: Sendable {
         guard context >= 1 else { throw GenerationError.invalidParameter("context length must be ≥ 1") }
         let upload: (Int, Int) -> Void = { done, _ in progress(configuration.layers + 2 + done, total) }
         let session: any DecoderSession
+        var queue: CommandQueue?
         switch try ComputeBackend.select(options.backend) {
         case .opencl(let backend):
+            queue = backend.queue
             let model = try LlamaModel(configuration: configuration, weights: weights, backend: try OpenCLInferenceBackend(backend: backend),
                                        maxPositions: context, progress: upload)
             session = try LlamaSession(model: model, capacity: context)
@@ -73,6 +78,7 @@ public final class LanguageModel: Sendable {
         self.deviceName = session.deviceName
         self.contextLength = context
         self.session = Mutex(session)
+        commandQueue = queue
         endTokens = Self.endTokens(tokenizer, chatTemplate)
     }
 

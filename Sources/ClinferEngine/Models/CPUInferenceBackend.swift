@@ -13,6 +13,7 @@ public final class CPUInferenceBackend: InferenceBackend {
     private let normOp = CPUNorm()
     private let activation = CPUActivation()
     private let attentionOp = CPUAttention()
+    private let qkvSplit = CPUQKVSplit()
 
     public init() {}
 
@@ -67,4 +68,12 @@ public final class CPUInferenceBackend: InferenceBackend {
     public func geluErf(_ x: HostTensor) throws { try activation.geluErf(x) }
 
     public func add(_ x: HostTensor, _ y: HostTensor) throws { try activation.add(x, y) }
+
+    public func biasAdd(_ x: HostTensor, bias: HostTensor) throws { try activation.biasAdd(x, bias: bias) }
+
+    public func biasGeluErf(_ x: HostTensor, bias: HostTensor) throws { try activation.biasGeluErf(x, bias: bias) }
+
+    public func splitQKV(_ problem: QKVSplitProblem, qkv: HostTensor, bias: HostTensor?, q: HostTensor, k: HostTensor, v: HostTensor) throws {
+        try qkvSplit.split(problem, qkv: qkv, bias: bias, q: q, k: k, v: v)
+    }
 }

@@ -34,4 +34,12 @@ public protocol InferenceBackend: AnyObject, Sendable {
     func swiglu(tokens: Int, width: Int, gateUp: Tensor, out: Tensor) throws
     func geluErf(_ x: Tensor) throws
     func add(_ x: Tensor, _ y: Tensor) throws
+
+    // Encoder models (BERT): linear-layer biases and the QKV split of a padded batch.
+    /// x[r, j] += bias[j] for x [rows, bias.count].
+    func biasAdd(_ x: Tensor, bias: Tensor) throws
+    /// x[r, j] = gelu(x[r, j] + bias[j]) (exact erf GELU).
+    func biasGeluErf(_ x: Tensor, bias: Tensor) throws
+    /// Q (token-major), K and V [batch, heads, seq, headDim] from a fused projection plus its bias.
+    func splitQKV(_ problem: QKVSplitProblem, qkv: Tensor, bias: Tensor?, q: Tensor, k: Tensor, v: Tensor) throws
 }

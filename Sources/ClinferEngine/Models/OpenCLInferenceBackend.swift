@@ -16,6 +16,7 @@ public final class OpenCLInferenceBackend: InferenceBackend {
     private let attentionOp: OpenCLAttention
     private let normOp: OpenCLNorm
     private let activation: OpenCLActivation
+    private let qkvSplit: OpenCLQKVSplit
     private let ropes = Mutex<[Int: OpenCLRoPE]>([:])
 
     public init(backend: OpenCLBackend) throws {
@@ -25,9 +26,14 @@ public final class OpenCLInferenceBackend: InferenceBackend {
         attentionOp = try OpenCLAttention(backend: backend)
         normOp = try OpenCLNorm(backend: backend)
         activation = OpenCLActivation(backend: backend)
+        qkvSplit = OpenCLQKVSplit(backend: backend)
     }
 
     public var name: String { "opencl: \(backend.device.name)" }
+
+    /// Rows per interleaved weight tile (the decode GEMV's work-group): 16 suits CPU drivers'
+    /// 8–16-lane vectors and half a GPU warp's coalesced read.
+    private var interleaveTile: Int { min(16, backend.device.maxWorkGroupSize) }
 
     public func tensor(count: Int) throws -> DeviceTensor { try DeviceTensor(backend: backend, count: count) }
 
@@ -49,7 +55,7 @@ public final class OpenCLInferenceBackend: InferenceBackend {
 
     public func weight(_ weight: LinearWeight) throws -> Weight {
         switch weight {
-        case .quantized(let matrix): .quantized(try DeviceQuantizedMatrix(backend: backend, copying: matrix))
+        case .quantized(let matrix): .quantized(try DeviceQuantizedMatrix(backend: backend, copying: matrix, layout: .blocks))
         case .dense(let values, let rows, let columns): .dense(try constant(values), rows: rows, columns: columns)
         }
     }
@@ -89,4 +95,12 @@ public final class OpenCLInferenceBackend: InferenceBackend {
     public func geluErf(_ x: DeviceTensor) throws { try activation.geluErf(x) }
 
     public func add(_ x: DeviceTensor, _ y: DeviceTensor) throws { try activation.add(x, y) }
+
+    public func biasAdd(_ x: DeviceTensor, bias: DeviceTensor) throws { try activation.biasAdd(x, bias: bias) }
+
+    public func biasGeluErf(_ x: DeviceTensor, bias: DeviceTensor) throws { try activation.biasGeluErf(x, bias: bias) }
+
+    public func splitQKV(_ problem: QKVSplitProblem, qkv: DeviceTensor, bias: DeviceTensor?, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor) throws {
+        try qkvSplit.encode(problem, qkv: qkv, bias: bias, q: q, k: k, v: v)
+    }
 }

@@ -11,9 +11,13 @@ extension BPEVocabulary {
         }
         guard let tokens = gguf.strings("tokenizer.ggml.tokens") else { throw .missingMetadata("tokenizer.ggml.tokens in \(gguf.path)") }
         guard let merges = gguf.strings("tokenizer.ggml.merges") else { throw .missingMetadata("tokenizer.ggml.merges in \(gguf.path)") }
+        let types = gguf.ints("tokenizer.ggml.token_type")
+        if types == nil && gguf.metadata["tokenizer.ggml.token_type"] != nil {
+            throw .missingMetadata("tokenizer.ggml.token_type in \(gguf.path) is not an integer array")
+        }
         let preType = gguf.string("tokenizer.ggml.pre") ?? "default"
         self.init(tokens: tokens, merges: merges,
-                  tokenTypes: gguf.ints("tokenizer.ggml.token_type") ?? [],
+                  tokenTypes: types ?? [],
                   preType: preType,
                   bosID: gguf.int("tokenizer.ggml.bos_token_id"),
                   eosID: gguf.int("tokenizer.ggml.eos_token_id"),

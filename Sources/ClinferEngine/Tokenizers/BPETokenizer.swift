@@ -55,7 +55,7 @@ public final class BPETokenizer: Sendable {
         var decodedBytes: [UInt8] = [], decodedStarts: [Int32] = [0]
         decodedStarts.reserveCapacity(tokens.count + 1)
         for (id, text) in tokens.enumerated() {
-            if types[id].decodesRaw { decodedBytes.append(contentsOf: text.utf8) } else { decodedBytes.append(contentsOf: ByteLevel.decode(text)) }
+            if types[id].isSpecial { decodedBytes.append(contentsOf: text.utf8) } else { decodedBytes.append(contentsOf: ByteLevel.decode(text)) }
             decodedStarts.append(Int32(decodedBytes.count))
         }
 

@@ -42,8 +42,6 @@ public enum TokenType: Int, Sendable, CaseIterable {
 
     /// Matched whole in raw text before BPE (control and unknown tokens only when special
     /// parsing is on; user-defined tokens always, as in llama.cpp and Hugging Face tokenizers).
+    /// These also decode to their raw text rather than through the byte mapping.
     var isSpecial: Bool { self == .control || self == .userDefined || self == .unknown }
-
-    /// Decodes to its raw text rather than through the byte mapping.
-    var decodesRaw: Bool { isSpecial }
 }

@@ -19,7 +19,7 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
     /// know the name (the tokenizer then uses `gpt2`).
     public init?(preType: String) {
         switch preType {
-        case "gpt2", "gpt-2", "default": self = .gpt2
+        case "gpt2", "gpt-2": self = .gpt2
         case "smollm": self = .smollm
         case "llama3", "llama-v3", "llama-bpe": self = .llama3
         default: return nil

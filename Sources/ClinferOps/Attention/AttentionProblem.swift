@@ -7,8 +7,11 @@
 /// h / (heads / kvHeads).
 /// With `causal`, query i sits at absolute position `offset + i` (queries appended after a KV
 /// cache of `offset` positions) and sees keys j ≤ offset + i. The optional additive mask is
-/// [seqQ, seqK], shared by every batch and head; -infinity blocks a key. A query that sees no
-/// key gets a zero output.
+/// [seqQ, seqK], shared by every batch and head; -infinity blocks a key. Optional `keyLengths`
+/// (one per batch item) mask padding: keys j ≥ keyLengths[b] are skipped for every query of
+/// batch item b (a batch of sequences of different lengths padded to seqK; the padded query rows
+/// get ordinary outputs over the valid keys, which callers ignore). A query that sees no key
+/// gets a zero output.
 public struct AttentionProblem: Sendable, Hashable {
     public var batch: Int
     public var heads: Int
@@ -23,10 +26,13 @@ public struct AttentionProblem: Sendable, Hashable {
     public var kvStride: Int
     /// Q and O are [batch, seqQ, heads, headDim] instead of [batch, heads, seqQ, headDim].
     public var tokenMajor: Bool
+    /// Valid keys per batch item (each in 0...seqK), or nil when every key is valid.
+    public var keyLengths: [Int]?
 
     /// `scale` defaults to 1/√headDim, `kvStride` to seqK.
     public init(batch: Int = 1, heads: Int, kvHeads: Int? = nil, seqQ: Int, seqK: Int, headDim: Int,
-                causal: Bool = false, offset: Int = 0, scale: Float? = nil, kvStride: Int? = nil, tokenMajor: Bool = false) {
+                causal: Bool = false, offset: Int = 0, scale: Float? = nil, kvStride: Int? = nil, tokenMajor: Bool = false,
+                keyLengths: [Int]? = nil) {
         self.batch = batch
         self.heads = heads
         self.kvHeads = kvHeads ?? heads
@@ -38,7 +44,11 @@ public struct AttentionProblem: Sendable, Hashable {
         self.scale = scale ?? 1 / Float(headDim).squareRoot()
         self.kvStride = kvStride ?? seqK
         self.tokenMajor = tokenMajor
+        self.keyLengths = keyLengths
     }
+
+    /// The keys batch item `b` may attend to (seqK without key lengths).
+    func validKeys(batch b: Int) -> Int { keyLengths?[b] ?? seqK }
 
     /// The offset of query (and output) row `i` of head `h` in batch `b`.
     func queryRow(batch b: Int, head h: Int, query i: Int) -> Int {
@@ -57,6 +67,10 @@ public struct AttentionProblem: Sendable, Hashable {
         }
         guard offset >= 0, scale.isFinite else { throw fail("offset must be ≥ 0 and scale finite") }
         guard kvStride >= seqK else { throw fail("kvStride (\(kvStride)) must be at least seqK (\(seqK))") }
+        if let keyLengths {
+            guard keyLengths.count == batch else { throw fail("\(keyLengths.count) key lengths for a batch of \(batch)") }
+            guard keyLengths.allSatisfy({ (0...seqK).contains($0) }) else { throw fail("key lengths must lie in 0...\(seqK)") }
+        }
         try q.requireCount(batch * heads * seqQ * headDim, op: "attention", name: "Q")
         try k.requireCount(batch * kvHeads * kvStride * headDim, op: "attention", name: "K")
         try v.requireCount(batch * kvHeads * kvStride * headDim, op: "attention", name: "V")

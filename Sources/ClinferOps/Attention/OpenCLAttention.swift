@@ -1,4 +1,5 @@
 import OpenCLKit
+import Synchronization
 
 /// Fused (flash-style) attention on an OpenCL device with `Kernels/attention_flash.cl`: K/V
 /// tiles streamed with an online softmax, never storing the score matrix. A single query against
@@ -11,6 +12,8 @@ public final class OpenCLAttention: AttentionOperation {
     /// Keys per split in decode; 0 disables the split-KV path.
     public let keysPerSplit: Int
     private let partialMaxima = ScratchBuffer(), partialSums = ScratchBuffer(), partialOutputs = ScratchBuffer()
+    /// The last key lengths uploaded (a model passes the same ones to every layer).
+    private let lengthsCache = Mutex<(values: [Int32], buffer: Buffer<Int32>)?>(nil)
 
     public init(backend: OpenCLBackend, queriesPerItem: Int = 1, keysPerTile: Int = 32, keysPerSplit: Int = 256) throws(OpError) {
         guard (1...16).contains(queriesPerItem), (1...128).contains(keysPerTile), keysPerSplit >= 0 else {
@@ -38,8 +41,9 @@ public final class OpenCLAttention: AttentionOperation {
                        o: DeviceTensor, splits: Int? = nil) throws -> EventSpan {
         try problem.validate(q: q, k: k, v: v, mask: mask, o: o)
         let common = "-DD=\(problem.headDim) -DKV_HALF=\(k.elementType == .float16 ? 1 : 0) -DHAS_MASK=\(mask == nil ? 0 : 1)"
-            + " -DTOKEN_MAJOR=\(problem.tokenMajor ? 1 : 0)"
-        let maskArgument: [any KernelArgument] = mask.map { [$0.argument] } ?? []
+            + " -DTOKEN_MAJOR=\(problem.tokenMajor ? 1 : 0) -DKEY_LENGTHS=\(problem.keyLengths == nil ? 0 : 1)"
+        var extraArguments: [any KernelArgument] = mask.map { [$0.argument] } ?? []
+        if let lengths = problem.keyLengths { extraArguments.append(try keyLengthBuffer(lengths)) }
         let queue = backend.queue
         let splitCount = splits ?? self.splits(for: problem)
         if problem.seqQ == 1 && splitCount > 1 {
@@ -52,7 +56,7 @@ public final class OpenCLAttention: AttentionOperation {
             let first = try queue.enqueue(split, global: [splitCount, problem.heads, problem.batch], arguments: [
                 Int32(problem.seqK), Int32(problem.kvStride), Int32(keyEnd), Int32(problem.heads), Int32(problem.kvHeads), Int32(splitCount), problem.scale,
                 q.argument, k.argument, v.argument,
-            ] + maskArgument + [maxima.argument, sums.argument, outputs.argument])
+            ] + extraArguments + [maxima.argument, sums.argument, outputs.argument])
             let merge = try backend.kernel("attention_decode_merge", file: "attention_flash.cl", options: common)
             let last = try queue.enqueue(merge, global: [problem.heads, problem.batch], arguments: [
                 Int32(problem.heads), Int32(splitCount), maxima.argument, sums.argument, outputs.argument, o.argument,
@@ -64,6 +68,18 @@ public final class OpenCLAttention: AttentionOperation {
         return EventSpan(try queue.enqueue(kernel, global: [ceilDiv(problem.seqQ, queriesPerItem), problem.heads, problem.batch], arguments: [
             Int32(problem.seqQ), Int32(problem.seqK), Int32(problem.kvStride), Int32(problem.heads), Int32(problem.kvHeads), Int32(problem.offset),
             problem.scale, q.argument, k.argument, v.argument,
-        ] + maskArgument + [o.argument]))
+        ] + extraArguments + [o.argument]))
+    }
+
+    /// A device copy of `lengths`, reused while the same lengths come back. Replacing the cached
+    /// buffer is safe on the in-order queue: a released buffer lives until the kernels using it finish.
+    private func keyLengthBuffer(_ lengths: [Int]) throws -> Buffer<Int32> {
+        let values = lengths.map { Int32($0) }
+        return try lengthsCache.withLock { cache throws -> Buffer<Int32> in
+            if let cached = cache, cached.values == values { return cached.buffer }
+            let buffer = try backend.context.buffer(copying: values, access: .readOnly)
+            cache = (values, buffer)
+            return buffer
+        }
     }
 }

@@ -19,6 +19,12 @@ extension KernelSelfTest {
             let decode = AttentionProblem(heads: 3, kvHeads: 1, seqQ: 1, seqK: 7, headDim: 8, causal: true, offset: 6, kvStride: 9, tokenMajor: true)
             return max(try attentionError(prefill, attention: attention), try attentionError(decode, attention: attention))
         },
+        KernelSelfTest("attention key lengths (padded batch, token-major), decode split with key lengths", file: "attention_flash.cl") { backend in
+            let attention = try OpenCLAttention(backend: backend, queriesPerItem: 2, keysPerTile: 2, keysPerSplit: 3)
+            let padded = AttentionProblem(batch: 3, heads: 2, seqQ: 5, seqK: 5, headDim: 8, tokenMajor: true, keyLengths: [5, 2, 0])
+            let decode = AttentionProblem(batch: 2, heads: 2, seqQ: 1, seqK: 9, headDim: 8, keyLengths: [4, 9])
+            return max(try attentionError(padded, attention: attention), try attentionError(decode, mask: true, attention: attention))
+        },
     ]
 }
 

@@ -27,6 +27,13 @@ extension KernelSelfTest {
         KernelSelfTest("swiglu, gelu_erf, add", file: "activation.cl", tolerance: 1e-5) { backend in
             try activationError(tokens: 3, width: 7, backend: backend)
         },
+        KernelSelfTest("bias_add, bias_gelu_erf", file: "activation.cl", tolerance: 1e-5) { backend in
+            try biasActivationError(rows: 3, width: 7, backend: backend)
+        },
+        KernelSelfTest("split_qkv with and without bias", file: "qkv_split.cl") { backend in
+            max(try qkvSplitError(QKVSplitProblem(batch: 2, seq: 3, heads: 2, headDim: 4), bias: true, backend: backend),
+                try qkvSplitError(QKVSplitProblem(batch: 1, seq: 5, heads: 3, headDim: 2), bias: false, backend: backend))
+        },
     ]
 }
 
@@ -85,4 +92,40 @@ public func activationError(tokens: Int, width: Int, backend: OpenCLBackend, see
     try device.add(deviceX, DeviceTensor(backend: backend, copying: HostTensor(y)))
     return max(maxRelativeError(try deviceOut.download(backend.queue).floats, hostOut.floats),
                maxRelativeError(try deviceX.download(backend.queue).floats, hostX.floats))
+}
+
+/// Bias add and bias + GELU over [rows, width] on the device and the CPU; the largest relative error.
+public func biasActivationError(rows: Int, width: Int, backend: OpenCLBackend, seed: UInt64 = 8) throws -> Float {
+    let device = OpenCLActivation(backend: backend), host = CPUActivation()
+    let bias = HostTensor(SplitMix64.floats(width, seed: seed, in: -2...2))
+    let deviceBias = try DeviceTensor(backend: backend, copying: bias)
+    var worst: Float = 0
+    for gelu in [false, true] {
+        let x = SplitMix64.floats(rows * width, seed: seed + (gelu ? 2 : 1), in: -4...4)
+        let hostX = HostTensor(x), deviceX = try DeviceTensor(backend: backend, copying: HostTensor(x))
+        if gelu {
+            try host.biasGeluErf(hostX, bias: bias)
+            try device.biasGeluErf(deviceX, bias: deviceBias)
+        } else {
+            try host.biasAdd(hostX, bias: bias)
+            try device.biasAdd(deviceX, bias: deviceBias)
+        }
+        worst = max(worst, maxRelativeError(try deviceX.download(backend.queue).floats, hostX.floats))
+    }
+    return worst
+}
+
+/// The QKV split (with or without bias) on the device and the CPU from the same random
+/// projection; the largest relative error over Q, K and V.
+public func qkvSplitError(_ problem: QKVSplitProblem, bias: Bool, backend: OpenCLBackend, seed: UInt64 = 10) throws -> Float {
+    let qkv = HostTensor(SplitMix64.floats(problem.tokens * 3 * problem.hidden, seed: seed, in: -2...2))
+    let offsets = bias ? HostTensor(SplitMix64.floats(3 * problem.hidden, seed: seed + 1)) : nil
+    let count = problem.tokens * problem.hidden
+    let q = HostTensor(zeros: count), k = HostTensor(zeros: count), v = HostTensor(zeros: count)
+    try CPUQKVSplit().split(problem, qkv: qkv, bias: offsets, q: q, k: k, v: v)
+    let outputs = try (0..<3).map { _ in try DeviceTensor(backend: backend, count: count) }
+    try OpenCLQKVSplit(backend: backend).encode(problem, qkv: DeviceTensor(backend: backend, copying: qkv),
+                                                bias: try offsets.map { try DeviceTensor(backend: backend, copying: $0) },
+                                                q: outputs[0], k: outputs[1], v: outputs[2])
+    return try zip(outputs, [q, k, v]).map { device, host in maxRelativeError(try device.download(backend.queue).floats, host.floats) }.max()!
 }

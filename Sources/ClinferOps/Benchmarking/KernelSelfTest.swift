@@ -93,7 +93,19 @@ extension KernelSelfTest {
             ("Q4_1 nibble GEMV", .q4_1, .nibbleGEMV(workGroup: 4), "quant_gemv.cl"),
             ("INT4-g64 nibble GEMV", .int4(groupSize: 64), .nibbleGEMV(workGroup: 3), "quant_gemv.cl"),
         ]
-        var checks = cases.map { name, format, path, file in
+        let interleaved: [(String, QuantFormat, OpenCLQuantizedMatmul.Path)] = [
+            ("Q4_1 interleaved GEMV", .q4_1, .interleavedGEMV), ("Q8_0 interleaved GEMV", .q8_0, .interleavedGEMV),
+            ("INT4-g64 interleaved GEMV", .int4(groupSize: 64), .interleavedGEMV),
+            ("Q4_0 interleaved dequantize then GEMM", .q4_0, .dequantizeThenGEMM), ("Q8_0 interleaved dequantize then GEMM", .q8_0, .dequantizeThenGEMM),
+        ]
+        var checks = interleaved.map { name, format, path in
+            KernelSelfTest("quant \(name) (tile 4)", file: "quant_interleaved.cl") { backend in
+                max(try quantizedMatmulError(format: format, m: 3, n: 5, k: 64, path: path, layout: .interleaved(tile: 4), backend: backend),
+                    try quantizedMatmulError(format: format, m: 1, n: 3, k: 128, path: path, layout: .interleaved(tile: 4), backend: backend),
+                    try quantizedMatmulError(format: format, m: 17, n: 2, k: 192, path: path, layout: .interleaved(tile: 4), backend: backend))
+            }
+        }
+        checks += cases.map { name, format, path, file in
             KernelSelfTest("quant \(name)", file: file) { backend in
                 max(try quantizedMatmulError(format: format, m: 3, n: 5, k: 64, path: path, backend: backend),
                     try quantizedMatmulError(format: format, m: 1, n: 3, k: 128, path: path, backend: backend),
@@ -115,6 +127,7 @@ extension KernelSelfTest {
 /// Runs x · Wᵀ with W quantized in `format` on the device and on the CPU (dequantize, then fp32
 /// GEMM) from the same random inputs; returns the relative error of the device result.
 public func quantizedMatmulError(format: QuantFormat, m: Int, n: Int, k: Int, path: OpenCLQuantizedMatmul.Path? = nil,
+                                 layout: DeviceQuantizedMatrix.Layout = .blocks,
                                  inputScale: Bool = false, aType: ElementType = .float32, backend: OpenCLBackend,
                                  matmul: OpenCLQuantizedMatmul? = nil, seed: UInt64 = 7) throws -> Float {
     let scale = inputScale ? SplitMix64.floats(k, seed: seed + 3, in: 0.25...4) : nil
@@ -124,7 +137,7 @@ public func quantizedMatmulError(format: QuantFormat, m: Int, n: Int, k: Int, pa
     try CPUQuantizedMatmul().matmul(x: x, weights: weights, y: reference, rows: m)
     let matmul = matmul ?? OpenCLQuantizedMatmul(gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)))
     let y = try DeviceTensor(backend: backend, count: m * n)
-    try matmul.encode(x: DeviceTensor(backend: backend, copying: x), weights: DeviceQuantizedMatrix(backend: backend, copying: weights),
+    try matmul.encode(x: DeviceTensor(backend: backend, copying: x), weights: DeviceQuantizedMatrix(backend: backend, copying: weights, layout: layout),
                       y: y, rows: m, path: path)
     return maxRelativeError(try y.download(backend.queue).floats, reference.floats)
 }

@@ -42,6 +42,9 @@ public struct CPUGEMM: GEMMOperation {
 }
 
 /// Σ x[i]·y[i] with 16-wide SIMD partial sums.
+///
+/// Multiply then add, not `addProduct`: without an FMA target feature (the generic x86-64
+/// build) a fused multiply-add lowers to a libm `fmaf` call per lane, 20× slower.
 @inline(__always)
 func dotProduct(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ count: Int) -> Float {
     var sum = SIMD16<Float>()
@@ -49,7 +52,7 @@ func dotProduct(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ count: I
     while i + 16 <= count {
         let a = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
         let b = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD16<Float>.self)
-        sum.addProduct(a, b)
+        sum += a * b
         i += 16
     }
     var total = sum.sum()

@@ -41,12 +41,16 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
         /// The 4-bit decode GEMV (`Kernels/quant_gemv.cl`) with this work-group size: nibbles
         /// decoded with shifts and masks against activations permuted once per call.
         case nibbleGEMV(workGroup: Int)
+        /// The decode GEMV over the interleaved layout (`Kernels/quant_interleaved.cl`), a
+        /// work-group per tile of rows.
+        case interleavedGEMV
     }
 
     /// The path used for `rows` rows of x with `format` weights: for M ≤ 16 (decode) the nibble
     /// GEMV for 4-bit formats and the fused skinny kernel for Q8_0, else dequantize then GEMM.
-    public func plan(rows: Int, format: QuantFormat) -> Path {
+    public func plan(rows: Int, format: QuantFormat, layout: DeviceQuantizedMatrix.Layout = .blocks) -> Path {
         guard rows <= GEMMShapeClass.skinnyMaxM else { return .dequantizeThenGEMM }
+        if case .interleaved = layout { return .interleavedGEMV }
         return format.bits == 4 ? .nibbleGEMV(workGroup: min(16, gemm.backend.device.maxWorkGroupSize)) : .fused(decodeConfig)
     }
 
@@ -61,8 +65,13 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
         let (n, k) = (weights.rows, weights.columns)
         try validateQuantizedMatmul(x: x, y: y, rows: rows, n: n, k: k)
         let problem = GEMMProblem(m: rows, n: n, k: k, transposeB: true)
-        let path = path ?? plan(rows: rows, format: weights.format)
+        let path = path ?? plan(rows: rows, format: weights.format, layout: weights.layout)
+        let interleaved = weights.layout != .blocks
         switch path {
+        case .interleavedGEMV where !interleaved, .fused where interleaved, .nibbleGEMV where interleaved:
+            throw OpError.invalidConfiguration(kernel: "quantized matmul", detail: "path \(path) does not read the \(weights.layout) layout")
+        case .interleavedGEMV:
+            break
         case .fused(.direct):
             throw OpError.invalidConfiguration(kernel: "quantized matmul", detail: "the direct kernel does not read quantized weights")
         case .fused(let config):
@@ -87,6 +96,8 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
             let expand = try weights.dequantize(into: dense, backend: gemm.backend)
             let span = try gemm.encode(problem, a: input, b: dense, c: y)
             return EventSpan(first: first ?? expand, last: span.last)
+        case .interleavedGEMV:
+            return try encodeInterleaved(x: input, weights: weights, y: y, rows: rows, first: first)
         case .nibbleGEMV(let workGroup):
             let backend = gemm.backend
             let xp = try permuted.tensor(count: rows * k, backend: backend), xs = try blockSums.tensor(count: rows * k / 32, backend: backend)
@@ -102,6 +113,27 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
             ] + weights.kernelArguments + [y.argument])
             return EventSpan(first: first ?? prepared, last: event)
         }
+    }
+
+    private func encodeInterleaved(x: DeviceTensor, weights: DeviceQuantizedMatrix, y: DeviceTensor, rows: Int, first: Event?) throws -> EventSpan {
+        let backend = gemm.backend, k = weights.columns
+        let precision = "-DA_HALF=\(x.elementType == .float16 ? 1 : 0)"
+        var input = x, blockSumsArgument: any KernelArgument = x.argument, prepared: Event?
+        if weights.format.bits == 4 {
+            let xp = try permuted.tensor(count: rows * k, backend: backend), xs = try blockSums.tensor(count: rows * k / 32, backend: backend)
+            let prepare = try backend.kernel("quant_prepare_x", file: "quant_gemv.cl", options: precision)
+            prepared = try backend.queue.enqueue(prepare, global: [k / 32, rows], arguments: [Int32(rows), Int32(k), x.argument, xp.argument, xs.argument])
+            input = xp
+            blockSumsArgument = xs.argument
+        }
+        let rowsPerPass = min(16, nextPowerOfTwo(rows))
+        let kernel = try backend.kernel("quant_gemv_interleaved", file: "quant_interleaved.cl",
+                                        options: "\(weights.interleavedOptions) -DMR=\(rowsPerPass) " + (weights.format.bits == 4 ? "" : precision))
+        guard case .interleaved(let tile) = weights.layout else { preconditionFailure("interleaved GEMV on the blocks layout") }
+        let event = try backend.queue.enqueue(kernel, global: [weights.paddedRows], local: [tile], arguments: [
+            Int32(rows), Int32(weights.rows), Int32(k), input.argument, blockSumsArgument,
+        ] + weights.kernelArguments + [y.argument])
+        return EventSpan(first: first ?? prepared ?? event, last: event)
     }
 
     private func divideByInputScale(_ x: DeviceTensor, inverse: Buffer<Float>, rows: Int, k: Int) throws -> (DeviceTensor, Event) {

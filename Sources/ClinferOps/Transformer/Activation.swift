@@ -1,5 +1,6 @@
 /// Elementwise pieces of transformer blocks: SwiGLU over a fused gate+up projection, the exact
-/// (erf) GELU, and the residual add. ``OpenCLActivation`` and ``CPUActivation``.
+/// (erf) GELU, the residual add, and the bias of linear layers (alone or fused with GELU).
+/// ``OpenCLActivation`` and ``CPUActivation``.
 public protocol ActivationOperation: Sendable {
     associatedtype Tensor: TensorOperand
     /// out[t, j] = silu(gateUp[t, j]) · gateUp[t, width + j]; gateUp [tokens, 2·width], out [tokens, width].
@@ -8,6 +9,10 @@ public protocol ActivationOperation: Sendable {
     func geluErf(_ x: Tensor) throws
     /// x += y.
     func add(_ x: Tensor, _ y: Tensor) throws
+    /// x[r, j] += bias[j] for x [rows, n], bias [n] (rows = x.count / n): a linear layer's bias.
+    func biasAdd(_ x: Tensor, bias: Tensor) throws
+    /// x[r, j] = gelu(x[r, j] + bias[j]) with the exact (erf) GELU: BERT's feed-forward activation.
+    func biasGeluErf(_ x: Tensor, bias: Tensor) throws
 }
 
 func validateSwiGLU(tokens: Int, width: Int, gateUp: some TensorOperand, out: some TensorOperand) throws(OpError) {
@@ -15,6 +20,16 @@ func validateSwiGLU(tokens: Int, width: Int, gateUp: some TensorOperand, out: so
     try gateUp.requireCount(tokens * 2 * width, op: "swiglu", name: "gateUp")
     try out.requireCount(tokens * width, op: "swiglu", name: "out")
     guard gateUp.elementType == .float32, out.elementType == .float32 else { throw .unsupportedType(op: "swiglu", detail: "operands must be f32") }
+}
+
+/// The rows of x [rows, n] a bias [n] broadcasts over.
+func validateBias(_ op: String, x: some TensorOperand, bias: some TensorOperand) throws(OpError) -> Int {
+    guard bias.count >= 1, x.count >= 1 else { throw .invalidArgument(op: op, detail: "empty tensor") }
+    guard x.count % bias.count == 0 else {
+        throw .shapeMismatch(op: op, detail: "x has \(x.count) elements, not a multiple of the bias's \(bias.count)")
+    }
+    guard x.elementType == .float32, bias.elementType == .float32 else { throw .unsupportedType(op: op, detail: "operands must be f32") }
+    return x.count / bias.count
 }
 
 func validateElementwise(_ op: String, _ operands: any TensorOperand...) throws(OpError) {

@@ -26,4 +26,37 @@ public struct CPUActivation: ActivationOperation {
         try validateElementwise("add", x, y)
         x.storage = .float32(zip(x.floats, y.floats).map(+))
     }
+
+    public func biasAdd(_ x: HostTensor, bias: HostTensor) throws {
+        let rows = try validateBias("bias add", x: x, bias: bias)
+        applyRows(x, bias: bias.floats, rows: rows) { $0 + $1 }
+    }
+
+    public func biasGeluErf(_ x: HostTensor, bias: HostTensor) throws {
+        let rows = try validateBias("bias gelu", x: x, bias: bias)
+        applyRows(x, bias: bias.floats, rows: rows) { value, b in
+            let z = value + b
+            return 0.5 * z * (1 + Foundation.erf(z / Float(2).squareRoot()))
+        }
+    }
+
+    /// x[r, j] = f(x[r, j], bias[j]), rows spread over the cores.
+    private func applyRows(_ x: HostTensor, bias: [Float], rows: Int, _ f: (Float, Float) -> Float) {
+        var values = x.floats
+        x.storage = .float32([])  // keep `values` uniquely referenced while writing it
+        let n = bias.count
+        values.withUnsafeMutableBufferPointer { out in
+            let base = out.baseAddress!
+            bias.withUnsafeBufferPointer { b in
+                let rowsPerBlock = max(1, 4096 / n)
+                parallelFor(ceilDiv(rows, rowsPerBlock)) { block in
+                    for r in block * rowsPerBlock..<min(rows, (block + 1) * rowsPerBlock) {
+                        let row = base + r * n
+                        for j in 0..<n { row[j] = f(row[j], b[j]) }
+                    }
+                }
+            }
+        }
+        x.storage = .float32(values)
+    }
 }

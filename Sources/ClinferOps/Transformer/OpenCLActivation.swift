@@ -21,4 +21,16 @@ public struct OpenCLActivation: ActivationOperation {
         try validateElementwise("add", x, y)
         try backend.queue.enqueue(try backend.kernel("add", file: "activation.cl"), global: [x.count], arguments: [x.argument, y.argument])
     }
+
+    public func biasAdd(_ x: DeviceTensor, bias: DeviceTensor) throws {
+        let rows = try validateBias("bias add", x: x, bias: bias)
+        try backend.queue.enqueue(try backend.kernel("bias_add", file: "activation.cl"), global: [bias.count, rows],
+                                  arguments: [Int32(bias.count), x.argument, bias.argument])
+    }
+
+    public func biasGeluErf(_ x: DeviceTensor, bias: DeviceTensor) throws {
+        let rows = try validateBias("bias gelu", x: x, bias: bias)
+        try backend.queue.enqueue(try backend.kernel("bias_gelu_erf", file: "activation.cl"), global: [bias.count, rows],
+                                  arguments: [Int32(bias.count), x.argument, bias.argument])
+    }
 }

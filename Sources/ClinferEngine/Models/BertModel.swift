@@ -1,0 +1,125 @@
+import ClinferOps
+
+/// A BERT encoder on one backend: word + position + token-type embeddings and LayerNorm, then
+/// `layers` × (fused QKV projection, bias and split, bidirectional attention with a padding mask,
+/// output projection and bias, residual + LayerNorm, feed-forward with bias and exact GELU,
+/// projection and bias, residual + LayerNorm) — post-LN, as BERT is.
+///
+/// A forward pass runs a padded batch ([batch, seq] tokens, every text padded to the longest):
+/// the projections are GEMMs over all batch·seq rows, attention skips each text's padding keys
+/// (``AttentionProblem/keyLengths``), and only the last hidden states are read back.
+public final class BertModel<Backend: InferenceBackend>: @unchecked Sendable {
+    public let configuration: BertConfiguration
+    public let backend: Backend
+    private let wordEmbeddings: [Float], positionEmbeddings: [Float], tokenTypeEmbeddings: [Float]
+    private let embeddingNorm: (weight: Backend.Tensor, bias: Backend.Tensor)
+    private let layers: [Layer]
+    private var workspaces: [Int: Workspace] = [:]
+
+    private struct Layer {
+        let qkv: Backend.Weight, qkvBias: Backend.Tensor
+        let output: Backend.Weight, outputBias: Backend.Tensor
+        let attentionNorm: (weight: Backend.Tensor, bias: Backend.Tensor)
+        let intermediate: Backend.Weight, intermediateBias: Backend.Tensor
+        let down: Backend.Weight, downBias: Backend.Tensor
+        let outputNorm: (weight: Backend.Tensor, bias: Backend.Tensor)
+    }
+
+    /// Uploads `weights` (the embedding tables stay on the host).
+    public init(configuration: BertConfiguration, weights: BertWeights, backend: Backend) throws {
+        self.configuration = configuration
+        self.backend = backend
+        wordEmbeddings = weights.wordEmbeddings
+        positionEmbeddings = weights.positionEmbeddings
+        tokenTypeEmbeddings = weights.tokenTypeEmbeddings
+        func norm(_ norm: BertWeights.Norm) throws -> (weight: Backend.Tensor, bias: Backend.Tensor) {
+            (try backend.constant(norm.weight), try backend.constant(norm.bias))
+        }
+        embeddingNorm = try norm(weights.embeddingNorm)
+        layers = try weights.layers.map { layer in
+            Layer(qkv: try backend.weight(layer.qkv), qkvBias: try backend.constant(layer.qkvBias),
+                  output: try backend.weight(layer.output), outputBias: try backend.constant(layer.outputBias),
+                  attentionNorm: try norm(layer.attentionNorm),
+                  intermediate: try backend.weight(layer.intermediate), intermediateBias: try backend.constant(layer.intermediateBias),
+                  down: try backend.weight(layer.down), downBias: try backend.constant(layer.downBias),
+                  outputNorm: try norm(layer.outputNorm))
+        }
+    }
+
+    /// The last hidden states of `batch`, [batch.count · batch.sequenceLength, hidden]; rows of
+    /// padding positions hold values to ignore.
+    public func forward(_ batch: WordPieceBatch) throws -> [Float] {
+        let c = configuration, count = batch.count, length = batch.sequenceLength, tokens = count * length, h = c.hidden
+        guard count >= 1, length >= 1 else { throw GenerationError.emptyPrompt }
+        guard length <= c.maxPositions else { throw GenerationError.contextLengthExceeded(requested: length, limit: c.maxPositions) }
+        if let bad = batch.paddedIDs.first(where: { !(0..<c.vocabularySize).contains($0) }) {
+            throw GenerationError.invalidToken(bad, vocabularySize: c.vocabularySize)
+        }
+        let w = try workspace(tokens: tokens)
+        // Embedding sum on the host (a gather of rows; token type 0 for single-segment input).
+        var embedded = [Float](repeating: 0, count: tokens * h)
+        embedded.withUnsafeMutableBufferPointer { out in
+            wordEmbeddings.withUnsafeBufferPointer { word in
+                positionEmbeddings.withUnsafeBufferPointer { position in
+                    tokenTypeEmbeddings.withUnsafeBufferPointer { type in
+                        for t in 0..<tokens {
+                            let id = batch.paddedIDs[t], s = t % length
+                            for j in 0..<h { out[t * h + j] = word[id * h + j] + position[s * h + j] + type[j] }
+                        }
+                    }
+                }
+            }
+        }
+        try backend.write(embedded, to: w.x)
+        let norm = NormProblem(.layer, rows: tokens, width: h, eps: c.layerNormEps)
+        try backend.normalize(norm, x: w.x, residual: nil, weight: embeddingNorm.weight, bias: embeddingNorm.bias, out: w.hidden)
+        let split = QKVSplitProblem(batch: count, seq: length, heads: c.heads, headDim: c.headDim)
+        let lengths = batch.lengths
+        let attention = AttentionProblem(batch: count, heads: c.heads, seqQ: length, seqK: length, headDim: c.headDim, tokenMajor: true,
+                                         keyLengths: lengths.allSatisfy { $0 == length } ? nil : lengths)
+        for layer in layers {
+            try backend.matmul(w.hidden, layer.qkv, w.qkv, rows: tokens)
+            try backend.splitQKV(split, qkv: w.qkv, bias: layer.qkvBias, q: w.q, k: w.k, v: w.v)
+            try backend.attention(attention, q: w.q, k: w.k, v: w.v, mask: nil, o: w.context)
+            try backend.matmul(w.context, layer.output, w.projected, rows: tokens)
+            try backend.biasAdd(w.projected, bias: layer.outputBias)
+            // hidden += projected, then attended = LayerNorm(hidden).
+            try backend.normalize(norm, x: w.hidden, residual: w.projected, weight: layer.attentionNorm.weight, bias: layer.attentionNorm.bias,
+                                  out: w.attended)
+            try backend.matmul(w.attended, layer.intermediate, w.inner, rows: tokens)
+            try backend.biasGeluErf(w.inner, bias: layer.intermediateBias)
+            try backend.matmul(w.inner, layer.down, w.projected, rows: tokens)
+            try backend.biasAdd(w.projected, bias: layer.downBias)
+            // attended += projected, then hidden = LayerNorm(attended): the next layer's input.
+            try backend.normalize(norm, x: w.attended, residual: w.projected, weight: layer.outputNorm.weight, bias: layer.outputNorm.bias,
+                                  out: w.hidden)
+        }
+        return try backend.read(w.hidden)
+    }
+
+    /// Activations for a forward pass over `tokens` (batch · seq) positions, reused across passes of that size.
+    private final class Workspace: @unchecked Sendable {
+        let x, hidden, qkv, q, k, v, context, projected, attended, inner: Backend.Tensor
+
+        init(backend: Backend, tokens t: Int, configuration c: BertConfiguration) throws {
+            x = try backend.tensor(count: t * c.hidden)
+            hidden = try backend.tensor(count: t * c.hidden)
+            qkv = try backend.tensor(count: t * 3 * c.hidden)
+            q = try backend.tensor(count: t * c.hidden)
+            k = try backend.tensor(count: t * c.hidden)
+            v = try backend.tensor(count: t * c.hidden)
+            context = try backend.tensor(count: t * c.hidden)
+            projected = try backend.tensor(count: t * c.hidden)
+            attended = try backend.tensor(count: t * c.hidden)
+            inner = try backend.tensor(count: t * c.intermediate)
+        }
+    }
+
+    private func workspace(tokens: Int) throws -> Workspace {
+        if let existing = workspaces[tokens] { return existing }
+        if workspaces.count >= 4 { workspaces.removeAll() }
+        let fresh = try Workspace(backend: backend, tokens: tokens, configuration: configuration)
+        workspaces[tokens] = fresh
+        return fresh
+    }
+}

@@ -1,0 +1,37 @@
+import Synchronization
+
+/// Collects the kernel launches of a command queue while recording, so a profiler can attribute
+/// device time to kernels (`clinfer bench generate --profile`). Off by default; when off, a
+/// launch costs one atomic load.
+public final class LaunchRecorder: Sendable {
+    /// One recorded launch: the kernel's name and its event (profiling timestamps).
+    public struct Launch: Sendable {
+        public let kernel: String
+        public let event: Event
+    }
+
+    private let recording = Atomic<Bool>(false)
+    private let launches = Mutex<[Launch]>([])
+
+    public init() {}
+
+    /// Starts recording (dropping anything recorded before).
+    public func start() {
+        launches.withLock { $0.removeAll() }
+        recording.store(true, ordering: .releasing)
+    }
+
+    /// Stops recording and returns the launches, in submission order.
+    public func stop() -> [Launch] {
+        recording.store(false, ordering: .releasing)
+        return launches.withLock { recorded in
+            defer { recorded.removeAll() }
+            return recorded
+        }
+    }
+
+    func record(_ kernel: String, _ event: Event) {
+        guard recording.load(ordering: .acquiring) else { return }
+        launches.withLock { $0.append(Launch(kernel: kernel, event: event)) }
+    }
+}
