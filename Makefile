@@ -1,6 +1,9 @@
 # Clinfer: the commands a newcomer and CI run. `make help` lists them.
 SWIFT ?= swift
 RELEASE = -c release
+# Tests run optimised: the CPU reference paths (a real model's forward pass among them) are
+# 10–50× slower in debug builds. -enable-testing keeps @testable imports working.
+TEST_BUILD = -c release -Xswiftc -enable-testing
 # One PoCL kernel cache for every build and test of this checkout (cold builds cost ~1 s each).
 export POCL_CACHE_DIR ?= $(CURDIR)/.build/pocl-cache
 # Pin PoCL's threads: removes slow outliers in timings on shared machines.
@@ -41,12 +44,12 @@ demo: build
 test: unit-test check-kernels
 
 unit-test: deps models
-	$(SWIFT) build --build-tests
-	$(SWIFT) test
+	$(SWIFT) build $(TEST_BUILD) --build-tests
+	$(SWIFT) test $(TEST_BUILD) --skip-build
 
 check-kernels: deps
-	$(SWIFT) build --product clinfer
-	scripts/check-kernels.sh $$($(SWIFT) build --show-bin-path)/clinfer
+	$(SWIFT) build $(TEST_BUILD) --product clinfer
+	scripts/check-kernels.sh $$($(SWIFT) build $(TEST_BUILD) --show-bin-path)/clinfer
 
 bench-gemm: deps
 	Benchmarks/gemm-sweep.sh

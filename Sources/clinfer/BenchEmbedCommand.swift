@@ -29,6 +29,9 @@ struct BenchEmbedCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Comma-separated token counts per text ([CLS] and [SEP] included).")
     var tokens = "16,128"
 
+    @Option(name: .long, help: "Padded tokens per forward pass at most (default: the library's, 512).")
+    var batchTokens: Int?
+
     @Option(name: .long, help: "Timed runs per configuration (the median is reported).")
     var runs = 3
 
@@ -50,7 +53,9 @@ struct BenchEmbedCommand: AsyncParsableCommand {
         guard runs >= 1 else { throw ValidationError("--runs must be ≥ 1") }
         if !json { print([pad("backend", 44), pad("batch", 6, right: true), pad("tokens", 7, right: true), pad("ms/batch", 10, right: true), pad("emb/s", 9, right: true)].joined(separator: " ")) }
         for preference in backendList {
-            let embedder = try await EmbeddingModel.load(directory: model, options: .init(backend: preference, batchSize: max(batchList.max() ?? 1, 1)))
+            var options = EmbeddingModel.LoadOptions(backend: preference, batchSize: max(batchList.max() ?? 1, 1))
+            if let batchTokens { options.maxBatchTokens = batchTokens }
+            let embedder = try await EmbeddingModel.load(directory: model, options: options)
             for length in tokenList {
                 for batch in batchList {
                     let texts = (0..<batch).map { Self.sentence(tokens: length, seed: $0, tokenizer: embedder.tokenizer) }

@@ -22,8 +22,11 @@ struct EmbedCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Where the model runs: auto (OpenCL when a device exists), opencl or cpu; the OpenCL device is $CLINFER_DEVICE.")
     var device: ComputeBackend.Preference = .fromEnvironment
 
-    @Option(name: .long, help: "Texts per forward pass.")
+    @Option(name: .long, help: "Texts per forward pass at most.")
     var batchSize = 32
+
+    @Option(name: .long, help: "Padded tokens per forward pass at most.")
+    var batchTokens = 512
 
     @Flag(name: .long, help: "Print one JSON array of embeddings (one array of numbers per text, in order) instead of similarities.")
     var json = false
@@ -39,7 +42,7 @@ struct EmbedCommand: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: model) else {
             throw ValidationError("no model directory at \(model); run `make models` (or scripts/fetch-models.sh) to fetch all-MiniLM-L6-v2")
         }
-        let embedder = try await EmbeddingModel.load(directory: model, options: .init(backend: device, batchSize: batchSize))
+        let embedder = try await EmbeddingModel.load(directory: model, options: .init(backend: device, batchSize: batchSize, maxBatchTokens: batchTokens))
         let start = ContinuousClock.now
         let vectors = try await embedder.embed(inputs)
         let elapsed = ContinuousClock.now - start

@@ -78,9 +78,10 @@ struct EncoderOpsTests {
         let q = HostTensor(zeros: 24), k = HostTensor(zeros: 24), v = HostTensor(zeros: 24)
         try CPUQKVSplit().split(problem, qkv: qkv, bias: HostTensor([Float](repeating: 0.5, count: 12)), q: q, k: k, v: v)
         // token 4 = batch 1, position 1; head 1, x 0 is column 2 of Q, 4 + 2 of K, 8 + 2 of V.
-        #expect(q.floats[4 * 4 + 2] == 4 * 12 + 2 + 0.5)
-        #expect(k.floats[((1 * 2 + 1) * 3 + 1) * 2] == 4 * 12 + 6 + 0.5)
-        #expect(v.floats[((1 * 2 + 1) * 3 + 1) * 2] == 4 * 12 + 10 + 0.5)
+        #expect(q.floats[4 * 4 + 2] == Float(4 * 12 + 2) + 0.5)
+        let kvIndex = ((1 * 2 + 1) * 3 + 1) * 2  // [batch 1, head 1, position 1, x 0]
+        #expect(k.floats[kvIndex] == Float(4 * 12 + 6) + 0.5)
+        #expect(v.floats[kvIndex] == Float(4 * 12 + 10) + 0.5)
     }
 
     @Test("bad operands give typed errors on both backends")

@@ -16,22 +16,29 @@ import Synchronization
 /// (`tokenizer.json` or `vocab.txt`) and, for sentence-transformers models, `modules.json` with
 /// its pooling and normalisation and `sentence_bert_config.json` with the maximum sequence
 /// length (longer texts are truncated, as sentence-transformers does). Texts run in batches of
-/// up to `batchSize`, sorted by length so each batch pads little; the result keeps the input order.
+/// up to `batchSize` texts and `maxBatchTokens` padded tokens, sorted by length so each batch
+/// pads little; the result keeps the input order.
 /// Calls are safe from any thread or task and run one batch at a time.
 public final class EmbeddingModel: Sendable {
     /// Where and how to load.
     public struct LoadOptions: Sendable {
         /// OpenCL, CPU, or OpenCL when a device exists (default: `CLINFER_BACKEND`, else auto).
         public var backend: ComputeBackend.Preference
-        /// Texts per forward pass (default 32).
+        /// Texts per forward pass at most (default 32).
         public var batchSize: Int
+        /// Padded tokens (texts × longest text) per forward pass at most, unless one text alone
+        /// is longer (default 512): the projections' activations then stay in cache, which
+        /// on a CPU device is faster than one pass over a large batch.
+        public var maxBatchTokens: Int
         /// Tokens per text, `[CLS]` and `[SEP]` included (default: the model directory's
         /// `max_seq_length`, at most the position table).
         public var maxSequenceLength: Int?
 
-        public init(backend: ComputeBackend.Preference = .fromEnvironment, batchSize: Int = 32, maxSequenceLength: Int? = nil) {
+        public init(backend: ComputeBackend.Preference = .fromEnvironment, batchSize: Int = 32, maxBatchTokens: Int = 512,
+                    maxSequenceLength: Int? = nil) {
             self.backend = backend
             self.batchSize = batchSize
+            self.maxBatchTokens = maxBatchTokens
             self.maxSequenceLength = maxSequenceLength
         }
     }
@@ -46,8 +53,10 @@ public final class EmbeddingModel: Sendable {
     public let deviceName: String
     /// Tokens per text at most (`[CLS]` and `[SEP]` included); longer texts are truncated.
     public let maxSequenceLength: Int
-    /// Texts per forward pass.
+    /// Texts per forward pass at most.
     public let batchSize: Int
+    /// Padded tokens per forward pass at most (one text longer than this runs alone).
+    public let maxBatchTokens: Int
 
     private let encoder: Mutex<any BertEncoder>
     private let worker = DispatchQueue(label: "clinfer.embedding-model")
@@ -58,7 +67,9 @@ public final class EmbeddingModel: Sendable {
     /// (naming it), `TokenizerError` for an unusable vocabulary, and `CLError` when OpenCL is
     /// asked for and no device exists.
     public init(directory: String, options: LoadOptions = LoadOptions()) throws {
-        guard options.batchSize >= 1 else { throw GenerationError.invalidParameter("batch size must be ≥ 1") }
+        guard options.batchSize >= 1, options.maxBatchTokens >= 1 else {
+            throw GenerationError.invalidParameter("batch size and tokens per batch must be ≥ 1")
+        }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ModelFormatError.missing(path: directory, detail: "no such model directory")
@@ -96,6 +107,7 @@ public final class EmbeddingModel: Sendable {
         deviceName = encoder.deviceName
         maxSequenceLength = length
         batchSize = options.batchSize
+        maxBatchTokens = options.maxBatchTokens
         self.encoder = Mutex(encoder)
     }
 
@@ -116,7 +128,7 @@ public final class EmbeddingModel: Sendable {
         }
     }
 
-    /// ``embed(_:)`` on the calling thread.
+    /// ``embed(_:)`` for synchronous callers: blocks until the embeddings are ready.
     public func embeddings(_ texts: [String]) throws -> [[Float]] {
         try worker.sync { try run(texts) }
     }
@@ -127,11 +139,16 @@ public final class EmbeddingModel: Sendable {
     private func run(_ texts: [String]) throws -> [[Float]] {
         let sequences = texts.map(tokenize)
         // Longest first, so each batch's texts have similar lengths and little padding.
-        let order = sequences.indices.sorted { (sequences[$0].count, $1) > (sequences[$1].count, $0) }
+        let order = sequences.indices.sorted { a, b in
+            sequences[a].count != sequences[b].count ? sequences[a].count > sequences[b].count : a < b
+        }
         var result = [[Float]](repeating: [], count: texts.count)
         try encoder.withLock { encoder in
-            for start in stride(from: 0, to: order.count, by: batchSize) {
-                let members = Array(order[start..<min(order.count, start + batchSize)])
+            var start = 0
+            while start < order.count {
+                let longest = sequences[order[start]].count
+                let members = Array(order[start..<min(order.count, start + max(1, min(batchSize, maxBatchTokens / longest)))])
+                start += members.count
                 let batch = WordPieceBatch(sequences: members.map { sequences[$0] }, paddingID: tokenizer.paddingID)
                 let states = try encoder.forward(batch)
                 let vectors = pooling.pool(states, lengths: batch.lengths, sequenceLength: batch.sequenceLength, width: configuration.hidden)

@@ -10,8 +10,11 @@ public struct CPUAttention: AttentionOperation {
         let (queries, keys, values, additive) = (q.floats, k.floats, v.floats, mask?.floats)
         let d = problem.headDim, group = problem.heads / problem.kvHeads
         var output = [Float](repeating: 0, count: queries.count)
-        for b in 0..<problem.batch {
-            for h in 0..<problem.heads {
+        // (batch, head) pairs write disjoint output rows: spread them over the cores.
+        output.withUnsafeMutableBufferPointer { out in
+            let base = out.baseAddress!
+            parallelFor(problem.batch * problem.heads) { pair in
+                let (b, h) = pair.quotientAndRemainder(dividingBy: problem.heads)
                 let kvBase = (b * problem.kvHeads + h / group) * problem.kvStride * d
                 for i in 0..<problem.seqQ {
                     let row = problem.queryRow(batch: b, head: h, query: i)
@@ -28,7 +31,7 @@ public struct CPUAttention: AttentionOperation {
                     for x in 0..<d {
                         var value = 0.0
                         for j in 0..<problem.seqK where weights[j] > 0 { value += weights[j] * Double(values[kvBase + j * d + x]) }
-                        output[row + x] = Float(value / sum)
+                        base[row + x] = Float(value / sum)
                     }
                 }
             }

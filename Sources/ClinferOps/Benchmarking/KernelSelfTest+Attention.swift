@@ -23,7 +23,10 @@ extension KernelSelfTest {
             let attention = try OpenCLAttention(backend: backend, queriesPerItem: 2, keysPerTile: 2, keysPerSplit: 3)
             let padded = AttentionProblem(batch: 3, heads: 2, seqQ: 5, seqK: 5, headDim: 8, tokenMajor: true, keyLengths: [5, 2, 0])
             let decode = AttentionProblem(batch: 2, heads: 2, seqQ: 1, seqK: 9, headDim: 8, keyLengths: [4, 9])
-            return max(try attentionError(padded, attention: attention), try attentionError(decode, mask: true, attention: attention))
+            // 32-key tiles: the eight-wide exponentials and their scalar tail.
+            let wide = AttentionProblem(batch: 2, heads: 1, seqQ: 3, seqK: 11, headDim: 8, keyLengths: [11, 9])
+            return max(try attentionError(padded, attention: attention), try attentionError(decode, mask: true, attention: attention),
+                       try attentionError(wide, mask: true, attention: OpenCLAttention(backend: backend)))
         },
     ]
 }
