@@ -9,11 +9,12 @@ export POCL_CACHE_DIR ?= $(CURDIR)/.build/pocl-cache
 # Pin PoCL's threads: removes slow outliers in timings on shared machines.
 export POCL_AFFINITY ?= 1
 
-.PHONY: help deps models build test unit-test check-kernels demo bench-gemm bench-compare bench-quant bench-softmax bench-attention tune clean
+.PHONY: help deps models example build test unit-test check-kernels demo bench-gemm bench-compare bench-quant bench-softmax bench-attention tune clean
 
 help:
 	@echo "make demo           build (release) and run the GEMM benchmark against CLBlast and OpenBLAS"
 	@echo "make test           unit tests (OpenCL vs CPU parity, host layer, tuning) + oclgrind kernel check"
+	@echo "make example        build and run Examples/HelloClinfer, an app depending on Clinfer by path"
 	@echo "make check-kernels  every kernel at tiny shapes on the oclgrind simulator; fails on OOB or races"
 	@echo "make bench-gemm     full tile sweep over the default shapes (CSV + SVG heatmap in bench-out/)"
 	@echo "make bench-compare  tuned GEMM vs CLBlast and OpenBLAS, same run, with ratios"
@@ -41,7 +42,12 @@ demo: build
 	.build/release/clinfer devices
 	.build/release/clinfer bench gemm --shapes 1024x1024x1024,128x4096x4096,1x4096x4096 --compare clblast,openblas
 
-test: unit-test check-kernels
+test: unit-test check-kernels example
+
+# The example app: a separate package depending on Clinfer by path, built and run on the default model.
+example: deps models
+	cd Examples/HelloClinfer && $(SWIFT) build
+	cd Examples/HelloClinfer && $$($(SWIFT) build --show-bin-path)/HelloClinfer ../../models/SmolLM2-135M-Instruct.Q4_1.gguf "What is the capital of France?" | tee /dev/stderr | grep -q "Paris"
 
 unit-test: deps models
 	$(SWIFT) build $(TEST_BUILD) --build-tests

@@ -4,7 +4,8 @@
 # of 16 and 128 tokens ([CLS]/[SEP] included), same texts, same machine, one run. Prints a table
 # with the ratios to torch (the target is >= 1.0x).
 # Usage: Benchmarks/embeddings-vs-torch.sh [--runs N] [--model DIR] [--threads N]
-#   (torch: pip install torch sentence-transformers; --threads defaults to the number of cores)
+#   (torch: pip install torch sentence-transformers; --threads defaults to the number of cores;
+#   CLINFER=PATH uses that clinfer binary instead of building .build/release/clinfer)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=5 model=models/all-MiniLM-L6-v2 threads=$(nproc)
@@ -18,10 +19,14 @@ while [ $# -gt 0 ]; do
 done
 [ -d "$model" ] || { echo "no model at $model: run make models" >&2; exit 1; }
 export POCL_AFFINITY=${POCL_AFFINITY:-1}
-swift build -c release --product clinfer >&2
+clinfer=${CLINFER:-}
+if [ -z "$clinfer" ]; then
+    swift build -c release --product clinfer >&2
+    clinfer=.build/release/clinfer
+fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-.build/release/clinfer bench embed --model "$model" --runs "$runs" --json >"$out/clinfer.jsonl"
+"$clinfer" bench embed --model "$model" --runs "$runs" --json >"$out/clinfer.jsonl"
 if command -v python3 >/dev/null; then
     python3 Benchmarks/minilm_torch_peer.py "$model" --threads "$threads" --runs "$runs" >"$out/torch.jsonl" 2>"$out/torch.err" \
         || echo '{"available": false}' >"$out/torch.jsonl"

@@ -8,6 +8,8 @@ public enum GenerationError: Error, Equatable, Sendable, CustomStringConvertible
     case invalidToken(Int, vocabularySize: Int)
     /// A sampling parameter is out of range.
     case invalidParameter(String)
+    /// Every slot is busy and the wait queue is full; retry later.
+    case queueFull(waiting: Int)
 
     public var description: String {
         switch self {
@@ -15,6 +17,7 @@ public enum GenerationError: Error, Equatable, Sendable, CustomStringConvertible
         case .contextLengthExceeded(let requested, let limit): "context length exceeded: \(requested) positions requested, the limit is \(limit)"
         case .invalidToken(let id, let size): "token id \(id) is outside the vocabulary (0..<\(size))"
         case .invalidParameter(let detail): "invalid generation parameter: \(detail)"
+        case .queueFull(let waiting): "the server is busy: \(waiting) requests are already waiting for a slot"
         }
     }
 }

@@ -17,6 +17,8 @@ public struct GenerationStats: Sendable, Codable, Hashable {
     public var decodeTokens: Int
     public var decodeSeconds: Double
     public var device: String
+    /// Time spent waiting for a free slot before the prompt ran.
+    public var queueSeconds: Double = 0
 
     public var promptTokensPerSecond: Double { promptSeconds > 0 ? Double(promptTokens) / promptSeconds : 0 }
     public var decodeTokensPerSecond: Double { decodeSeconds > 0 ? Double(decodeTokens) / decodeSeconds : 0 }
@@ -46,14 +48,15 @@ public struct GenerationResult: Sendable {
 extension AsyncThrowingStream where Element == GenerationChunk {
     /// Collects the stream into one result.
     public func collect() async throws -> GenerationResult {
-        var text = "", tokens: [Int] = [], reason = FinishReason.stop
-        var stats = GenerationStats(promptTokens: 0, promptSeconds: 0, decodeTokens: 0, decodeSeconds: 0, device: "")
+        var text = "", tokens: [Int] = [], reason: FinishReason?
+        var stats = GenerationStats(promptTokens: 0, promptSeconds: 0, decodeTokens: 0, decodeSeconds: 0, device: "", queueSeconds: 0)
         for try await chunk in self {
             text += chunk.text
             if let token = chunk.token { tokens.append(token) }
             if let finish = chunk.finishReason { reason = finish }
             if let final = chunk.stats { stats = final }
         }
-        return GenerationResult(text: text, tokens: tokens, finishReason: reason, stats: stats)
+        // No final chunk: the consuming task was cancelled.
+        return GenerationResult(text: text, tokens: tokens, finishReason: reason ?? .cancelled, stats: stats)
     }
 }

@@ -24,10 +24,17 @@ public final class LanguageModel: Sendable {
         public var backend: ComputeBackend.Preference
         /// Positions per sequence (prompt plus generated tokens); default min(model's, 4096).
         public var contextLength: Int?
+        /// Sequences generated concurrently (each holds a KV cache of `contextLength` positions).
+        public var slots: Int
+        /// Sequences that may wait for a slot; one more makes `generate` fail with
+        /// ``GenerationError/queueFull(waiting:)``.
+        public var maxWaiting: Int
 
-        public init(backend: ComputeBackend.Preference = .fromEnvironment, contextLength: Int? = nil) {
+        public init(backend: ComputeBackend.Preference = .fromEnvironment, contextLength: Int? = nil, slots: Int = 1, maxWaiting: Int = 64) {
             self.backend = backend
             self.contextLength = contextLength
+            self.slots = slots
+            self.maxWaiting = maxWaiting
         }
     }
 
@@ -46,8 +53,7 @@ public final class LanguageModel: Sendable {
     /// The OpenCL queue the model runs on (nil on the CPU backend), e.g. for profiling.
     public let commandQueue: CommandQueue?
 
-    private let session: Mutex<any DecoderSession>
-    private let worker = DispatchQueue(label: "clinfer.language-model")
+    private let scheduler: GenerationScheduler
 
     /// Loads the model synchronously; `progress(done, total)` reports tensors read and uploaded.
     public init(path: String, options: LoadOptions = LoadOptions(), progress: @escaping (Int, Int) -> Void = { _, _ in }) throws {
@@ -59,26 +65,28 @@ public final class LanguageModel: Sendable {
         let weights = try LlamaWeights(gguf: file, configuration: configuration) { done, _ in progress(done, total) }
         let context = min(options.contextLength ?? min(configuration.contextLength, 4096), configuration.contextLength)
         guard context >= 1 else { throw GenerationError.invalidParameter("context length must be ≥ 1") }
+        guard options.slots >= 1, options.maxWaiting >= 0 else { throw GenerationError.invalidParameter("slots must be ≥ 1 and maxWaiting ≥ 0") }
         let upload: (Int, Int) -> Void = { done, _ in progress(configuration.layers + 2 + done, total) }
-        let session: any DecoderSession
+        let makeSession: () throws -> any DecoderSession
         var queue: CommandQueue?
         switch try ComputeBackend.select(options.backend) {
         case .opencl(let backend):
             queue = backend.queue
             let model = try LlamaModel(configuration: configuration, weights: weights, backend: try OpenCLInferenceBackend(backend: backend),
                                        maxPositions: context, progress: upload)
-            session = try LlamaSession(model: model, capacity: context)
+            makeSession = { try LlamaSession(model: model, capacity: context) }
         case .cpu:
             let model = try LlamaModel(configuration: configuration, weights: weights, backend: CPUInferenceBackend(), maxPositions: context, progress: upload)
-            session = try LlamaSession(model: model, capacity: context)
+            makeSession = { try LlamaSession(model: model, capacity: context) }
         }
+        let sessions = try (0..<options.slots).map { _ in try makeSession() }
         progress(total, total)
         self.path = path
         self.configuration = configuration
-        self.deviceName = session.deviceName
+        self.deviceName = sessions[0].deviceName
         self.contextLength = context
-        self.session = Mutex(session)
         commandQueue = queue
+        scheduler = GenerationScheduler(slots: sessions, makeScratch: makeSession, maxWaiting: options.maxWaiting, deviceName: sessions[0].deviceName)
         endTokens = Self.endTokens(tokenizer, chatTemplate)
     }
 
@@ -113,18 +121,33 @@ public final class LanguageModel: Sendable {
         return tokenizer.encode(chatTemplate.render(messages, addGenerationPrompt: true))
     }
 
-    /// Streams tokens after `prompt`.
+    deinit { scheduler.shutdown() }
+
+    /// Sequences generating now, each in a slot.
+    public var activeSequences: Int { scheduler.activeCount }
+    /// Sequences waiting for a free slot.
+    public var waitingSequences: Int { scheduler.waitingCount }
+
+    /// Streams tokens after `prompt`. The stream fails at once with a ``GenerationError`` for an
+    /// empty prompt, one that fills the context, invalid parameters, or a full wait queue.
     public func generate(tokens prompt: [Int], parameters: GenerationParameters = GenerationParameters()) -> AsyncThrowingStream<GenerationChunk, any Error> {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: GenerationChunk.self)
         let cancelled = CancellationFlag()
         continuation.onTermination = { _ in cancelled.set() }
-        worker.async { [self] in
-            do {
-                try run(prompt: prompt, parameters: parameters, cancelled: cancelled) { continuation.yield($0) }
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: error)
+        do {
+            try parameters.validate()
+            guard !prompt.isEmpty else { throw GenerationError.emptyPrompt }
+            guard prompt.count < contextLength else { throw GenerationError.contextLengthExceeded(requested: prompt.count + 1, limit: contextLength) }
+            if let bad = prompt.first(where: { !(0..<configuration.vocabularySize).contains($0) }) {
+                throw GenerationError.invalidToken(bad, vocabularySize: configuration.vocabularySize)
             }
+            let stopTokens = (parameters.ignoreEndOfSequence ? [] : endTokens).union(parameters.stopTokens)
+            try scheduler.submit(SequenceState(
+                prompt: prompt, parameters: parameters, stopTokens: stopTokens, tokenizer: tokenizer, cancelled: cancelled,
+                emit: { continuation.yield($0) },
+                finish: { error in error.map { continuation.finish(throwing: $0) } ?? continuation.finish() }))
+        } catch {
+            continuation.finish(throwing: error)
         }
         return stream
     }
@@ -132,53 +155,17 @@ public final class LanguageModel: Sendable {
     /// Teacher-forced logits of every position of `tokens`, [tokens.count][vocabulary]: for
     /// scoring, perplexity and parity checks. Long inputs run as prompt chunks of `chunk`.
     public func logits(tokens: [Int], chunk: Int = 256) throws -> [[Float]] {
-        try worker.sync {
-            try session.withLock { session in
-                session.reset()
-                var rows: [[Float]] = []
-                let vocabulary = session.configuration.vocabularySize
-                for start in stride(from: 0, to: tokens.count, by: max(1, chunk)) {
-                    let part = Array(tokens[start..<min(tokens.count, start + chunk)])
-                    let flat = try session.forward(part, logits: .all)
-                    rows += (0..<part.count).map { Array(flat[$0 * vocabulary..<($0 + 1) * vocabulary]) }
-                }
-                if tokens.isEmpty { throw GenerationError.emptyPrompt }
-                return rows
-            }
-        }
-    }
-
-    private func run(prompt: [Int], parameters: GenerationParameters, cancelled: CancellationFlag, emit: (GenerationChunk) -> Void) throws {
-        try parameters.validate()
-        guard !prompt.isEmpty else { throw GenerationError.emptyPrompt }
-        guard prompt.count < contextLength else { throw GenerationError.contextLengthExceeded(requested: prompt.count + 1, limit: contextLength) }
-        try session.withLock { session in
+        guard !tokens.isEmpty else { throw GenerationError.emptyPrompt }
+        return try scheduler.exclusive { session in
             session.reset()
-            var sampler = Sampler(parameters: parameters)
-            var decoder = tokenizer.streamingDecoder()
-            var matcher = StopMatcher(stops: parameters.stop)
-            let stopTokens = (parameters.ignoreEndOfSequence ? [] : endTokens).union(parameters.stopTokens)
-            let start = ContinuousClock.now
-            var logits = try session.forward(prompt, logits: .last)
-            let prefilled = ContinuousClock.now
-            var history = prompt, generated = 0, reason = FinishReason.length
-            generation: while generated < parameters.maxTokens {
-                if cancelled.isSet { reason = .cancelled; break }
-                let token = sampler.sample(logits, history: history)
-                if stopTokens.contains(token) { reason = .stop; break }
-                history.append(token)
-                generated += 1
-                let (text, stopped) = matcher.feed(try decoder.append(token))
-                emit(GenerationChunk(token: token, text: text, finishReason: nil, stats: nil))
-                if stopped { reason = .stop; break generation }
-                guard generated < parameters.maxTokens, session.length < session.capacity else { break }
-                logits = try session.forward([token], logits: .last)
+            var rows: [[Float]] = []
+            let vocabulary = session.configuration.vocabularySize
+            for start in stride(from: 0, to: tokens.count, by: max(1, chunk)) {
+                let part = Array(tokens[start..<min(tokens.count, start + chunk)])
+                let flat = try session.forward(part, logits: .all)
+                rows += (0..<part.count).map { Array(flat[$0 * vocabulary..<($0 + 1) * vocabulary]) }
             }
-            let finished = ContinuousClock.now
-            let tail = reason == .stop ? "" : matcher.feed(decoder.flush()).release + matcher.flush()
-            let stats = GenerationStats(promptTokens: prompt.count, promptSeconds: (prefilled - start).seconds,
-                                        decodeTokens: generated, decodeSeconds: (finished - prefilled).seconds, device: deviceName)
-            emit(GenerationChunk(token: nil, text: tail, finishReason: reason, stats: stats))
+            return rows
         }
     }
 }

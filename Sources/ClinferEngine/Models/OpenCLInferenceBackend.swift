@@ -23,7 +23,8 @@ public final class OpenCLInferenceBackend: InferenceBackend {
         self.backend = backend
         gemm = OpenCLGEMM(backend: backend)
         quantized = OpenCLQuantizedMatmul(gemm: gemm)
-        attentionOp = try OpenCLAttention(backend: backend)
+        // Decode splits the cache into 64-key ranges: enough work-items to fill a device at short contexts.
+        attentionOp = try OpenCLAttention(backend: backend, keysPerSplit: 64)
         normOp = try OpenCLNorm(backend: backend)
         activation = OpenCLActivation(backend: backend)
         qkvSplit = OpenCLQKVSplit(backend: backend)

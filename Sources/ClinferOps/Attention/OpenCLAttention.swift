@@ -53,7 +53,9 @@ public final class OpenCLAttention: AttentionOperation {
             let outputs = try partialOutputs.tensor(count: slots * problem.headDim, backend: backend)
             let keyEnd = problem.causal ? min(problem.seqK, problem.offset + 1) : problem.seqK
             let split = try backend.kernel("attention_decode_split", file: "attention_flash.cl", options: common)
-            let first = try queue.enqueue(split, global: [splitCount, problem.heads, problem.batch], arguments: [
+            // On CPU drivers a work-group runs on one thread: one split per group spreads them over the cores.
+            let local = backend.device.type == .cpu ? [1, 1, 1] : nil
+            let first = try queue.enqueue(split, global: [splitCount, problem.heads, problem.batch], local: local, arguments: [
                 Int32(problem.seqK), Int32(problem.kvStride), Int32(keyEnd), Int32(problem.heads), Int32(problem.kvHeads), Int32(splitCount), problem.scale,
                 q.argument, k.argument, v.argument,
             ] + extraArguments + [maxima.argument, sums.argument, outputs.argument])

@@ -1,0 +1,59 @@
+/// One generation in flight: what it asked for, where it is, and where its output goes. The
+/// scheduler advances it one token at a time in its slot's KV cache.
+final class SequenceState: @unchecked Sendable {
+    let prompt: [Int]
+    let parameters: GenerationParameters
+    let cancelled: CancellationFlag
+    let emit: (GenerationChunk) -> Void
+    let finish: ((any Error)?) -> Void
+    let stopTokens: Set<Int>
+    var sampler: Sampler
+    var decoder: StreamingDecoder
+    var matcher: StopMatcher
+    var history: [Int]
+    var generated = 0
+    /// The logits of the next token to sample.
+    var logits: [Float] = []
+    let queuedAt = ContinuousClock.now
+    var startedAt = ContinuousClock.now, prefilledAt = ContinuousClock.now
+
+    init(prompt: [Int], parameters: GenerationParameters, stopTokens: Set<Int>, tokenizer: BPETokenizer, cancelled: CancellationFlag,
+         emit: @escaping (GenerationChunk) -> Void, finish: @escaping ((any Error)?) -> Void) {
+        self.prompt = prompt
+        self.parameters = parameters
+        self.stopTokens = stopTokens
+        self.cancelled = cancelled
+        self.emit = emit
+        self.finish = finish
+        sampler = Sampler(parameters: parameters)
+        decoder = tokenizer.streamingDecoder()
+        matcher = StopMatcher(stops: parameters.stop)
+        history = prompt
+    }
+
+    /// Samples the next token and streams its text; returns why the sequence ended, or nil to go on
+    /// (then `history.last` is the token to feed next).
+    func advance(capacityLeft: Bool) throws -> FinishReason? {
+        if cancelled.isSet { return .cancelled }
+        guard generated < parameters.maxTokens else { return .length }
+        let token = sampler.sample(logits, history: history)
+        if stopTokens.contains(token) { return .stop }
+        history.append(token)
+        generated += 1
+        let (text, stopped) = matcher.feed(try decoder.append(token))
+        emit(GenerationChunk(token: token, text: text, finishReason: nil, stats: nil))
+        if stopped { return .stop }
+        return generated < parameters.maxTokens && capacityLeft ? nil : .length
+    }
+
+    /// Sends the final chunk (held-back text, reason, timings) and closes the stream.
+    func complete(_ reason: FinishReason, device: String) {
+        let finished = ContinuousClock.now
+        let tail = reason == .stop ? "" : matcher.feed(decoder.flush()).release + matcher.flush()
+        let stats = GenerationStats(promptTokens: prompt.count, promptSeconds: (prefilledAt - startedAt).seconds,
+                                    decodeTokens: generated, decodeSeconds: (finished - prefilledAt).seconds, device: device,
+                                    queueSeconds: (startedAt - queuedAt).seconds)
+        emit(GenerationChunk(token: nil, text: tail, finishReason: reason, stats: stats))
+        finish(nil)
+    }
+}

@@ -1,0 +1,54 @@
+import ClinferEngine
+import Foundation
+import Testing
+
+@Suite("Generation scheduling: slots, the wait queue, cancellation", .serialized)
+struct GenerationSchedulingTests {
+    static let model = Result { try LanguageModel(path: TestModels.smolLM2, options: .init(backend: .opencl, contextLength: 256, slots: 2, maxWaiting: 1)) }
+
+    static func prompt(_ model: LanguageModel, _ text: String) throws -> [Int] { try model.chatTokens([.user(text)]) }
+
+    @Test("concurrent greedy generations give the tokens each gives alone")
+    func concurrentMatchesAlone() async throws {
+        guard TestModels.available(TestModels.smolLM2) else { return }
+        let model = try Self.model.get()
+        let prompts = [try Self.prompt(model, "What is the capital of France?"), try Self.prompt(model, "Name a color.")]
+        var alone: [[Int]] = []
+        for prompt in prompts { alone.append(try await model.generate(tokens: prompt, parameters: .greedy(maxTokens: 12)).collect().tokens) }
+        async let first = model.generate(tokens: prompts[0], parameters: .greedy(maxTokens: 12)).collect().tokens
+        async let second = model.generate(tokens: prompts[1], parameters: .greedy(maxTokens: 12)).collect().tokens
+        let together = try await [first, second]
+        #expect(together == alone)
+        #expect(model.activeSequences == 0 && model.waitingSequences == 0)
+    }
+
+    @Test("a full wait queue fails fast with queueFull; cancelling frees the slot")
+    func queueFullAndCancel() async throws {
+        guard TestModels.available(TestModels.smolLM2) else { return }
+        let model = try Self.model.get()
+        let prompt = try Self.prompt(model, "Tell me a long story about a dragon.")
+        let long = GenerationParameters(maxTokens: 200, temperature: 0, ignoreEndOfSequence: true)
+        // Two slots busy, one waiting: the fourth request is refused.
+        let busy = (0..<3).map { _ in Task { try await model.generate(tokens: prompt, parameters: long).collect() } }
+        var polls = 0
+        while (model.activeSequences < 2 || model.waitingSequences < 1) && polls < 500 {
+            try await Task.sleep(for: .milliseconds(20))
+            polls += 1
+        }
+        #expect(model.activeSequences == 2 && model.waitingSequences == 1, "two slots busy, one waiting")
+        await #expect(throws: GenerationError.queueFull(waiting: 1)) {
+            _ = try await model.generate(tokens: prompt, parameters: long).collect()
+        }
+        for task in busy { task.cancel() }
+        for task in busy {
+            let result = try await task.value
+            #expect(result.finishReason == .cancelled || result.finishReason == .length)
+        }
+        var waited = 0
+        while model.activeSequences + model.waitingSequences > 0 && waited < 100 {
+            try await Task.sleep(for: .milliseconds(20))
+            waited += 1
+        }
+        #expect(model.activeSequences == 0 && model.waitingSequences == 0, "slots back to idle")
+    }
+}
