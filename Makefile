@@ -9,9 +9,12 @@ export POCL_CACHE_DIR ?= $(CURDIR)/.build/pocl-cache
 # Pin PoCL's threads: removes slow outliers in timings on shared machines.
 export POCL_AFFINITY ?= 1
 
-.PHONY: help deps models example build test unit-test check-kernels demo bench-gemm bench-compare bench-quant bench-softmax bench-attention tune clean
+.PHONY: help deps models example build test unit-test check-kernels demo serve check-openai bench-server bench-gemm bench-compare bench-quant bench-softmax bench-attention tune clean
 
 help:
+	@echo "make serve          build (release) and start the OpenAI-compatible server on 127.0.0.1:8080"
+	@echo "make check-openai   start the server and run the official openai Python client against it"
+	@echo "make bench-server   load test: 1, 4, 16 concurrent streams, then a mix with invalid and disconnecting clients"
 	@echo "make demo           build (release) and run the GEMM benchmark against CLBlast and OpenBLAS"
 	@echo "make test           unit tests (OpenCL vs CPU parity, host layer, tuning) + oclgrind kernel check"
 	@echo "make example        build and run Examples/HelloClinfer, an app depending on Clinfer by path"
@@ -42,7 +45,22 @@ demo: build
 	.build/release/clinfer devices
 	.build/release/clinfer bench gemm --shapes 1024x1024x1024,128x4096x4096,1x4096x4096 --compare clblast,openblas
 
-test: unit-test check-kernels example
+# The OpenAI-compatible server with its defaults (SmolLM2 chat, MiniLM embeddings, 127.0.0.1:8080).
+serve: deps models
+	$(SWIFT) build $(RELEASE) --product clinfer-server
+	.build/release/clinfer-server
+
+# The official openai Python client against a started server (pip-installs `openai` if missing).
+# Uses the test build, so after `make unit-test` it compiles nothing.
+check-openai: deps models
+	$(SWIFT) build $(TEST_BUILD) --product clinfer-server
+	scripts/check-openai.sh $$($(SWIFT) build $(TEST_BUILD) --show-bin-path)/clinfer-server
+
+bench-server: deps models
+	$(SWIFT) build $(RELEASE) --product clinfer-server
+	Benchmarks/server-load.py --start .build/release/clinfer-server --url http://127.0.0.1:18081 --server-args "--slots 16 --context 1024" --requests 3
+
+test: unit-test check-kernels example check-openai
 
 # The example app: a separate package depending on Clinfer by path, built and run on the default model.
 example: deps models

@@ -3,6 +3,7 @@
 // Clinfer: an LLM inference runtime in Swift whose math runs as hand-written OpenCL C kernels.
 //
 // Layering (arrows point down only):
+//   clinfer-server / clinfer serve  ──►  ClinferServer (Hummingbird, OpenAI-compatible HTTP API)  ──►  ClinferEngine
 //   clinfer (CLI)  ──►  ClinferEngine  ──►  ClinferOps  ──►  OpenCLKit  ──►  COpenCL (C shim, links libOpenCL)
 //   (formats, tokenizers, models,                  └──────►  ClinferKernels (Kernels/*.cl embedded by a build plugin)
 //    generation)
@@ -16,9 +17,17 @@ let package = Package(
         /// The embeddable library: ops with OpenCL and CPU implementations, and the host layer.
         .library(name: "Clinfer", targets: ["ClinferEngine", "ClinferOps", "OpenCLKit"]),
         .executable(name: "clinfer", targets: ["clinfer"]),
+        .executable(name: "clinfer-server", targets: ["clinfer-server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // The HTTP server (ClinferServer): no default traits (swift-configuration, full Foundation) builds much faster.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
     ],
     targets: [
         // C shim over <CL/cl.h>: pins the OpenCL version, exports typed flag constants and error names.
@@ -40,10 +49,31 @@ let package = Package(
         .target(name: "ClinferOps", dependencies: ["OpenCLKit", "ClinferKernels"]),
         // Engine: model formats (GGUF, safetensors), tokenizers, chat templates, models, generation.
         .target(name: "ClinferEngine", dependencies: ["ClinferOps", "OpenCLKit"]),
+        // The OpenAI-compatible HTTP server on Hummingbird: routes, SSE streaming, auth, limits, metrics.
+        .target(
+            name: "ClinferServer",
+            dependencies: [
+                "ClinferEngine", "ClinferOps",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "clinfer-server",
+            dependencies: [
+                "ClinferServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .executableTarget(
             name: "clinfer",
             dependencies: [
-                "ClinferEngine", "ClinferOps", "OpenCLKit", "CPeers",
+                "ClinferEngine", "ClinferOps", "OpenCLKit", "CPeers", "ClinferServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -54,5 +84,9 @@ let package = Package(
         .testTarget(name: "ClinferOpsTests", dependencies: ["ClinferOps", "OpenCLKit"]),
         .testTarget(name: "ClinferEngineTests", dependencies: ["ClinferEngine", "ClinferOps", "OpenCLKit"],
                     resources: [.copy("Golden")]),
+        .testTarget(name: "ClinferServerTests", dependencies: [
+            "ClinferServer", "ClinferEngine",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
     ]
 )

@@ -52,5 +52,5 @@ for tokens in sorted({o["tokens"] for o in ours}):
         tr = t["embeddings_per_s"] if t else None
         f = lambda v: f"{v:.1f}" if v is not None else "–"
         r = lambda v: f"{v / tr:.2f}×" if v is not None and tr else "–"
-        print(f"| {batch} × {tokens} | {f(cl)} | {f(cpu)} | {f(tr)} | {r(cl)} | {r(cpu)} |")
+        print(f"| {int(batch)} × {int(tokens)} | {f(cl)} | {f(cpu)} | {f(tr)} | {r(cl)} | {r(cpu)} |")
 PY

@@ -2,6 +2,7 @@ import ArgumentParser
 import ClinferEngine
 import ClinferOps
 import Foundation
+import OpenCLKit
 
 /// `clinfer bench embed`: sentence embeddings per second of a BERT embedding model for batches
 /// of 1, 8 and 32 texts of ~16 and ~128 tokens, on the OpenCL device and on the CPU path.
@@ -38,6 +39,9 @@ struct BenchEmbedCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "One JSON object per configuration instead of a table.")
     var json = false
 
+    @Flag(name: .long, help: "Also print device time per kernel for one call of each configuration (OpenCL only), on standard error.")
+    var profile = false
+
     static let passage = ("the harbor was quiet while fishing boats rocked against their moorings and gulls "
         + "circled overhead as an old keeper walked the pier checking every rope and cleat "
         + "before the morning tide carried ships past a slow steady bell buoy").split(separator: " ").map(String.init)
@@ -68,6 +72,12 @@ struct BenchEmbedCommand: AsyncParsableCommand {
                         times.append((ContinuousClock.now - start) / .seconds(1))
                     }
                     let seconds = median(times)
+                    if profile, let queue = embedder.commandQueue {
+                        queue.recorder.start()
+                        let start = ContinuousClock.now
+                        _ = try await embedder.embed(texts)
+                        Self.printProfile(queue.recorder.stop(), wall: (ContinuousClock.now - start) / .seconds(1))
+                    }
                     if json {
                         print(jsonLine(["backend": .string(preference.rawValue), "device": .string(embedder.deviceName), "batch": .number(Double(batch)),
                                         "tokens": .number(Double(length)), "ms_per_batch": .number(seconds * 1e3),
@@ -78,6 +88,20 @@ struct BenchEmbedCommand: AsyncParsableCommand {
                     }
                 }
             }
+        }
+    }
+
+    /// Device time per kernel over one recorded call, longest first, on standard error.
+    static func printProfile(_ launches: [LaunchRecorder.Launch], wall: Double) {
+        var byKernel: [String: (count: Int, seconds: Double)] = [:]
+        for launch in launches {
+            byKernel[launch.kernel, default: (0, 0)].count += 1
+            byKernel[launch.kernel, default: (0, 0)].seconds += (try? launch.event.deviceSeconds()) ?? 0
+        }
+        let total = byKernel.values.reduce(0) { $0 + $1.seconds }
+        progress("  profile: \(launches.count) launches, device time \(format(total * 1e3)) ms of \(format(wall * 1e3)) ms wall")
+        for (name, entry) in byKernel.sorted(by: { $0.value.seconds > $1.value.seconds }) {
+            progress("    \(pad(name, 24)) \(pad(String(entry.count), 5, right: true)) launches \(pad(format(entry.seconds * 1e3, 2), 9, right: true)) ms \(pad(format(100 * entry.seconds / max(total, 1e-12)), 5, right: true)) %")
         }
     }
 

@@ -7,7 +7,7 @@ struct ClinferCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clinfer",
         abstract: "An LLM inference runtime whose math runs as hand-written OpenCL kernels.",
-        subcommands: [GenerateCommand.self, EmbedCommand.self, TokenizeCommand.self, ScoreCommand.self, PerplexityCommand.self, InfoCommand.self, DevicesCommand.self, BenchCommand.self, TuneCommand.self, SelfTestCommand.self]
+        subcommands: [ServeCommand.self, GenerateCommand.self, EmbedCommand.self, TokenizeCommand.self, ScoreCommand.self, PerplexityCommand.self, InfoCommand.self, DevicesCommand.self, BenchCommand.self, TuneCommand.self, SelfTestCommand.self]
     )
 }
 

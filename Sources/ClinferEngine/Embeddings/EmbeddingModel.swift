@@ -1,6 +1,7 @@
 import ClinferOps
 import Dispatch
 import Foundation
+import OpenCLKit
 import Synchronization
 
 /// A sentence-embedding model (a sentence-transformers BERT directory such as
@@ -27,8 +28,8 @@ public final class EmbeddingModel: Sendable {
         /// Texts per forward pass at most (default 32).
         public var batchSize: Int
         /// Padded tokens (texts × longest text) per forward pass at most, unless one text alone
-        /// is longer (default 512): the projections' activations then stay in cache, which
-        /// on a CPU device is faster than one pass over a large batch.
+        /// is longer (default 512): bounds the activation memory, and on a CPU device keeps the
+        /// projections' activations in cache.
         public var maxBatchTokens: Int
         /// Tokens per text, `[CLS]` and `[SEP]` included (default: the model directory's
         /// `max_seq_length`, at most the position table).
@@ -57,6 +58,8 @@ public final class EmbeddingModel: Sendable {
     public let batchSize: Int
     /// Padded tokens per forward pass at most (one text longer than this runs alone).
     public let maxBatchTokens: Int
+    /// The OpenCL command queue the model runs on (nil on the CPU backend), for profiling.
+    public let commandQueue: CommandQueue?
 
     private let encoder: Mutex<any BertEncoder>
     private let worker = DispatchQueue(label: "clinfer.embedding-model")
@@ -96,8 +99,10 @@ public final class EmbeddingModel: Sendable {
         switch try ComputeBackend.select(options.backend) {
         case .opencl(let backend):
             encoder = try BertModel(configuration: configuration, weights: weights, backend: try OpenCLInferenceBackend(backend: backend))
+            commandQueue = backend.queue
         case .cpu:
             encoder = try BertModel(configuration: configuration, weights: weights, backend: CPUInferenceBackend())
+            commandQueue = nil
         }
         self.directory = directory
         self.configuration = configuration
@@ -146,8 +151,12 @@ public final class EmbeddingModel: Sendable {
         try encoder.withLock { encoder in
             var start = 0
             while start < order.count {
-                let longest = sequences[order[start]].count
-                let members = Array(order[start..<min(order.count, start + max(1, min(batchSize, maxBatchTokens / longest)))])
+                // As many texts as fit the limits, spread evenly over the passes the rest needs
+                // (33 texts of 17 tokens: 17 + 16, not 30 + 3).
+                let longest = sequences[order[start]].count, remaining = order.count - start
+                let fit = max(1, min(batchSize, maxBatchTokens / longest))
+                let passes = (remaining + fit - 1) / fit
+                let members = Array(order[start..<start + (remaining + passes - 1) / passes])
                 start += members.count
                 let batch = WordPieceBatch(sequences: members.map { sequences[$0] }, paddingID: tokenizer.paddingID)
                 let states = try encoder.forward(batch)

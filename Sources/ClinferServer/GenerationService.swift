@@ -1,0 +1,154 @@
+import ClinferEngine
+import Hummingbird
+import Logging
+import NIOCore
+
+/// One sequence to generate: prompt tokens, sampling, and when the request arrived (for
+/// time-to-first-token and latency).
+struct GenerationJob: Sendable {
+    var prompt: [Int]
+    var parameters: GenerationParameters
+    var received: ContinuousClock.Instant
+}
+
+/// What a finished sequence produced.
+struct GenerationOutcome: Sendable {
+    var text: String
+    var finishReason: FinishReason
+    var promptTokens: Int
+    var completionTokens: Int
+}
+
+/// How a streamed response looks: the events before the first token, one per text delta, the
+/// closing events of each choice, and the usage event.
+struct StreamShape: Sendable {
+    var opening: [ByteBuffer]
+    var delta: @Sendable (_ text: String, _ choice: Int) -> ByteBuffer
+    var closing: @Sendable (_ reason: FinishReason, _ choice: Int) -> ByteBuffer
+    /// nil unless the client asked for `stream_options.include_usage`.
+    var usage: (@Sendable (Usage) -> ByteBuffer)?
+}
+
+/// Runs generations for the routes: admission (429 when the slots and the queue are full),
+/// metrics, KV tracking, the request timeout, and cancellation when the client goes away.
+final class GenerationService: Sendable {
+    let gate: AdmissionGate
+    let tracker = SequenceTracker()
+    let metrics: ServerMetrics
+    let timeout: Duration?
+    let slots: Int
+    let logger: Logger
+
+    init(slots: Int, queueSize: Int, timeout: Duration?, metrics: ServerMetrics, logger: Logger) {
+        self.slots = slots
+        gate = AdmissionGate(capacity: slots + queueSize)
+        self.timeout = timeout
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// A place for one request, or 429 with `Retry-After`.
+    func admit() throws(APIError) -> AdmissionTicket {
+        guard let ticket = gate.admit() else {
+            metrics.rejected.increment()
+            throw APIError.queueFull(retryAfterSeconds: 1)
+        }
+        return ticket
+    }
+
+    /// Generates one sequence, handing each released piece of text to `onText`. Cancelling the
+    /// calling task stops the sequence at its next token and frees its slot.
+    func run(_ job: GenerationJob, model: LanguageModel, onText: @Sendable (String) -> Void = { _ in }) async throws -> GenerationOutcome {
+        let id = tracker.begin()
+        defer { tracker.end(id) }
+        metrics.promptTokens.increment(by: Int64(job.prompt.count))
+        var text = "", generated = 0, finish = FinishReason.length
+        for try await chunk in model.generate(tokens: job.prompt, parameters: job.parameters) {
+            if chunk.token != nil {
+                if generated == 0 { metrics.timeToFirstToken.record(ContinuousClock.now - job.received) }
+                generated += 1
+                metrics.generatedTokens.increment()
+                metrics.throughput.record()
+                tracker.update(id, positions: job.prompt.count + generated)
+            }
+            if !chunk.text.isEmpty {
+                text += chunk.text
+                onText(chunk.text)
+            }
+            if let reason = chunk.finishReason { finish = reason }
+        }
+        if Task.isCancelled || finish == .cancelled {
+            metrics.cancelled.increment()
+            throw CancellationError()
+        }
+        metrics.latency.record(ContinuousClock.now - job.received)
+        return GenerationOutcome(text: text, finishReason: finish, promptTokens: job.prompt.count, completionTokens: generated)
+    }
+
+    /// Runs `jobs` one after another within the request timeout, cancelled when the client
+    /// disconnects, and returns their outcomes.
+    func collect(_ jobs: [GenerationJob], model: LanguageModel, channel: any Channel, ticket: AdmissionTicket) async throws -> [GenerationOutcome] {
+        defer { ticket.release() }
+        do {
+            return try await cancellingOnDisconnect(channel) {
+                try await withTimeout(self.timeout) {
+                    var outcomes: [GenerationOutcome] = []
+                    for job in jobs { outcomes.append(try await self.run(job, model: model)) }
+                    return outcomes
+                }
+            }
+        } catch let error as APIError where error == .timeout {
+            metrics.timedOut.increment()
+            throw error
+        }
+    }
+
+    /// A `text/event-stream` response that generates `jobs` one after another as it is written.
+    /// A client that disconnects cancels the generation at once; a timeout or an engine error
+    /// after the 200 head becomes an error event followed by `[DONE]`.
+    func streamingResponse(_ jobs: [GenerationJob], model: LanguageModel, channel: any Channel, path: String,
+                           ticket: AdmissionTicket, shape: StreamShape) -> Response {
+        Response(status: .ok, headers: ServerSentEvents.headers, body: .init { [self] writer in
+            defer { ticket.release() }
+            let (events, sink) = AsyncStream.makeStream(of: ByteBuffer.self)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    defer { sink.finish() }
+                    try await cancellingOnDisconnect(channel) {
+                        try await self.produce(jobs, model: model, path: path, shape: shape, into: sink)
+                    }
+                }
+                for await event in events { try await writer.write(event) }
+                try await group.waitForAll()
+            }
+            try await writer.finish(nil)
+        })
+    }
+
+    /// The events of a streamed response, ending with `[DONE]`.
+    private func produce(_ jobs: [GenerationJob], model: LanguageModel, path: String, shape: StreamShape,
+                         into sink: AsyncStream<ByteBuffer>.Continuation) async throws {
+        for event in shape.opening { sink.yield(event) }
+        do {
+            let usage = try await withTimeout(timeout) {
+                var usage = Usage(promptTokens: 0, completionTokens: 0)
+                for (choice, job) in jobs.enumerated() {
+                    let outcome = try await self.run(job, model: model) { text in sink.yield(shape.delta(text, choice)) }
+                    sink.yield(shape.closing(outcome.finishReason, choice))
+                    usage = Usage(promptTokens: usage.promptTokens + outcome.promptTokens,
+                                  completionTokens: usage.completionTokens + outcome.completionTokens)
+                }
+                return usage
+            }
+            if let event = shape.usage?(usage) { sink.yield(event) }
+        } catch let error where error is CancellationError || error is ClientDisconnected {
+            throw error
+        } catch {
+            let apiError = APIError.from(error, path: path)
+            if apiError == .timeout { metrics.timedOut.increment() }
+            logger.warning("stream ended with an error", metadata: ["error": .string(apiError.description)])
+            sink.yield(ServerSentEvents.event(ErrorEnvelope(apiError)))
+        }
+        sink.yield(ServerSentEvents.done)
+    }
+}

@@ -1,0 +1,60 @@
+import ClinferEngine
+
+extension SamplingFields {
+    /// Stop strings per request at most.
+    static let maxStops = 16
+
+    /// The engine's parameters for a prompt of `promptCount` tokens with `contextLength`
+    /// positions: OpenAI's defaults (temperature 1, top_p 1, no top-k or min-p), every field
+    /// range-checked with the offending `param` named, and the prompt plus `max_tokens` checked
+    /// against the context (`context_length_exceeded`). Without `max_tokens` the completion may
+    /// fill the context.
+    func parameters(promptCount: Int, contextLength: Int, promptParam: String) throws(APIError) -> GenerationParameters {
+        func invalid(_ param: String, _ message: String) -> APIError {
+            APIError.invalidRequest("Invalid '\(param)': \(message)", param: param, code: "invalid_value")
+        }
+        if let n, n != 1 { throw invalid("n", "only n = 1 is supported, got \(n).") }
+        if let bestOf, bestOf != 1 { throw invalid("best_of", "only best_of = 1 is supported, got \(bestOf).") }
+        if logprobs?.isRequested == true { throw invalid("logprobs", "log probabilities are not supported.") }
+        let requested = maxCompletionTokens ?? maxTokens
+        let requestedParam = maxCompletionTokens != nil ? "max_completion_tokens" : "max_tokens"
+        if let requested, requested < 1 { throw invalid(requestedParam, "must be at least 1, got \(requested).") }
+        if let temperature, !(0...2).contains(temperature) { throw invalid("temperature", "must be in [0, 2], got \(temperature).") }
+        if let topP, !(topP > 0 && topP <= 1) { throw invalid("top_p", "must be in (0, 1], got \(topP).") }
+        if let topK, topK < 0 { throw invalid("top_k", "must be ≥ 0, got \(topK).") }
+        if let minP, !(0...1).contains(minP) { throw invalid("min_p", "must be in [0, 1], got \(minP).") }
+        if let repetitionPenalty, !(repetitionPenalty > 0 && repetitionPenalty.isFinite) { throw invalid("repetition_penalty", "must be > 0, got \(repetitionPenalty).") }
+        if let presencePenalty, !(-2...2).contains(presencePenalty) { throw invalid("presence_penalty", "must be in [-2, 2], got \(presencePenalty).") }
+        if let frequencyPenalty, !(-2...2).contains(frequencyPenalty) { throw invalid("frequency_penalty", "must be in [-2, 2], got \(frequencyPenalty).") }
+        let stops = stop?.values ?? []
+        if stops.contains(where: \.isEmpty) { throw invalid("stop", "stop strings must not be empty.") }
+        if stops.count > Self.maxStops { throw invalid("stop", "at most \(Self.maxStops) stop strings, got \(stops.count).") }
+
+        guard promptCount > 0 else { throw APIError.invalidRequest("The prompt is empty.", param: promptParam, code: "empty_prompt") }
+        guard promptCount < contextLength else {
+            throw APIError.contextLengthExceeded(limit: contextLength, prompt: promptCount, completion: requested).with(param: promptParam)
+        }
+        if let requested, promptCount + requested > contextLength {
+            throw APIError.contextLengthExceeded(limit: contextLength, prompt: promptCount, completion: requested).with(param: requestedParam)
+        }
+        let parameters = GenerationParameters(
+            maxTokens: requested ?? contextLength - promptCount,
+            temperature: Float(temperature ?? 1), topK: topK ?? 0, topP: Float(topP ?? 1), minP: Float(minP ?? 0),
+            repetitionPenalty: Float(repetitionPenalty ?? 1), presencePenalty: Float(presencePenalty ?? 0), frequencyPenalty: Float(frequencyPenalty ?? 0),
+            seed: seed.map { UInt64(bitPattern: $0) }, stop: stops, ignoreEndOfSequence: ignoreEOS ?? false)
+        do {
+            try parameters.validate()
+        } catch {
+            throw APIError.from(error, path: "")
+        }
+        return parameters
+    }
+}
+
+extension APIError {
+    func with(param: String) -> APIError {
+        var copy = self
+        copy.param = param
+        return copy
+    }
+}

@@ -1,0 +1,69 @@
+import ClinferEngine
+import Foundation
+import Hummingbird
+
+/// `POST /v1/completions`: a prompt (string, list of strings, token ids) continued as is; one
+/// choice per prompt, generated one after another; the same sampling and streaming as chat.
+struct CompletionsRoute: Sendable {
+    let state: ServerState
+    /// Prompts per request at most.
+    static let maxPrompts = 16
+
+    func handle(_ request: Request, context: ServerRequestContext) async throws -> Response {
+        let received = ContinuousClock.now
+        let (served, modelID) = try state.languageModel(nil)
+        let body = try await JSONBody.decode(CompletionRequest.self, from: request)
+        _ = try state.languageModel(body.model)
+        if let suffix = body.suffix, !suffix.isEmpty {
+            throw APIError.invalidRequest("Invalid 'suffix': insertion (suffix) is not supported.", param: "suffix", code: "invalid_value")
+        }
+        let model = served.language
+        let prompts = try Self.promptTokens(body.prompt, model: model)
+        let jobs = try prompts.map { tokens throws(APIError) in
+            GenerationJob(prompt: tokens, parameters: try body.sampling.parameters(promptCount: tokens.count, contextLength: model.contextLength, promptParam: "prompt"),
+                          received: received)
+        }
+        let echoes = body.echo == true ? try prompts.map { try model.tokenizer.decode($0) } : prompts.map { _ in "" }
+        let ticket = try state.generation.admit()
+
+        let id = "cmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
+        let created = Int(Date().timeIntervalSince1970)
+        guard body.stream == true else {
+            let outcomes = try await state.generation.collect(jobs, model: model, channel: context.channel, ticket: ticket)
+            let choices = outcomes.enumerated().map { index, outcome in
+                CompletionResponse.Choice(index: index, text: echoes[index] + outcome.text, finishReason: outcome.finishReason.openAI)
+            }
+            let usage = Usage(promptTokens: outcomes.map(\.promptTokens).reduce(0, +), completionTokens: outcomes.map(\.completionTokens).reduce(0, +))
+            return JSONBody.response(CompletionResponse(id: id, created: created, model: modelID, choices: choices, usage: .some(usage)))
+        }
+        let chunk = CompletionResponse.ChunkMaker(id: id, created: created, model: modelID, includeUsage: body.streamOptions?.includeUsage == true)
+        var usage: (@Sendable (Usage) -> ByteBuffer)?
+        if chunk.includeUsage { usage = { chunk([], usage: $0) } }
+        let opening = echoes.enumerated().filter { !$0.element.isEmpty }.map { chunk([.init(index: $0.offset, text: $0.element, finishReason: nil)]) }
+        let shape = StreamShape(
+            opening: opening,
+            delta: { text, choice in chunk([.init(index: choice, text: text, finishReason: nil)]) },
+            closing: { reason, choice in chunk([.init(index: choice, text: "", finishReason: reason.openAI)]) },
+            usage: usage)
+        return state.generation.streamingResponse(jobs, model: model, channel: context.channel, path: request.uri.path, ticket: ticket, shape: shape)
+    }
+
+    /// Token ids per prompt: text through the model's tokenizer (its BOS rule), ids checked
+    /// against the vocabulary.
+    static func promptTokens(_ prompt: CompletionRequest.Prompt, model: LanguageModel) throws(APIError) -> [[Int]] {
+        guard prompt.count >= 1 else { throw APIError.invalidRequest("Invalid 'prompt': empty array.", param: "prompt", code: "empty_prompt") }
+        guard prompt.count <= maxPrompts else {
+            throw APIError.invalidRequest("Invalid 'prompt': at most \(maxPrompts) prompts per request, got \(prompt.count).", param: "prompt", code: "invalid_value")
+        }
+        switch prompt {
+        case .texts(let texts):
+            return texts.map { model.tokenizer.encode($0) }
+        case .tokens(let lists):
+            let size = model.tokenizer.vocabularySize
+            if let bad = lists.joined().first(where: { !(0..<size).contains($0) }) {
+                throw APIError.invalidRequest("Invalid 'prompt': token id \(bad) is outside the vocabulary (0..<\(size)).", param: "prompt", code: "invalid_token")
+            }
+            return lists
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import Hummingbird
+
+/// `GET /health`: 503 while the models load (or failed to), 200 once requests are served; the
+/// readiness probe of a load balancer.
+struct HealthRoute: Sendable {
+    let state: ServerState
+
+    struct Status: Encodable, Sendable {
+        var status: String
+        var model: String?
+        var device: String?
+        var slots: Int
+        var running: Int
+        var waiting: Int
+        var error: String?
+    }
+
+    func handle(_ request: Request) -> Response {
+        let counts = state.sequenceCounts
+        var status = Status(status: "loading", slots: state.configuration.slots, running: counts.running, waiting: counts.waiting)
+        switch state.models.current {
+        case .loading:
+            return JSONBody.response(status, status: .serviceUnavailable)
+        case .failed(let reason):
+            status.status = "failed"
+            status.error = reason
+            return JSONBody.response(status, status: .serviceUnavailable)
+        case .ready(let served):
+            status.status = "ok"
+            status.model = served.languageID
+            status.device = served.language.deviceName
+            return JSONBody.response(status)
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import ClinferOps
+import Foundation
+
+/// Everything `clinfer-server` can be told (flags, or `CLINFER_*` environment variables, see
+/// ``ServeOptions``).
+public struct ServerConfiguration: Sendable {
+    /// Address to bind (default 127.0.0.1: local only; 0.0.0.0 for every interface).
+    public var host: String
+    /// TCP port (0: an ephemeral port).
+    public var port: Int
+    /// The GGUF chat/completion model.
+    public var modelPath: String
+    /// The sentence-embedding model directory; nil serves no embeddings.
+    public var embeddingModelPath: String?
+    /// The id clients send as `model` (default: the GGUF file name without `.gguf`).
+    public var modelName: String?
+    /// The embedding model's id (default: the directory name).
+    public var embeddingModelName: String?
+    /// OpenCL, CPU, or OpenCL when a device exists (the device itself is `CLINFER_DEVICE`).
+    public var backend: ComputeBackend.Preference
+    /// Sequences generated at once.
+    public var slots: Int
+    /// Positions per sequence (prompt + completion); nil: min(model's, 4096).
+    public var contextLength: Int?
+    /// Requests that may wait for a slot; more are answered 429.
+    public var queueSize: Int
+    /// Bearer token every request except `/health` and `/metrics` must send; nil: no auth.
+    public var apiKey: String?
+    /// Largest request body accepted (413 above).
+    public var maxBodyBytes: Int
+    /// A request still running after this long is stopped (504, or an error event when
+    /// streaming); nil: no limit.
+    public var requestTimeout: Duration?
+    /// On SIGINT/SIGTERM, running requests get this long to finish before they are cancelled.
+    public var shutdownGrace: Duration
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, modelPath: String = ServerConfiguration.defaultModel,
+                embeddingModelPath: String? = ServerConfiguration.defaultEmbeddingModel, modelName: String? = nil, embeddingModelName: String? = nil,
+                backend: ComputeBackend.Preference = .fromEnvironment, slots: Int = 4, contextLength: Int? = nil, queueSize: Int = 32,
+                apiKey: String? = nil, maxBodyBytes: Int = 4 << 20, requestTimeout: Duration? = .seconds(600), shutdownGrace: Duration = .seconds(30)) {
+        self.host = host
+        self.port = port
+        self.modelPath = modelPath
+        self.embeddingModelPath = embeddingModelPath
+        self.modelName = modelName
+        self.embeddingModelName = embeddingModelName
+        self.backend = backend
+        self.slots = slots
+        self.contextLength = contextLength
+        self.queueSize = queueSize
+        self.apiKey = apiKey
+        self.maxBodyBytes = maxBodyBytes
+        self.requestTimeout = requestTimeout
+        self.shutdownGrace = shutdownGrace
+    }
+
+    public static let defaultModel = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
+    public static let defaultEmbeddingModel = "models/all-MiniLM-L6-v2"
+
+    /// The id of the language model: ``modelName``, else the file name without `.gguf`.
+    public var languageModelID: String {
+        modelName ?? ((modelPath as NSString).lastPathComponent as NSString).deletingPathExtension
+    }
+
+    /// The id of the embedding model: ``embeddingModelName``, else the directory name.
+    public var embeddingModelID: String? {
+        embeddingModelName ?? embeddingModelPath.map { (($0 as NSString).standardizingPath as NSString).lastPathComponent }
+    }
+
+    /// Checks ranges; the message names the flag.
+    public func validate() throws(APIError) {
+        func fail(_ message: String) -> APIError { APIError(status: .badRequest, message: message, type: "configuration_error") }
+        guard (0...65535).contains(port) else { throw fail("--port must be in 0...65535, got \(port)") }
+        guard slots >= 1 else { throw fail("--slots must be ≥ 1, got \(slots)") }
+        guard queueSize >= 0 else { throw fail("--queue-size must be ≥ 0, got \(queueSize)") }
+        guard contextLength.map({ $0 >= 2 }) ?? true else { throw fail("--context must be ≥ 2") }
+        guard maxBodyBytes >= 1024 else { throw fail("--max-body-bytes must be ≥ 1024, got \(maxBodyBytes)") }
+        guard apiKey.map({ !$0.isEmpty }) ?? true else { throw fail("--api-key must not be empty") }
+    }
+}

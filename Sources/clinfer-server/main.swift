@@ -1,0 +1,19 @@
+import ArgumentParser
+import ClinferServer
+
+/// `clinfer-server`: the OpenAI-compatible HTTP server (also `clinfer serve`).
+struct ClinferServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clinfer-server",
+        abstract: "Serve the model over an OpenAI-compatible HTTP API (chat, completions, embeddings, models, health, metrics).")
+
+    @OptionGroup var options: ServeOptions
+
+    func run() async throws { try await options.run() }
+}
+
+do {
+    try await ClinferServerCommand.parse().run()
+} catch {
+    ClinferServerCommand.exit(withError: error)
+}
