@@ -13,7 +13,9 @@
 // (shared by every batch and head) adds to the scores; -INFINITY blocks a key. With KEY_LENGTHS,
 // key_lengths[b] (0..seq_k) is the number of valid keys of batch item b: keys j >= key_lengths[b]
 // are skipped (padding of a batch of sequences of different lengths; padded query rows get
-// ordinary outputs over the valid keys). A query that sees no key at all gets a zero output,
+// ordinary outputs over the valid keys). With KV_SLOTS, K and V hold the caches of several
+// sequences and batch item b reads sequence kv_slots[b] (a batched decode step over the running
+// sequences of a cache pool). A query that sees no key at all gets a zero output,
 // never NaN. Running maxima start at CLINFER_NEG_LARGE, a
 // finite value, so fast-math builds stay correct.
 //
@@ -33,6 +35,7 @@
 //   CAUSAL 0   apply the causal rule
 //   TOKEN_MAJOR 0  Q and O are [batch, seq_q, heads, D]
 //   KEY_LENGTHS 0  a per-batch count of valid keys is passed (int key_lengths[batch], after the mask)
+//   KV_SLOTS 0     a per-batch K/V sequence index is passed (int kv_slots[batch], after the lengths)
 #ifndef D
 #define D 64
 #endif
@@ -59,6 +62,10 @@
 #endif
 
 // The offset of query (or output) row i of head h in batch b.
+#ifndef KV_SLOTS
+#define KV_SLOTS 0
+#endif
+
 #if TOKEN_MAJOR
 #define QO_ROW(b, h, i) (((size_t)((b) * seq_q + (i)) * heads + (h)) * D)
 #else
@@ -89,6 +96,14 @@
 #define VALID_KEYS(b) seq_k
 #endif
 
+#if KV_SLOTS
+#define SLOTS_PARAM , __global const int *kv_slots
+#define KV_SEQUENCE(b) kv_slots[b]
+#else
+#define SLOTS_PARAM
+#define KV_SEQUENCE(b) (b)
+#endif
+
 // The dot product of query row `q` (D values, already scaled) with key row `key`.
 inline float attention_score(__private const float *q, __global const KV_T *key) {
     float8 sum = (float8)(0.0f);
@@ -98,13 +113,13 @@ inline float attention_score(__private const float *q, __global const KV_T *key)
 
 __kernel void attention_flash(const int seq_q, const int seq_k, const int kv_stride, const int heads, const int kv_heads,
                               const int offset, const float scale, __global const float *Q,
-                              __global const KV_T *K, __global const KV_T *V MASK_PARAM LENGTHS_PARAM,
+                              __global const KV_T *K, __global const KV_T *V MASK_PARAM LENGTHS_PARAM SLOTS_PARAM,
                               __global float *O) {
     const int q0 = get_global_id(0) * BQ, h = get_global_id(1), b = get_global_id(2);
     if (q0 >= seq_q) return;
     const int kvh = h / (heads / kv_heads);
-    __global const KV_T *kBase = K + ((size_t)(b * kv_heads + kvh) * kv_stride) * D;
-    __global const KV_T *vBase = V + ((size_t)(b * kv_heads + kvh) * kv_stride) * D;
+    __global const KV_T *kBase = K + ((size_t)(KV_SEQUENCE(b) * kv_heads + kvh) * kv_stride) * D;
+    __global const KV_T *vBase = V + ((size_t)(KV_SEQUENCE(b) * kv_heads + kvh) * kv_stride) * D;
     float q[BQ][D], acc[BQ][D], rowMax[BQ], rowSum[BQ];
     for (int i = 0; i < BQ; i++) {
         const int qi = min(q0 + i, seq_q - 1);
@@ -179,15 +194,15 @@ __kernel void attention_flash(const int seq_q, const int seq_k, const int kv_str
 // row [seq_k].
 __kernel void attention_decode_split(const int seq_k, const int kv_stride, const int key_end, const int heads, const int kv_heads, const int splits,
                                      const float scale, __global const float *Q, __global const KV_T *K,
-                                     __global const KV_T *V MASK_PARAM LENGTHS_PARAM, __global float *partialMax,
+                                     __global const KV_T *V MASK_PARAM LENGTHS_PARAM SLOTS_PARAM, __global float *partialMax,
                                      __global float *partialSum, __global float *partialOut) {
     const int split = get_global_id(0), h = get_global_id(1), b = get_global_id(2);
     const int kvh = h / (heads / kv_heads);
     const int chunk = (key_end + splits - 1) / splits;
     const int first = split * chunk, last = min(min(key_end, VALID_KEYS(b)), first + chunk);
     __global const float *qRow = Q + (size_t)(b * heads + h) * D;
-    __global const KV_T *kBase = K + ((size_t)(b * kv_heads + kvh) * kv_stride) * D;
-    __global const KV_T *vBase = V + ((size_t)(b * kv_heads + kvh) * kv_stride) * D;
+    __global const KV_T *kBase = K + ((size_t)(KV_SEQUENCE(b) * kv_heads + kvh) * kv_stride) * D;
+    __global const KV_T *vBase = V + ((size_t)(KV_SEQUENCE(b) * kv_heads + kvh) * kv_stride) * D;
     float q[D], acc[D];
     for (int d = 0; d < D; d++) { q[d] = qRow[d] * scale; acc[d] = 0.0f; }
     float rowMax = CLINFER_NEG_LARGE, rowSum = 0.0f;

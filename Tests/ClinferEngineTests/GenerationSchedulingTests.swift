@@ -8,16 +8,22 @@ struct GenerationSchedulingTests {
 
     static func prompt(_ model: LanguageModel, _ text: String) throws -> [Int] { try model.chatTokens([.user(text)]) }
 
-    @Test("concurrent greedy generations give the tokens each gives alone")
+    @Test("concurrent greedy generations (batched decode, a third joining mid-batch) give the tokens each gives alone")
     func concurrentMatchesAlone() async throws {
         guard TestModels.available(TestModels.smolLM2) else { return }
         let model = try Self.model.get()
-        let prompts = [try Self.prompt(model, "What is the capital of France?"), try Self.prompt(model, "Name a color.")]
+        let prompts = [try Self.prompt(model, "What is the capital of France?"), try Self.prompt(model, "Name a color."),
+                       try Self.prompt(model, "Say hello.")]
+        let lengths = [12, 20, 8]
         var alone: [[Int]] = []
-        for prompt in prompts { alone.append(try await model.generate(tokens: prompt, parameters: .greedy(maxTokens: 12)).collect().tokens) }
-        async let first = model.generate(tokens: prompts[0], parameters: .greedy(maxTokens: 12)).collect().tokens
-        async let second = model.generate(tokens: prompts[1], parameters: .greedy(maxTokens: 12)).collect().tokens
-        let together = try await [first, second]
+        for (prompt, length) in zip(prompts, lengths) {
+            alone.append(try await model.generate(tokens: prompt, parameters: .greedy(maxTokens: length)).collect().tokens)
+        }
+        // Two slots: the third waits and joins when the first finishes.
+        async let first = model.generate(tokens: prompts[0], parameters: .greedy(maxTokens: lengths[0])).collect().tokens
+        async let second = model.generate(tokens: prompts[1], parameters: .greedy(maxTokens: lengths[1])).collect().tokens
+        async let third = model.generate(tokens: prompts[2], parameters: .greedy(maxTokens: lengths[2])).collect().tokens
+        let together = try await [first, second, third]
         #expect(together == alone)
         #expect(model.activeSequences == 0 && model.waitingSequences == 0)
     }

@@ -1,10 +1,11 @@
 import Foundation
 
-/// Runs the generations of one model: a fixed number of slots, each with its own KV cache, and a
-/// bounded FIFO of sequences waiting for one. New sequences join at token boundaries (their
-/// prompt runs between two decode steps of the others), and every active sequence advances one
-/// token per round, so a long generation never blocks a short one. A finished or cancelled
-/// sequence frees its slot at once.
+/// Runs the generations of one model by continuous batching: a fixed number of slots of one KV
+/// cache pool, and a bounded FIFO of sequences waiting for one. New sequences join at token
+/// boundaries (their prompt runs between two decode steps of the others), and every active
+/// sequence advances one token per round in one batched forward pass, so a long generation
+/// never blocks a short one and each weight is read once per round, not once per sequence. A
+/// finished or cancelled sequence frees its slot at once.
 ///
 /// All forward passes run on the scheduler's thread, one at a time: the model's activations
 /// are shared. `exclusive` runs other work (teacher-forced scoring) there too, between rounds.
@@ -12,21 +13,23 @@ final class GenerationScheduler: @unchecked Sendable {
     private let condition = NSCondition()
     private var pending: [SequenceState] = []
     private var jobs: [() -> Void] = []
-    private var free: [any DecoderSession]
-    private var active: [(sequence: SequenceState, session: any DecoderSession)] = []
+    private let decoder: any SequenceDecoder
+    private var free: [Int]
+    private var active: [(sequence: SequenceState, slot: Int)] = []
     private var stopped = false
-    private let makeScratch: () throws -> any DecoderSession
-    private var scratch: (any DecoderSession)?
+    private let makeScratch: () throws -> any SequenceDecoder
+    private var scratch: (any SequenceDecoder)?
     private let maxWaiting: Int
     private let deviceName: String
 
-    /// `slots` sessions serve generation; `makeScratch` makes the session of `exclusive` work
+    /// `decoder`'s slots serve generation; `makeScratch` makes the decoder of `exclusive` work
     /// on first use (a KV cache is large: only pay for it when scoring).
-    init(slots: [any DecoderSession], makeScratch: @escaping () throws -> any DecoderSession, maxWaiting: Int, deviceName: String) {
-        free = slots
+    init(decoder: any SequenceDecoder, makeScratch: @escaping () throws -> any SequenceDecoder, maxWaiting: Int) {
+        self.decoder = decoder
+        free = Array((0..<decoder.slots).reversed())  // lowest slot first
         self.makeScratch = makeScratch
         self.maxWaiting = maxWaiting
-        self.deviceName = deviceName
+        deviceName = decoder.deviceName
         let thread = Thread { self.run() }  // the thread keeps the scheduler alive until shutdown
         thread.name = "clinfer.scheduler"
         thread.start()
@@ -46,8 +49,8 @@ final class GenerationScheduler: @unchecked Sendable {
         condition.signal()
     }
 
-    /// Runs `body` on the scheduler thread with a session of its own, between decode rounds.
-    func exclusive<T>(_ body: @escaping (any DecoderSession) throws -> T) throws -> T {
+    /// Runs `body` on the scheduler thread with a one-slot decoder of its own, between decode rounds.
+    func exclusive<T>(_ body: @escaping (any SequenceDecoder) throws -> T) throws -> T {
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var result: Result<T, any Error>?
         condition.withLock {
@@ -85,53 +88,65 @@ final class GenerationScheduler: @unchecked Sendable {
             }
             let work = jobs
             jobs.removeAll()
-            var admitted: [(SequenceState, any DecoderSession)] = []
+            var admitted: [(SequenceState, Int)] = []
             while !pending.isEmpty, !free.isEmpty { admitted.append((pending.removeFirst(), free.removeLast())) }
             condition.unlock()
 
             for job in work { job() }
             var running = condition.withLock { active }
-            for (sequence, session) in admitted {
+            for (sequence, slot) in admitted {
                 // Prefill: the prompt in one pass, then the first token is sampled below.
                 sequence.startedAt = .now
                 if sequence.cancelled.isSet {
                     sequence.prefilledAt = .now
                     sequence.complete(.cancelled, device: deviceName)
-                    release(session)
+                    release(slot)
                     continue
                 }
-                session.reset()
+                decoder.reset(slot: slot)
                 do {
-                    sequence.logits = try session.forward(sequence.prompt, logits: .last)
+                    sequence.logits = try decoder.prefill(sequence.prompt, slot: slot, logits: .last)
                     sequence.prefilledAt = .now
-                    running.append((sequence, session))
+                    running.append((sequence, slot))
                 } catch {
                     sequence.finish(error)
-                    release(session)
+                    release(slot)
                 }
             }
-            var next: [(sequence: SequenceState, session: any DecoderSession)] = []
-            for (sequence, session) in running {
+            // Sample each sequence's next token; those that go on advance together in one pass.
+            var stepping: [(sequence: SequenceState, slot: Int)] = []
+            for (sequence, slot) in running {
                 do {
-                    if let reason = try sequence.advance(capacityLeft: session.length < session.capacity) {
+                    if let reason = try sequence.advance(capacityLeft: decoder.length(slot: slot) < decoder.capacity) {
                         sequence.complete(reason, device: deviceName)
-                        release(session)
-                        continue
+                        release(slot)
+                    } else {
+                        stepping.append((sequence, slot))
                     }
-                    sequence.logits = try session.forward([sequence.history.last!], logits: .last)
-                    next.append((sequence, session))
                 } catch {
                     sequence.finish(error)
-                    release(session)
+                    release(slot)
                 }
             }
-            condition.withLock { active = next }
+            if !stepping.isEmpty {
+                do {
+                    let logits = try decoder.decode(stepping.map { $0.sequence.history.last! }, slots: stepping.map(\.slot))
+                    for (index, entry) in stepping.enumerated() { entry.sequence.logits = logits[index] }
+                } catch {
+                    for (sequence, slot) in stepping {
+                        sequence.finish(error)
+                        release(slot)
+                    }
+                    stepping = []
+                }
+            }
+            condition.withLock { active = stepping }
         }
     }
 
-    private func release(_ session: any DecoderSession) {
-        session.reset()
-        condition.withLock { free.append(session) }
+    private func release(_ slot: Int) {
+        decoder.reset(slot: slot)
+        condition.withLock { free.append(slot) }
     }
 }
 

@@ -14,8 +14,8 @@ import Synchronization
 /// }
 /// ```
 ///
-/// One sequence runs at a time per model (requests queue up in order); every call is safe from
-/// any thread or task. Cancelling the consuming task, or dropping the stream, stops generation
+/// Up to `LoadOptions.slots` sequences generate at once, advancing together one token per
+/// batched forward pass; more queue up in order. Every call is safe from any thread or task. Cancelling the consuming task, or dropping the stream, stops generation
 /// at the next token.
 public final class LanguageModel: Sendable {
     /// Where and how to load.
@@ -67,26 +67,26 @@ public final class LanguageModel: Sendable {
         guard context >= 1 else { throw GenerationError.invalidParameter("context length must be ≥ 1") }
         guard options.slots >= 1, options.maxWaiting >= 0 else { throw GenerationError.invalidParameter("slots must be ≥ 1 and maxWaiting ≥ 0") }
         let upload: (Int, Int) -> Void = { done, _ in progress(configuration.layers + 2 + done, total) }
-        let makeSession: () throws -> any DecoderSession
+        let makeDecoder: (_ slots: Int) throws -> any SequenceDecoder
         var queue: CommandQueue?
         switch try ComputeBackend.select(options.backend) {
         case .opencl(let backend):
             queue = backend.queue
             let model = try LlamaModel(configuration: configuration, weights: weights, backend: try OpenCLInferenceBackend(backend: backend),
                                        maxPositions: context, progress: upload)
-            makeSession = { try LlamaSession(model: model, capacity: context) }
+            makeDecoder = { try LlamaDecoder(model: model, capacity: context, slots: $0) }
         case .cpu:
             let model = try LlamaModel(configuration: configuration, weights: weights, backend: CPUInferenceBackend(), maxPositions: context, progress: upload)
-            makeSession = { try LlamaSession(model: model, capacity: context) }
+            makeDecoder = { try LlamaDecoder(model: model, capacity: context, slots: $0) }
         }
-        let sessions = try (0..<options.slots).map { _ in try makeSession() }
+        let decoder = try makeDecoder(options.slots)
         progress(total, total)
         self.path = path
         self.configuration = configuration
-        self.deviceName = sessions[0].deviceName
+        self.deviceName = decoder.deviceName
         self.contextLength = context
         commandQueue = queue
-        scheduler = GenerationScheduler(slots: sessions, makeScratch: makeSession, maxWaiting: options.maxWaiting, deviceName: sessions[0].deviceName)
+        scheduler = GenerationScheduler(decoder: decoder, makeScratch: { try makeDecoder(1) }, maxWaiting: options.maxWaiting)
         endTokens = Self.endTokens(tokenizer, chatTemplate)
     }
 
@@ -156,13 +156,13 @@ public final class LanguageModel: Sendable {
     /// scoring, perplexity and parity checks. Long inputs run as prompt chunks of `chunk`.
     public func logits(tokens: [Int], chunk: Int = 256) throws -> [[Float]] {
         guard !tokens.isEmpty else { throw GenerationError.emptyPrompt }
-        return try scheduler.exclusive { session in
-            session.reset()
+        return try scheduler.exclusive { decoder in
+            decoder.reset(slot: 0)
             var rows: [[Float]] = []
-            let vocabulary = session.configuration.vocabularySize
+            let vocabulary = decoder.configuration.vocabularySize
             for start in stride(from: 0, to: tokens.count, by: max(1, chunk)) {
                 let part = Array(tokens[start..<min(tokens.count, start + chunk)])
-                let flat = try session.forward(part, logits: .all)
+                let flat = try decoder.prefill(part, slot: 0, logits: .all)
                 rows += (0..<part.count).map { Array(flat[$0 * vocabulary..<($0 + 1) * vocabulary]) }
             }
             return rows

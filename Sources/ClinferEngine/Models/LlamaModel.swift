@@ -13,7 +13,8 @@ public enum LogitsSelection: Sendable {
 /// residual, RMSNorm, SwiGLU feed-forward, residual), final RMSNorm and the output head.
 ///
 /// A forward pass over T tokens is prefill (T > 1: the GEMM paths) or decode (T = 1: GEMV and
-/// split-KV attention); both enqueue every op without waiting and read back only the logits.
+/// split-KV attention); a batched decode step advances several sequences of a cache pool by one
+/// token each in one pass. All enqueue every op without waiting and read back only the logits.
 public final class LlamaModel<Backend: InferenceBackend>: @unchecked Sendable {
     public let configuration: LlamaConfiguration
     public let backend: Backend
@@ -48,31 +49,86 @@ public final class LlamaModel<Backend: InferenceBackend>: @unchecked Sendable {
     /// Positions a cache can hold at most.
     public var maxPositions: Int { ropeTable.positions }
 
-    /// A KV cache for one sequence of up to `capacity` positions.
-    public func makeCache(capacity: Int? = nil) throws -> KVCache<Backend> {
+    /// A KV cache for `sequences` sequences (slots) of up to `capacity` positions each.
+    public func makeCache(capacity: Int? = nil, sequences: Int = 1) throws -> KVCache<Backend> {
         let c = configuration
+        guard sequences >= 1 else { throw GenerationError.invalidParameter("a KV cache holds at least one sequence") }
         return try KVCache(backend: backend, layers: c.layers, kvHeads: c.kvHeads, headDim: c.headDim,
-                           capacity: min(capacity ?? maxPositions, maxPositions))
+                           capacity: min(capacity ?? maxPositions, maxPositions), sequences: sequences)
     }
 
-    /// Runs `tokens` through the model after the cache's positions, appends their keys and
-    /// values to the cache, and returns the requested logits.
-    public func forward(_ tokens: [Int], cache: KVCache<Backend>, logits: LogitsSelection = .last) throws -> [Float] {
-        let c = configuration, count = tokens.count, position = cache.length
+    /// Runs `tokens` through the model after the positions sequence `slot` of the cache holds,
+    /// appends their keys and values there, and returns the requested logits (a prompt, or one
+    /// sequence's decode step).
+    public func forward(_ tokens: [Int], cache: KVCache<Backend>, slot: Int = 0, logits: LogitsSelection = .last) throws -> [Float] {
+        let c = configuration, count = tokens.count
+        guard (0..<cache.sequences).contains(slot) else {
+            throw GenerationError.invalidParameter("slot \(slot) outside the cache's \(cache.sequences) sequences")
+        }
+        let position = cache.lengths[slot]
         guard count >= 1 else { throw GenerationError.emptyPrompt }
         guard position + count <= cache.capacity else {
             throw GenerationError.contextLengthExceeded(requested: position + count, limit: cache.capacity)
         }
+        let rope = RoPEProblem(tokens: count, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, position: position,
+                               kvStride: cache.capacity, neox: c.ropeNeox, slots: cache.sequences, slot: slot)
+        let attention = AttentionProblem(heads: c.heads, kvHeads: c.kvHeads, seqQ: count, seqK: position + count, headDim: c.headDim,
+                                         causal: true, offset: position, kvStride: cache.capacity, tokenMajor: true,
+                                         kvSequences: cache.sequences, kvSlots: cache.sequences == 1 ? nil : [slot])
+        let w = try blocks(tokens, rope: rope, attention: attention, cache: cache)
+        cache.lengths[slot] = position + count
+        switch logits {
+        case .last:
+            try backend.copy(w.normed, offset: (count - 1) * c.embedding, count: c.embedding, to: w.lastRow)
+            try backend.matmul(w.lastRow, head, w.lastLogits, rows: 1)
+            return try backend.read(w.lastLogits)
+        case .all:
+            let all = try backend.tensor(count: count * c.vocabularySize)
+            try backend.matmul(w.normed, head, all, rows: count)
+            return try backend.read(all)
+        }
+    }
+
+    /// One decode step of several sequences in one forward pass: `tokens[i]` is appended to
+    /// sequence `slots[i]` of the cache (distinct slots). The projections run as one matmul over
+    /// the batch (each weight read once per step, not once per sequence) and attention reads each
+    /// sequence's own cache in one launch. Returns each sequence's next-token logits.
+    public func decode(_ tokens: [Int], slots: [Int], cache: KVCache<Backend>) throws -> [[Float]] {
+        let c = configuration, count = tokens.count
+        guard count >= 1 else { throw GenerationError.emptyPrompt }
+        guard slots.count == count, Set(slots).count == count, slots.allSatisfy({ (0..<cache.sequences).contains($0) }) else {
+            throw GenerationError.invalidParameter("a decode step needs one distinct cache slot per token (slots \(slots), \(count) tokens)")
+        }
+        let positions = slots.map { cache.lengths[$0] }
+        if let full = positions.first(where: { $0 >= cache.capacity }) {
+            throw GenerationError.contextLengthExceeded(requested: full + 1, limit: cache.capacity)
+        }
+        let placements = zip(slots, positions).map { CachePlacement(slot: $0, position: $1) }
+        let rope = RoPEProblem(tokens: count, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, position: 0,
+                               kvStride: cache.capacity, neox: c.ropeNeox, slots: cache.sequences, placements: placements)
+        // Each row is one query against its own sequence's keys, the one just appended included.
+        let keyLengths = positions.map { $0 + 1 }
+        let attention = AttentionProblem(batch: count, heads: c.heads, kvHeads: c.kvHeads, seqQ: 1, seqK: keyLengths.max()!, headDim: c.headDim,
+                                         kvStride: cache.capacity, tokenMajor: true, keyLengths: keyLengths,
+                                         kvSequences: cache.sequences, kvSlots: slots)
+        let w = try blocks(tokens, rope: rope, attention: attention, cache: cache)
+        for (slot, length) in zip(slots, keyLengths) { cache.lengths[slot] = length }
+        let logits = try w.batchLogits(backend: backend, vocabulary: c.vocabularySize)
+        try backend.matmul(w.normed, head, logits, rows: count)
+        let flat = try backend.read(logits)
+        return (0..<count).map { Array(flat[$0 * c.vocabularySize..<($0 + 1) * c.vocabularySize]) }
+    }
+
+    /// The transformer blocks over `tokens` (embedding to the final norm, left in the workspace's
+    /// `normed`), with keys and values placed in the cache as `rope` says.
+    private func blocks(_ tokens: [Int], rope: RoPEProblem, attention: AttentionProblem, cache: KVCache<Backend>) throws -> Workspace {
+        let c = configuration, count = tokens.count
         if let bad = tokens.first(where: { !(0..<c.vocabularySize).contains($0) }) {
             throw GenerationError.invalidToken(bad, vocabularySize: c.vocabularySize)
         }
         let w = try workspace(tokens: count)
         try backend.write(try tokens.flatMap { try embedding.row($0) }, to: w.x)
         let norm = NormProblem(.rms, rows: count, width: c.embedding, eps: c.normEps)
-        let rope = RoPEProblem(tokens: count, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, position: position,
-                               kvStride: cache.capacity, neox: c.ropeNeox)
-        let attention = AttentionProblem(heads: c.heads, kvHeads: c.kvHeads, seqQ: count, seqK: position + count, headDim: c.headDim,
-                                         causal: true, offset: position, kvStride: cache.capacity, tokenMajor: true)
         for (index, layer) in layers.enumerated() {
             // The previous layer's feed-forward output joins the residual stream inside the norm.
             try backend.normalize(norm, x: w.x, residual: index == 0 ? nil : w.ffnOut, weight: layer.attentionNorm, bias: nil, out: w.normed)
@@ -86,17 +142,7 @@ public final class LlamaModel<Backend: InferenceBackend>: @unchecked Sendable {
             try backend.matmul(w.activated, layer.down, w.ffnOut, rows: count)
         }
         try backend.normalize(norm, x: w.x, residual: w.ffnOut, weight: outputNorm, bias: nil, out: w.normed)
-        cache.length = position + count
-        switch logits {
-        case .last:
-            try backend.copy(w.normed, offset: (count - 1) * c.embedding, count: c.embedding, to: w.lastRow)
-            try backend.matmul(w.lastRow, head, w.lastLogits, rows: 1)
-            return try backend.read(w.lastLogits)
-        case .all:
-            let all = try backend.tensor(count: count * c.vocabularySize)
-            try backend.matmul(w.normed, head, all, rows: count)
-            return try backend.read(all)
-        }
+        return w
     }
 
     /// Activations for a forward pass over `tokens` tokens, reused across passes of that size.
@@ -115,12 +161,25 @@ public final class LlamaModel<Backend: InferenceBackend>: @unchecked Sendable {
             ffnOut = try backend.tensor(count: t * c.embedding)
             lastRow = try backend.tensor(count: c.embedding)
             lastLogits = try backend.tensor(count: c.vocabularySize)
+            tokens = t
+        }
+
+        let tokens: Int
+        private var rowLogits: Backend.Tensor?
+
+        /// [tokens, vocabulary] logits of a batched decode step, allocated on first use.
+        func batchLogits(backend: Backend, vocabulary: Int) throws -> Backend.Tensor {
+            if let rowLogits { return rowLogits }
+            let fresh = try backend.tensor(count: tokens * vocabulary)
+            rowLogits = fresh
+            return fresh
         }
     }
 
     private func workspace(tokens: Int) throws -> Workspace {
         if let existing = workspaces[tokens] { return existing }
-        if workspaces.count >= 4 { workspaces = workspaces.filter { $0.key == 1 } }  // keep decode's, drop old prompt sizes
+        // Keep the decode batches' (up to the scheduler's slots), drop old prompt sizes.
+        if workspaces.count >= 24 { workspaces = workspaces.filter { $0.key <= 16 } }
         let fresh = try Workspace(backend: backend, tokens: tokens, configuration: configuration)
         workspaces[tokens] = fresh
         return fresh

@@ -10,8 +10,10 @@
 /// [seqQ, seqK], shared by every batch and head; -infinity blocks a key. Optional `keyLengths`
 /// (one per batch item) mask padding: keys j ≥ keyLengths[b] are skipped for every query of
 /// batch item b (a batch of sequences of different lengths padded to seqK; the padded query rows
-/// get ordinary outputs over the valid keys, which callers ignore). A query that sees no key
-/// gets a zero output.
+/// get ordinary outputs over the valid keys, which callers ignore). Optional `kvSlots` read the
+/// caches of a pool: K and V hold `kvSequences` sequences [kvSequences, kvHeads, kvStride,
+/// headDim] and batch item b reads sequence kvSlots[b] (a batched decode step over the running
+/// sequences, or one sequence's prefill). A query that sees no key gets a zero output.
 public struct AttentionProblem: Sendable, Hashable {
     public var batch: Int
     public var heads: Int
@@ -28,11 +30,15 @@ public struct AttentionProblem: Sendable, Hashable {
     public var tokenMajor: Bool
     /// Valid keys per batch item (each in 0...seqK), or nil when every key is valid.
     public var keyLengths: [Int]?
+    /// Sequences K and V hold (batch without `kvSlots`).
+    public var kvSequences: Int
+    /// The K/V sequence of each batch item (each in 0..<kvSequences), or nil for item b → b.
+    public var kvSlots: [Int]?
 
     /// `scale` defaults to 1/√headDim, `kvStride` to seqK.
     public init(batch: Int = 1, heads: Int, kvHeads: Int? = nil, seqQ: Int, seqK: Int, headDim: Int,
                 causal: Bool = false, offset: Int = 0, scale: Float? = nil, kvStride: Int? = nil, tokenMajor: Bool = false,
-                keyLengths: [Int]? = nil) {
+                keyLengths: [Int]? = nil, kvSequences: Int? = nil, kvSlots: [Int]? = nil) {
         self.batch = batch
         self.heads = heads
         self.kvHeads = kvHeads ?? heads
@@ -45,10 +51,15 @@ public struct AttentionProblem: Sendable, Hashable {
         self.kvStride = kvStride ?? seqK
         self.tokenMajor = tokenMajor
         self.keyLengths = keyLengths
+        self.kvSequences = kvSequences ?? batch
+        self.kvSlots = kvSlots
     }
 
     /// The keys batch item `b` may attend to (seqK without key lengths).
     func validKeys(batch b: Int) -> Int { keyLengths?[b] ?? seqK }
+
+    /// The K/V sequence batch item `b` reads.
+    func kvSequence(batch b: Int) -> Int { kvSlots?[b] ?? b }
 
     /// The offset of query (and output) row `i` of head `h` in batch `b`.
     func queryRow(batch b: Int, head h: Int, query i: Int) -> Int {
@@ -72,8 +83,14 @@ public struct AttentionProblem: Sendable, Hashable {
             guard keyLengths.allSatisfy({ (0...seqK).contains($0) }) else { throw fail("key lengths must lie in 0...\(seqK)") }
         }
         try q.requireCount(batch * heads * seqQ * headDim, op: "attention", name: "Q")
-        try k.requireCount(batch * kvHeads * kvStride * headDim, op: "attention", name: "K")
-        try v.requireCount(batch * kvHeads * kvStride * headDim, op: "attention", name: "V")
+        if let kvSlots {
+            guard kvSlots.count == batch else { throw fail("\(kvSlots.count) K/V slots for a batch of \(batch)") }
+            guard kvSlots.allSatisfy({ (0..<kvSequences).contains($0) }) else { throw fail("K/V slots must lie in 0..<\(kvSequences)") }
+        } else {
+            guard kvSequences == batch else { throw fail("K/V hold \(kvSequences) sequences for a batch of \(batch): pass kvSlots") }
+        }
+        try k.requireCount(kvSequences * kvHeads * kvStride * headDim, op: "attention", name: "K")
+        try v.requireCount(kvSequences * kvHeads * kvStride * headDim, op: "attention", name: "V")
         try o.requireCount(batch * heads * seqQ * headDim, op: "attention", name: "O")
         guard q.elementType == .float32, o.elementType == .float32 else { throw .unsupportedType(op: "attention", detail: "Q and O must be f32") }
         guard k.elementType == v.elementType else { throw .unsupportedType(op: "attention", detail: "K and V must share an element type") }

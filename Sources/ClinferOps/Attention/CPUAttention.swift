@@ -15,7 +15,7 @@ public struct CPUAttention: AttentionOperation {
             let base = out.baseAddress!
             parallelFor(problem.batch * problem.heads) { pair in
                 let (b, h) = pair.quotientAndRemainder(dividingBy: problem.heads)
-                let kvBase = (b * problem.kvHeads + h / group) * problem.kvStride * d
+                let kvBase = (problem.kvSequence(batch: b) * problem.kvHeads + h / group) * problem.kvStride * d
                 for i in 0..<problem.seqQ {
                     let row = problem.queryRow(batch: b, head: h, query: i)
                     var scores = [Double](repeating: -.infinity, count: problem.seqK)

@@ -1,5 +1,4 @@
 import OpenCLKit
-import Synchronization
 
 /// Fused (flash-style) attention on an OpenCL device with `Kernels/attention_flash.cl`: K/V
 /// tiles streamed with an online softmax, never storing the score matrix. A single query against
@@ -12,8 +11,7 @@ public final class OpenCLAttention: AttentionOperation {
     /// Keys per split in decode; 0 disables the split-KV path.
     public let keysPerSplit: Int
     private let partialMaxima = ScratchBuffer(), partialSums = ScratchBuffer(), partialOutputs = ScratchBuffer()
-    /// The last key lengths uploaded (a model passes the same ones to every layer).
-    private let lengthsCache = Mutex<(values: [Int32], buffer: Buffer<Int32>)?>(nil)
+    private let keyLengths = IndexUploads(), kvSlots = IndexUploads()
 
     public init(backend: OpenCLBackend, queriesPerItem: Int = 1, keysPerTile: Int = 32, keysPerSplit: Int = 256) throws(OpError) {
         guard (1...16).contains(queriesPerItem), (1...128).contains(keysPerTile), keysPerSplit >= 0 else {
@@ -42,8 +40,10 @@ public final class OpenCLAttention: AttentionOperation {
         try problem.validate(q: q, k: k, v: v, mask: mask, o: o)
         let common = "-DD=\(problem.headDim) -DKV_HALF=\(k.elementType == .float16 ? 1 : 0) -DHAS_MASK=\(mask == nil ? 0 : 1)"
             + " -DTOKEN_MAJOR=\(problem.tokenMajor ? 1 : 0) -DKEY_LENGTHS=\(problem.keyLengths == nil ? 0 : 1)"
+            + " -DKV_SLOTS=\(problem.kvSlots == nil ? 0 : 1)"
         var extraArguments: [any KernelArgument] = mask.map { [$0.argument] } ?? []
-        if let lengths = problem.keyLengths { extraArguments.append(try keyLengthBuffer(lengths)) }
+        if let lengths = problem.keyLengths { extraArguments.append(try keyLengths.buffer(lengths, backend: backend)) }
+        if let slots = problem.kvSlots { extraArguments.append(try kvSlots.buffer(slots, backend: backend)) }
         let queue = backend.queue
         let splitCount = splits ?? self.splits(for: problem)
         if problem.seqQ == 1 && splitCount > 1 {
@@ -71,17 +71,5 @@ public final class OpenCLAttention: AttentionOperation {
             Int32(problem.seqQ), Int32(problem.seqK), Int32(problem.kvStride), Int32(problem.heads), Int32(problem.kvHeads), Int32(problem.offset),
             problem.scale, q.argument, k.argument, v.argument,
         ] + extraArguments + [o.argument]))
-    }
-
-    /// A device copy of `lengths`, reused while the same lengths come back. Replacing the cached
-    /// buffer is safe on the in-order queue: a released buffer lives until the kernels using it finish.
-    private func keyLengthBuffer(_ lengths: [Int]) throws -> Buffer<Int32> {
-        let values = lengths.map { Int32($0) }
-        return try lengthsCache.withLock { cache throws -> Buffer<Int32> in
-            if let cached = cache, cached.values == values { return cached.buffer }
-            let buffer = try backend.context.buffer(copying: values, access: .readOnly)
-            cache = (values, buffer)
-            return buffer
-        }
     }
 }

@@ -28,6 +28,14 @@ extension KernelSelfTest {
             return max(try attentionError(padded, attention: attention), try attentionError(decode, mask: true, attention: attention),
                        try attentionError(wide, mask: true, attention: OpenCLAttention(backend: backend)))
         },
+        KernelSelfTest("attention over a cache pool (K/V slots): batched decode split, one sequence's prefill", file: "attention_flash.cl") { backend in
+            let attention = try OpenCLAttention(backend: backend, keysPerSplit: 3)
+            let decode = AttentionProblem(batch: 3, heads: 2, kvHeads: 1, seqQ: 1, seqK: 7, headDim: 8, kvStride: 8, tokenMajor: true,
+                                          keyLengths: [7, 1, 4], kvSequences: 4, kvSlots: [3, 0, 2])
+            let prefill = AttentionProblem(heads: 2, kvHeads: 1, seqQ: 3, seqK: 5, headDim: 8, causal: true, offset: 2, kvStride: 8,
+                                           tokenMajor: true, kvSequences: 4, kvSlots: [2])
+            return max(try attentionError(decode, attention: attention), try attentionError(prefill, attention: attention))
+        },
     ]
 }
 
@@ -38,7 +46,7 @@ public func attentionError(_ problem: AttentionProblem, mask: Bool = false, kvHa
                            splits: Int? = nil, seed: UInt64 = 9) throws -> Float {
     let backend = attention.backend
     let qCount = problem.batch * problem.heads * problem.seqQ * problem.headDim
-    let kvCount = problem.batch * problem.kvHeads * problem.kvStride * problem.headDim
+    let kvCount = problem.kvSequences * problem.kvHeads * problem.kvStride * problem.headDim
     let q = HostTensor(SplitMix64.floats(qCount, seed: seed, in: -2...2))
     let k = HostTensor(SplitMix64.floats(kvCount, seed: seed + 1, in: -2...2)).converted(to: kvHalf ? .float16 : .float32)
     let v = HostTensor(SplitMix64.floats(kvCount, seed: seed + 2)).converted(to: kvHalf ? .float16 : .float32)

@@ -20,6 +20,11 @@ extension KernelSelfTest {
                 for half in [false, true] {
                     let problem = RoPEProblem(tokens: 3, heads: 2, kvHeads: 1, headDim: 8, position: 2, kvStride: 6, neox: neox)
                     worst = max(worst, try ropeError(problem, cacheHalf: half, backend: backend))
+                    // A cache pool: one prompt into slot 1, then a decode step placing a token per sequence.
+                    let prompt = RoPEProblem(tokens: 2, heads: 2, kvHeads: 1, headDim: 8, position: 1, kvStride: 6, neox: neox, slots: 3, slot: 1)
+                    let placed = [CachePlacement(slot: 2, position: 5), CachePlacement(slot: 0, position: 0), CachePlacement(slot: 1, position: 3)]
+                    let step = RoPEProblem(tokens: 3, heads: 2, kvHeads: 1, headDim: 8, position: 0, kvStride: 6, neox: neox, slots: 3, placements: placed)
+                    worst = max(worst, try ropeError(prompt, cacheHalf: half, backend: backend), try ropeError(step, cacheHalf: half, backend: backend))
                 }
             }
             return worst
@@ -61,7 +66,7 @@ public func normError(_ problem: NormProblem, residual: Bool, norm: OpenCLNorm, 
 public func ropeError(_ problem: RoPEProblem, cacheHalf: Bool = false, base: Double = 10000, backend: OpenCLBackend, seed: UInt64 = 6) throws -> Float {
     let table = try RoPETable(headDim: problem.headDim, positions: problem.kvStride, base: base)
     let qkv = SplitMix64.floats(problem.tokens * problem.qkvWidth, seed: seed, in: -2...2)
-    let qCount = problem.tokens * problem.heads * problem.headDim, cacheCount = problem.kvHeads * problem.kvStride * problem.headDim
+    let qCount = problem.tokens * problem.heads * problem.headDim, cacheCount = problem.slots * problem.kvHeads * problem.kvStride * problem.headDim
     let kInit = HostTensor(SplitMix64.floats(cacheCount, seed: seed + 1)).converted(to: cacheHalf ? .float16 : .float32)
     let vInit = HostTensor(SplitMix64.floats(cacheCount, seed: seed + 2)).converted(to: cacheHalf ? .float16 : .float32)
     let q = HostTensor(zeros: qCount), k = HostTensor(kInit.floats), v = HostTensor(vInit.floats)

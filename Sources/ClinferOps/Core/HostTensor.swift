@@ -28,6 +28,13 @@ public final class HostTensor: @unchecked Sendable {
         }
     }
 
+    /// The values as fp32, leaving the tensor empty until the caller stores them back: an
+    /// in-place update of a large tensor (a KV cache) without copying it.
+    public func takeFloats() -> [Float] {
+        defer { storage = .float32([]) }
+        return floats
+    }
+
     /// A copy stored as `type` (rounding to nearest when narrowing to fp16).
     public func converted(to type: ElementType) -> HostTensor {
         switch (storage, type) {

@@ -7,12 +7,16 @@ public struct CPURoPE: RoPEOperation {
     public func apply(_ problem: RoPEProblem, qkv: HostTensor, q: HostTensor, k: HostTensor, v: HostTensor) throws {
         try problem.validate(qkv: qkv, table: table, q: q, k: k, v: v)
         let d = problem.headDim, pairs = d / 2, input = qkv.floats
-        var queries = q.floats, keys = k.floats, values = v.floats
+        var queries = q.floats, keys = k.takeFloats(), values = v.takeFloats()
+        defer {
+            k.storage = .float32(keys)
+            v.storage = .float32(values)
+        }
         for t in 0..<problem.tokens {
-            let position = problem.position + t
+            let slot = problem.placement(ofToken: t).slot, position = problem.placement(ofToken: t).position
             for h in 0..<(problem.heads + 2 * problem.kvHeads) {
                 let source = t * problem.qkvWidth + h * d
-                let kvRow = ((h - problem.heads) % problem.kvHeads * problem.kvStride + position) * d
+                let kvRow = ((slot * problem.kvHeads + (h - problem.heads) % problem.kvHeads) * problem.kvStride + position) * d
                 if h >= problem.heads + problem.kvHeads {
                     for i in 0..<d { values[kvRow + i] = input[source + i] }
                     continue
@@ -33,7 +37,5 @@ public struct CPURoPE: RoPEOperation {
             }
         }
         q.storage = .float32(queries)
-        k.storage = .float32(keys)
-        v.storage = .float32(values)
     }
 }

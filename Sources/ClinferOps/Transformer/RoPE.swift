@@ -32,9 +32,22 @@ public struct RoPETable: Sendable {
     }
 }
 
+/// Where one token's key and value go in a cache pool: a sequence (slot) and a position in it.
+public struct CachePlacement: Sendable, Hashable {
+    public var slot: Int
+    public var position: Int
+
+    public init(slot: Int, position: Int) {
+        self.slot = slot
+        self.position = position
+    }
+}
+
 /// One application of RoPE to the output of a fused QKV projection, also appending K and V to a
 /// KV cache: `qkv` [tokens, (heads + 2·kvHeads)·headDim] becomes rotated Q [tokens, heads,
-/// headDim] and cache rows `position..<position + tokens` of K and V [kvHeads, kvStride, headDim].
+/// headDim] and K and V rows in caches [slots, kvHeads, kvStride, headDim]: rows
+/// `position..<position + tokens` of sequence `slot` (a prompt), or with `placements` one
+/// (slot, position) per token (a batched decode step, a token of each running sequence).
 public struct RoPEProblem: Sendable, Hashable {
     public var tokens: Int
     public var heads: Int
@@ -44,11 +57,18 @@ public struct RoPEProblem: Sendable, Hashable {
     public var position: Int
     /// Positions allocated per KV head in the cache.
     public var kvStride: Int
+    /// Sequences the caches hold.
+    public var slots: Int
+    /// The sequence the tokens belong to (without `placements`).
+    public var slot: Int
+    /// Per token, its sequence and position (overrides `position` and `slot`).
+    public var placements: [CachePlacement]?
     /// Rotate pairs (i, i + d/2) (GPT-NeoX) instead of (2i, 2i + 1) (llama.cpp's "normal" RoPE,
     /// used for Llama GGUF files, whose Q/K weights were permuted to match).
     public var neox: Bool
 
-    public init(tokens: Int, heads: Int, kvHeads: Int, headDim: Int, position: Int, kvStride: Int, neox: Bool = false) {
+    public init(tokens: Int, heads: Int, kvHeads: Int, headDim: Int, position: Int, kvStride: Int, neox: Bool = false,
+                slots: Int = 1, slot: Int = 0, placements: [CachePlacement]? = nil) {
         self.tokens = tokens
         self.heads = heads
         self.kvHeads = kvHeads
@@ -56,7 +76,13 @@ public struct RoPEProblem: Sendable, Hashable {
         self.position = position
         self.kvStride = kvStride
         self.neox = neox
+        self.slots = slots
+        self.slot = slot
+        self.placements = placements
     }
+
+    /// Where token `t` goes.
+    func placement(ofToken t: Int) -> CachePlacement { placements?[t] ?? CachePlacement(slot: slot, position: position + t) }
 
     /// Width of one token's fused QKV row.
     public var qkvWidth: Int { (heads + 2 * kvHeads) * headDim }
@@ -65,13 +91,22 @@ public struct RoPEProblem: Sendable, Hashable {
         func fail(_ detail: String) -> OpError { .invalidArgument(op: "RoPE", detail: detail) }
         guard tokens >= 1, heads >= 1, kvHeads >= 1, position >= 0 else { throw fail("tokens, heads and kvHeads must be ≥ 1, position ≥ 0") }
         guard headDim == table.headDim else { throw fail("table is for head dimension \(table.headDim), problem has \(headDim)") }
-        guard position + tokens <= min(kvStride, table.positions) else {
-            throw fail("positions \(position)..<\(position + tokens) exceed the cache (\(kvStride)) or table (\(table.positions))")
+        let limit = min(kvStride, table.positions)
+        if let placements {
+            guard placements.count == tokens else { throw fail("\(placements.count) placements for \(tokens) tokens") }
+            guard placements.allSatisfy({ (0..<slots).contains($0.slot) && (0..<limit).contains($0.position) }) else {
+                throw fail("placements must lie in slots 0..<\(slots) and positions 0..<\(limit) (cache \(kvStride), table \(table.positions))")
+            }
+        } else {
+            guard (0..<slots).contains(slot) else { throw fail("slot \(slot) outside 0..<\(slots)") }
+            guard position + tokens <= limit else {
+                throw fail("positions \(position)..<\(position + tokens) exceed the cache (\(kvStride)) or table (\(table.positions))")
+            }
         }
         try qkv.requireCount(tokens * qkvWidth, op: "RoPE", name: "qkv")
         try q.requireCount(tokens * heads * headDim, op: "RoPE", name: "q")
-        try k.requireCount(kvHeads * kvStride * headDim, op: "RoPE", name: "k cache")
-        try v.requireCount(kvHeads * kvStride * headDim, op: "RoPE", name: "v cache")
+        try k.requireCount(slots * kvHeads * kvStride * headDim, op: "RoPE", name: "k cache")
+        try v.requireCount(slots * kvHeads * kvStride * headDim, op: "RoPE", name: "v cache")
         guard qkv.elementType == .float32, q.elementType == .float32, k.elementType == v.elementType else {
             throw .unsupportedType(op: "RoPE", detail: "qkv and q must be f32, and the K and V caches share a type")
         }

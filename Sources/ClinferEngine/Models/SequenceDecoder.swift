@@ -1,0 +1,43 @@
+/// A decoder with a pool of KV-cache slots, one sequence each, with the backend type erased so
+/// the public API needs no generics: ``LanguageModel``'s scheduler drives generation through it.
+protocol SequenceDecoder: AnyObject {
+    var configuration: LlamaConfiguration { get }
+    var deviceName: String { get }
+    /// Sequences the cache holds.
+    var slots: Int { get }
+    /// Positions a sequence holds at most.
+    var capacity: Int { get }
+    /// Positions filled in sequence `slot`.
+    func length(slot: Int) -> Int
+    func reset(slot: Int)
+    /// Runs `tokens` after what sequence `slot` holds (a prompt, or scoring).
+    func prefill(_ tokens: [Int], slot: Int, logits: LogitsSelection) throws -> [Float]
+    /// Appends `tokens[i]` to sequence `slots[i]` in one batched forward pass; each one's logits.
+    func decode(_ tokens: [Int], slots: [Int]) throws -> [[Float]]
+}
+
+/// ``SequenceDecoder`` over a ``LlamaModel`` on any backend.
+final class LlamaDecoder<Backend: InferenceBackend>: SequenceDecoder {
+    let model: LlamaModel<Backend>
+    let cache: KVCache<Backend>
+
+    init(model: LlamaModel<Backend>, capacity: Int, slots: Int) throws {
+        self.model = model
+        cache = try model.makeCache(capacity: capacity, sequences: slots)
+    }
+
+    var configuration: LlamaConfiguration { model.configuration }
+    var deviceName: String { model.backend.name }
+    var slots: Int { cache.sequences }
+    var capacity: Int { cache.capacity }
+    func length(slot: Int) -> Int { cache.lengths[slot] }
+    func reset(slot: Int) { cache.reset(slot: slot) }
+
+    func prefill(_ tokens: [Int], slot: Int, logits: LogitsSelection) throws -> [Float] {
+        try model.forward(tokens, cache: cache, slot: slot, logits: logits)
+    }
+
+    func decode(_ tokens: [Int], slots: [Int]) throws -> [[Float]] {
+        try model.decode(tokens, slots: slots, cache: cache)
+    }
+}

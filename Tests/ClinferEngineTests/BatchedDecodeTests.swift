@@ -1,0 +1,58 @@
+import ClinferEngine
+import ClinferOps
+import Foundation
+import Testing
+
+/// Continuous batching's core: one decode step over several sequences of a KV-cache pool must
+/// give each sequence what decoding it alone gives.
+@Suite("Batched decode over a KV-cache pool", .serialized)
+struct BatchedDecodeTests {
+    /// The same weights on one backend, a 4-slot pool for the batch and a cache per sequence alone.
+    static func compare<Backend: InferenceBackend>(on backend: Backend) throws -> Float {
+        let file = try GGUFFile(path: TestModels.smolLM2)
+        let configuration = try LlamaConfiguration(gguf: file)
+        let model = try LlamaModel(configuration: configuration, weights: try LlamaWeights(gguf: file, configuration: configuration),
+                                   backend: backend, maxPositions: 64)
+        let prompts = [[1, 504, 3458, 282, 4649, 314], [1, 9690], [1, 2683, 416, 253, 1933, 30, 1230, 28, 339, 2476, 30]]
+        let slots = [2, 0, 3]  // out of order, slot 1 idle
+        let pool = try model.makeCache(sequences: 4)
+        let alone = try prompts.map { _ in try model.makeCache() }
+        var next: [Int] = []
+        for (index, prompt) in prompts.enumerated() {
+            let pooled = try model.forward(prompt, cache: pool, slot: slots[index])
+            let single = try model.forward(prompt, cache: alone[index])
+            #expect(maxDifference(pooled, single) <= 1e-4, "prefill into slot \(slots[index])")
+            next.append(Sampler.argmax(single))
+        }
+        var worst: Float = 0
+        for _ in 0..<4 {
+            let batched = try model.decode(next, slots: slots, cache: pool)
+            for index in prompts.indices {
+                let single = try model.forward([next[index]], cache: alone[index])
+                worst = max(worst, maxDifference(batched[index], single))
+                next[index] = Sampler.argmax(single)
+            }
+        }
+        #expect(pool.lengths == [prompts[1].count + 4, 0, prompts[0].count + 4, prompts[2].count + 4])
+        #expect(throws: GenerationError.self) { try model.decode([1, 2], slots: [0, 0], cache: pool) }
+        #expect(throws: GenerationError.self) { try model.decode([1], slots: [4], cache: pool) }
+        return worst
+    }
+
+    static func maxDifference(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max() ?? .infinity }
+
+    @Test("each sequence of a batched step gets the logits of its own decode (OpenCL: |Δ| ≤ 1e-3)")
+    func openCL() throws {
+        guard TestModels.available(TestModels.smolLM2) else { return }
+        guard case .opencl(let device) = try ComputeBackend.select(.opencl) else { Issue.record("no OpenCL device"); return }
+        let worst = try Self.compare(on: try OpenCLInferenceBackend(backend: device))
+        #expect(worst <= 1e-3, "max |Δlogit| \(worst)")
+    }
+
+    @Test("each sequence of a batched step gets the logits of its own decode (CPU: |Δ| ≤ 1e-3)")
+    func cpu() throws {
+        guard TestModels.available(TestModels.smolLM2) else { return }
+        let worst = try Self.compare(on: CPUInferenceBackend())
+        #expect(worst <= 1e-3, "max |Δlogit| \(worst)")
+    }
+}
