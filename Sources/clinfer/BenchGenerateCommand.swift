@@ -27,7 +27,11 @@ struct BenchGenerateCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Also profile one decode run: device time per kernel and token (OpenCL only).")
     var profile = false
 
+    @Option(name: .long, parsing: .upToNextOption, help: "Concurrent sequences to measure continuous batching with, e.g. --streams 1 4 16: aggregate decode tok/s per count and its ratio to one stream.")
+    var streams: [Int] = []
+
     func run() async throws {
+        if !streams.isEmpty { return try await runStreams() }
         let model = try modelOptions.load()
         let text = "The history of computing is a story of abstraction: each generation of engineers builds tools that hide the details of the last, from vacuum tubes to transistors, from assembly to compilers, from single machines to warehouse-scale clusters. "
         var prompt: [Int] = []
@@ -59,6 +63,45 @@ struct BenchGenerateCommand: AsyncParsableCommand {
             print("\(model.deviceName): prefill \(format(prefillMedian)) tok/s (\(promptTokens) tokens), decode \(format(decodeMedian)) tok/s (\(decodeTokens) tokens), medians of \(runs)")
             let share = bandwidth.map { " = \(format(decodeBandwidth / $0, 2))× the device's read bandwidth (\(format($0 / 1e9)) GB/s)" } ?? ""
             print("decode streams \(format(weightBytes / 1e6)) MB of weights a token: \(format(decodeBandwidth / 1e9, 2)) GB/s\(share)")
+        }
+    }
+
+    /// Aggregate decode speed with 1…N sequences generating at once (one batched forward pass
+    /// per round): every sequence gets a short prompt and `decodeTokens` tokens; the wall time
+    /// runs from the moment all prompts are prefilled to the last token.
+    private func runStreams() async throws {
+        guard streams.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--streams counts must be ≥ 1") }
+        let model = try modelOptions.load(slots: streams.max()!)
+        let prompt = Array(model.tokenizer.encode("Write a long story about a lighthouse keeper and the sea.").prefix(promptTokens))
+        let parameters = GenerationParameters(maxTokens: decodeTokens, temperature: 0, ignoreEndOfSequence: true)
+        _ = try await model.generate(tokens: prompt, parameters: .greedy(maxTokens: 2)).collect()  // warm-up
+        var rows: [(streams: Int, tokensPerSecond: Double)] = []
+        for count in streams {
+            var rates: [Double] = []
+            for run in 1...runs {
+                let results = try await withThrowingTaskGroup(of: GenerationResult.self) { group in
+                    for _ in 0..<count { group.addTask { try await model.generate(tokens: prompt, parameters: parameters).collect() } }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                // From the last prompt finished to the last token: every sequence decoding.
+                let tokens = results.reduce(0) { $0 + $1.stats.decodeTokens }
+                let seconds = results.map { $0.stats.queueSeconds + $0.stats.promptSeconds + $0.stats.decodeSeconds }.max()!
+                    - results.map { $0.stats.queueSeconds + $0.stats.promptSeconds }.max()!
+                let rate = Double(tokens) / max(seconds, 1e-9)
+                rates.append(rate)
+                progress("\(count) streams, run \(run): \(format(rate)) tok/s aggregate")
+            }
+            rows.append((count, median(rates)))
+        }
+        let single = rows.first { $0.streams == 1 }?.tokensPerSecond
+        for row in rows {
+            let ratio = single.map { " = \(format(row.tokensPerSecond / $0, 2))× one stream" } ?? ""
+            if json {
+                print(jsonLine(["device": .string(model.deviceName), "streams": .number(Double(row.streams)), "decode_tokens": .number(Double(decodeTokens)),
+                                "aggregate_decode_tok_s": .number(row.tokensPerSecond), "ratio_to_one_stream": .number(single.map { row.tokensPerSecond / $0 })]))
+            } else {
+                print("\(model.deviceName): \(pad(String(row.streams), 3, right: true)) streams: \(format(row.tokensPerSecond)) tok/s aggregate decode\(ratio) (median of \(runs))")
+            }
         }
     }
 

@@ -36,7 +36,7 @@ final class GenerationScheduler: @unchecked Sendable {
     }
 
     /// Sequences holding a slot.
-    var activeCount: Int { condition.withLock { active.count } }
+    var activeCount: Int { condition.withLock { decoder.slots - free.count } }
     /// Sequences waiting for a slot.
     var waitingCount: Int { condition.withLock { pending.count } }
 
@@ -99,8 +99,7 @@ final class GenerationScheduler: @unchecked Sendable {
                 sequence.startedAt = .now
                 if sequence.cancelled.isSet {
                     sequence.prefilledAt = .now
-                    sequence.complete(.cancelled, device: deviceName)
-                    release(slot)
+                    end(sequence, slot: slot, .cancelled)
                     continue
                 }
                 decoder.reset(slot: slot)
@@ -109,8 +108,7 @@ final class GenerationScheduler: @unchecked Sendable {
                     sequence.prefilledAt = .now
                     running.append((sequence, slot))
                 } catch {
-                    sequence.finish(error)
-                    release(slot)
+                    end(sequence, slot: slot, error)
                 }
             }
             // Sample each sequence's next token; those that go on advance together in one pass.
@@ -118,14 +116,12 @@ final class GenerationScheduler: @unchecked Sendable {
             for (sequence, slot) in running {
                 do {
                     if let reason = try sequence.advance(capacityLeft: decoder.length(slot: slot) < decoder.capacity) {
-                        sequence.complete(reason, device: deviceName)
-                        release(slot)
+                        end(sequence, slot: slot, reason)
                     } else {
                         stepping.append((sequence, slot))
                     }
                 } catch {
-                    sequence.finish(error)
-                    release(slot)
+                    end(sequence, slot: slot, error)
                 }
             }
             if !stepping.isEmpty {
@@ -133,15 +129,23 @@ final class GenerationScheduler: @unchecked Sendable {
                     let logits = try decoder.decode(stepping.map { $0.sequence.history.last! }, slots: stepping.map(\.slot))
                     for (index, entry) in stepping.enumerated() { entry.sequence.logits = logits[index] }
                 } catch {
-                    for (sequence, slot) in stepping {
-                        sequence.finish(error)
-                        release(slot)
-                    }
+                    for (sequence, slot) in stepping { end(sequence, slot: slot, error) }
                     stepping = []
                 }
             }
             condition.withLock { active = stepping }
         }
+    }
+
+    /// Frees the sequence's slot, then closes its stream: whoever reads the end finds the slot free.
+    private func end(_ sequence: SequenceState, slot: Int, _ reason: FinishReason) {
+        release(slot)
+        sequence.complete(reason, device: deviceName)
+    }
+
+    private func end(_ sequence: SequenceState, slot: Int, _ error: any Error) {
+        release(slot)
+        sequence.finish(error)
     }
 
     private func release(_ slot: Int) {
