@@ -93,6 +93,17 @@ struct BenchGenerateCommand: AsyncParsableCommand {
             }
             rows.append((count, median(rates)))
         }
+        if profile, let queue = model.commandQueue, let count = streams.max() {
+            queue.recorder.start()
+            let start = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<count { group.addTask { _ = try await model.generate(tokens: prompt, parameters: parameters).collect() } }
+                try await group.waitForAll()
+            }
+            print("\(count) streams:")
+            let wall = ContinuousClock.now - start
+            printProfile(queue.recorder.stop(), tokens: decodeTokens + count, wall: Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18)
+        }
         let single = rows.first { $0.streams == 1 }?.tokensPerSecond
         for row in rows {
             let ratio = single.map { " = \(format(row.tokensPerSecond / $0, 2))× one stream" } ?? ""

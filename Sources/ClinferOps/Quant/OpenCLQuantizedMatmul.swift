@@ -100,10 +100,11 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
             return try encodeInterleaved(x: input, weights: weights, y: y, rows: rows, first: first)
         case .nibbleGEMV(let workGroup):
             let backend = gemm.backend
-            let xp = try permuted.tensor(count: rows * k, backend: backend), xs = try blockSums.tensor(count: rows * k / 32, backend: backend)
+            let pairs = (k / 32 + 1) / 2
+            let xp = try permuted.tensor(count: rows * pairs * 64, backend: backend), xs = try blockSums.tensor(count: rows * k / 32, backend: backend)
             let precision = "-DA_HALF=\(input.elementType == .float16 ? 1 : 0)"
-            let prepare = try backend.kernel("quant_prepare_x", file: "quant_gemv.cl", options: precision)
-            let prepared = try backend.queue.enqueue(prepare, global: [k / 32, rows],
+            let prepare = try backend.kernel("quant_prepare_x_pairs", file: "quant_gemv.cl", options: precision)
+            let prepared = try backend.queue.enqueue(prepare, global: [pairs, rows],
                                                      arguments: [Int32(rows), Int32(k), input.argument, xp.argument, xs.argument])
             let rowsPerPass = min(4, nextPowerOfTwo(rows))
             let kernel = try backend.kernel("quant_gemv_q4", file: "quant_gemv.cl",
