@@ -111,17 +111,15 @@ final class GenerationScheduler: @unchecked Sendable {
                     end(sequence, slot: slot, error)
                 }
             }
-            // Sample each sequence's next token; those that go on advance together in one pass.
+            // Sample each sequence's next token (on every core: the device waits meanwhile); those
+            // that go on advance together in one pass.
+            let outcomes = Self.advanceAll(running.map(\.sequence), capacityLeft: running.map { decoder.length(slot: $0.slot) < decoder.capacity })
             var stepping: [(sequence: SequenceState, slot: Int)] = []
-            for (sequence, slot) in running {
-                do {
-                    if let reason = try sequence.advance(capacityLeft: decoder.length(slot: slot) < decoder.capacity) {
-                        end(sequence, slot: slot, reason)
-                    } else {
-                        stepping.append((sequence, slot))
-                    }
-                } catch {
-                    end(sequence, slot: slot, error)
+            for ((sequence, slot), outcome) in zip(running, outcomes) {
+                switch outcome {
+                case .success(nil): stepping.append((sequence, slot))
+                case .success(let reason?): end(sequence, slot: slot, reason)
+                case .failure(let error): end(sequence, slot: slot, error)
                 }
             }
             if !stepping.isEmpty {
@@ -135,6 +133,18 @@ final class GenerationScheduler: @unchecked Sendable {
             }
             condition.withLock { active = stepping }
         }
+    }
+
+    /// `advance` for each sequence, spread over the cores (each touches only its own state).
+    private static func advanceAll(_ sequences: [SequenceState], capacityLeft: [Bool]) -> [Result<FinishReason?, any Error>] {
+        var outcomes = [Result<FinishReason?, any Error>](repeating: .success(nil), count: sequences.count)
+        outcomes.withUnsafeMutableBufferPointer { results in
+            nonisolated(unsafe) let results = results
+            DispatchQueue.concurrentPerform(iterations: sequences.count) { index in
+                results[index] = Result { try sequences[index].advance(capacityLeft: capacityLeft[index]) }
+            }
+        }
+        return outcomes
     }
 
     /// Frees the sequence's slot, then closes its stream: whoever reads the end finds the slot free.

@@ -22,9 +22,10 @@ public struct Sampler: Sendable {
         if parameters.topK > 0 && parameters.topK < candidates.count {
             candidates = Array(candidates.sorted { logits[$0] > logits[$1] }.prefix(parameters.topK))
         } else {
-            // Tokens 30 nats below the top cannot matter at any temperature ≥ ~0.1: skip sorting them.
+            // A token 24·T below the top has probability e^-24 ≈ 4e-11 of the top's: the whole
+            // vocabulary down there holds < 2e-6 of the mass, so only the tokens above are sorted.
             let top = logits.max() ?? 0
-            let floor = top - 30 * max(parameters.temperature, 1)
+            let floor = top - 24 * parameters.temperature
             candidates = candidates.filter { logits[$0] >= floor }.sorted { logits[$0] > logits[$1] }
         }
         let top = logits[candidates[0]]
