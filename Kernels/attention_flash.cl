@@ -26,27 +26,18 @@
 //                         NDRange (splits, heads, batch).
 // attention_decode_merge: combines the partials of each (batch, head). NDRange (heads, batch).
 //
-// Parameters (-D), with defaults:
-//   D 64       head dimension, a multiple of 8 (up to 256)
+// Parameters (-D), with defaults (D, KV_HALF and TOKEN_MAJOR: attention_common.h):
 //   BQ 1       queries per work-item (attention_flash)
 //   BK 32      keys per tile
-//   KV_HALF 0  K and V stored as fp16 (read with vload_half)
 //   HAS_MASK 0 an additive mask is passed
 //   CAUSAL 0   apply the causal rule
-//   TOKEN_MAJOR 0  Q and O are [batch, seq_q, heads, D]
 //   KEY_LENGTHS 0  a per-batch count of valid keys is passed (int key_lengths[batch], after the mask)
 //   KV_SLOTS 0     a per-batch K/V sequence index is passed (int kv_slots[batch], after the lengths)
-#ifndef D
-#define D 64
-#endif
 #ifndef BQ
 #define BQ 1
 #endif
 #ifndef BK
 #define BK 32
-#endif
-#ifndef KV_HALF
-#define KV_HALF 0
 #endif
 #ifndef HAS_MASK
 #define HAS_MASK 0
@@ -54,30 +45,11 @@
 #ifndef CAUSAL
 #define CAUSAL 0
 #endif
-#ifndef TOKEN_MAJOR
-#define TOKEN_MAJOR 0
-#endif
 #ifndef KEY_LENGTHS
 #define KEY_LENGTHS 0
 #endif
-
-// The offset of query (or output) row i of head h in batch b.
 #ifndef KV_SLOTS
 #define KV_SLOTS 0
-#endif
-
-#if TOKEN_MAJOR
-#define QO_ROW(b, h, i) (((size_t)((b) * seq_q + (i)) * heads + (h)) * D)
-#else
-#define QO_ROW(b, h, i) (((size_t)((b) * heads + (h)) * seq_q + (i)) * D)
-#endif
-
-#if KV_HALF
-#define KV_T half
-#define KV_LOAD8(p, i) vload_half8(0, (p) + (i))
-#else
-#define KV_T float
-#define KV_LOAD8(p, i) vload8(0, (p) + (i))
 #endif
 
 #if HAS_MASK
@@ -104,12 +76,6 @@
 #define KV_SEQUENCE(b) (b)
 #endif
 
-// The dot product of query row `q` (D values, already scaled) with key row `key`.
-inline float attention_score(__private const float *q, __global const KV_T *key) {
-    float8 sum = (float8)(0.0f);
-    UNROLL for (int d = 0; d < D; d += 8) sum = fma(vload8(0, q + d), KV_LOAD8(key, d), sum);
-    return HSUM(8, sum);
-}
 
 __kernel void attention_flash(const int seq_q, const int seq_k, const int kv_stride, const int heads, const int kv_heads,
                               const int offset, const float scale, __global const float *Q,

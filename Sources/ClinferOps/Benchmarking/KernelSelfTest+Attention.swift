@@ -36,6 +36,15 @@ extension KernelSelfTest {
                                            tokenMajor: true, kvSequences: 4, kvSlots: [2])
             return max(try attentionError(decode, attention: attention), try attentionError(prefill, attention: attention))
         },
+        KernelSelfTest("attention_block_sparse: per-head lists, causal offset, permuted keys, fp16; gather", file: "attention_block_sparse.cl") { backend in
+            let attention = AttentionProblem(heads: 2, kvHeads: 1, seqQ: 5, seqK: 7, headDim: 8, causal: true, offset: 2)
+            let mask = try BlockMask(blockSize: 2, queryBlocks: 3, keyBlocks: 4, lists: [[0, 1], [1, 2], [0, 3], [2], [], [0, 1, 2, 3]])
+            let permuted = BlockSparseAttentionProblem(attention: attention, mask: mask, keyPositions: [3, 0, 6, 1, 5, 2, 4])
+            let shared = try BlockMask.slidingWindow(blockSize: 3, seqQ: 5, seqK: 7, window: 1, offset: 2)
+            return max(try blockSparseAttentionError(permuted, backend: backend),
+                       try blockSparseAttentionError(BlockSparseAttentionProblem(attention: attention, mask: shared), kvHalf: true, backend: backend),
+                       try gatherKeysError(attention, order: [3, 0, 6, 1, 5, 2, 4], backend: backend))
+        },
     ]
 }
 
@@ -61,4 +70,30 @@ public func attentionError(_ problem: AttentionProblem, mask: Bool = false, kvHa
                          o: o, splits: splits)
     let result = try o.download(backend.queue).floats
     return result.allSatisfy(\.isFinite) ? maxRelativeError(result, reference.floats) : .infinity
+}
+
+/// Block-sparse attention on the device and on the CPU from the same random inputs (optionally
+/// fp16 K/V); the relative error of the device output.
+public func blockSparseAttentionError(_ problem: BlockSparseAttentionProblem, kvHalf: Bool = false, backend: OpenCLBackend, seed: UInt64 = 11) throws -> Float {
+    let a = problem.attention
+    let qCount = a.batch * a.heads * a.seqQ * a.headDim, kvCount = a.kvSequences * a.kvHeads * a.kvStride * a.headDim
+    let q = HostTensor(SplitMix64.floats(qCount, seed: seed, in: -2...2))
+    let k = HostTensor(SplitMix64.floats(kvCount, seed: seed + 1, in: -2...2)).converted(to: kvHalf ? .float16 : .float32)
+    let v = HostTensor(SplitMix64.floats(kvCount, seed: seed + 2)).converted(to: kvHalf ? .float16 : .float32)
+    let reference = HostTensor(zeros: qCount)
+    try CPUBlockSparseAttention().attention(problem, q: q, k: k, v: v, o: reference)
+    let o = try DeviceTensor(backend: backend, count: qCount)
+    try OpenCLBlockSparseAttention(backend: backend).encode(problem, q: DeviceTensor(backend: backend, copying: q),
+                                                            k: DeviceTensor(backend: backend, copying: k), v: DeviceTensor(backend: backend, copying: v), o: o)
+    let result = try o.download(backend.queue).floats
+    return result.allSatisfy(\.isFinite) ? maxRelativeError(result, reference.floats) : .infinity
+}
+
+/// The key gather on the device and the CPU; the largest relative difference (0 when exact).
+public func gatherKeysError(_ problem: AttentionProblem, order: [Int], backend: OpenCLBackend, seed: UInt64 = 12) throws -> Float {
+    let count = problem.batch * problem.kvHeads * problem.kvStride * problem.headDim
+    let keys = HostTensor(SplitMix64.floats(count, seed: seed))
+    let gathered = try DeviceTensor(backend: backend, copying: keys)
+    try OpenCLBlockSparseAttention(backend: backend).gatherKeys(problem, order: order, from: DeviceTensor(backend: backend, copying: keys), to: gathered)
+    return maxRelativeError(try gathered.download(backend.queue).floats, CPUBlockSparseAttention().gatherKeys(problem, order: order, from: keys).floats)
 }
