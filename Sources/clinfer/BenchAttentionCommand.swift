@@ -27,6 +27,9 @@ struct BenchAttentionCommand: ParsableCommand {
     @Option(help: "Timed runs per measurement; the median is reported.") var repetitions = 3
     @Option(help: "Queries per work-item of the fused kernel (BQ).") var queriesPerItem = 1
     @Option(help: "Keys per tile of the fused kernel (BK).") var keysPerTile = 32
+    @Option(help: "Sequence length of the block-sparse comparison (0 skips it).") var sparseSeq = 4096
+    @Option(help: "Comma-separated block densities (fractions of the visible causal blocks) for block-sparse.") var densities = "1,0.5,0.25,0.1"
+    @Option(help: "Block size of block-sparse attention.") var blockSize = 64
 
     func run() throws {
         let backend = try deviceOptions.backend()
@@ -91,6 +94,64 @@ struct BenchAttentionCommand: ParsableCommand {
         let splitCount = attention.splits(for: problem)
         print("decode, \(decodeKv) keys: one work-item per head \(String(format: "%.3f", times[1]! * 1e3)) ms, split-KV (\(splitCount) splits) "
             + "\(String(format: "%.3f", times[splitCount]! * 1e3)) ms: \(format(times[1]! / times[splitCount]!, 2))×")
+        if sparseSeq > 0 { try runBlockSparse(backend: backend, dense: attention) }
+    }
+
+    /// Block-sparse attention at fixed block densities (sink + diagonal + pseudo-random visible
+    /// blocks) and with PBS selection (threshold 0.9, keys in order and permuted), against the
+    /// dense fused kernel on the same causal problem.
+    private func runBlockSparse(backend: OpenCLBackend, dense: OpenCLAttention) throws {
+        let seq = sparseSeq, d = 64
+        progress("block-sparse, seq \(seq)…")
+        let problem = AttentionProblem(heads: heads, kvHeads: kvHeads, seqQ: seq, seqK: seq, headDim: d, causal: true)
+        let hostQ = SplitMix64.floats(heads * seq * d, seed: 7, in: -2...2), hostK = SplitMix64.floats(kvHeads * seq * d, seed: 8, in: -2...2)
+        let q = try DeviceTensor(backend: backend, copying: HostTensor(hostQ)), k = try DeviceTensor(backend: backend, copying: HostTensor(hostK))
+        let v = try DeviceTensor(backend: backend, copying: HostTensor(SplitMix64.floats(kvHeads * seq * d, seed: 9)))
+        let o = try DeviceTensor(backend: backend, count: heads * seq * d)
+        let sparse = OpenCLBlockSparseAttention(backend: backend)
+        let time = { (run: () throws -> Double) throws -> Double in
+            _ = try run()
+            return median(try (0..<repetitions).map { _ in try run() })
+        }
+        let denseSeconds = try time { try dense.encode(problem, q: q, k: k, v: v, mask: nil, o: o).deviceSeconds() }
+        let full = try BlockMask.dense(blockSize: blockSize, seqQ: seq, seqK: seq, causal: true)
+        print("block-sparse, seq \(seq), block \(blockSize), causal, d \(d), \(heads)/\(kvHeads) heads; dense fused \(String(format: "%.1f", denseSeconds * 1e3)) ms")
+        print([pad("mask", 22), pad("density", 8, right: true), pad("ms", 9, right: true), pad("× dense", 8, right: true), pad("select ms", 10, right: true)].joined(separator: " "))
+        let row = { (name: String, mask: BlockMask, order: [Int]?, selectSeconds: Double?) throws in
+            var keys = k, values = v
+            if let order {
+                keys = try DeviceTensor(backend: backend, count: k.count)
+                values = try DeviceTensor(backend: backend, count: v.count)
+                try sparse.gatherKeys(problem, order: order, from: k, to: keys)
+                try sparse.gatherKeys(problem, order: order, from: v, to: values)
+            }
+            let blockProblem = BlockSparseAttentionProblem(attention: problem, mask: mask, keyPositions: order)
+            let seconds = try time { try sparse.encode(blockProblem, q: q, k: keys, v: values, o: o).deviceSeconds() }
+            let density = Double(mask.visitedBlocks) / Double(full.visitedBlocks * (mask.heads == 1 ? 1 : heads))
+            print([pad(name, 22), pad(format(100 * density) + " %", 8, right: true), pad(String(format: "%.1f", seconds * 1e3), 9, right: true),
+                   pad(format(denseSeconds / seconds, 2) + "×", 8, right: true),
+                   pad(selectSeconds.map { String(format: "%.1f", $0 * 1e3) } ?? "—", 10, right: true)].joined(separator: " "))
+        }
+        for density in try densities.split(separator: ",").map({ text -> Double in
+            guard let value = Double(text), (0...1).contains(value) else { throw ValidationError("'\(text)' is not a density in 0...1") }
+            return value
+        }) {
+            var random = SplitMix64(seed: 42)
+            let mask = try BlockMask(blockSize: blockSize, queryBlocks: full.queryBlocks, keyBlocks: full.keyBlocks, lists: (0..<full.queryBlocks).map { qb in
+                let visible = Array(full.blocks(head: 0, queryBlock: qb))
+                let keep = max(min(visible.count, 2), Int((density * Double(visible.count)).rounded()))
+                let middle = visible.dropFirst().dropLast().shuffled(using: &random)
+                return Array(([visible.first!, visible.last!] + middle).prefix(keep))
+            })
+            try row("sink+diagonal+random", mask, nil, nil)
+        }
+        for segment in [0, 4] {
+            let start = ContinuousClock.now
+            let plan = try BlockSelection(blockSize: blockSize, threshold: 0.9, permutationSegment: segment).plan(problem, queries: hostQ, keys: hostK)
+            let elapsed = ContinuousClock.now - start
+            try row(segment == 0 ? "PBS 0.9" : "PBS 0.9, permuted ×\(segment)", plan.mask, plan.keyOrder,
+                    Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        }
     }
 }
 
