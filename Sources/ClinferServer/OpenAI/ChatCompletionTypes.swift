@@ -58,98 +58,29 @@ struct ChatCompletionRequest: Decodable, Sendable {
     }
 }
 
+/// What a chat choice carries: the whole reply (`message`)…
+struct AssistantMessage: ChoicePayload {
+    static let key = "message", object = "chat.completion"
+    var role = "assistant"
+    var content: String
+}
+
+/// …or, streamed, one piece of it (`delta`).
+struct ChatDelta: ChoicePayload {
+    static let key = "delta", object = "chat.completion.chunk"
+    var role: String?
+    var content: String?
+}
+
 /// A whole chat completion.
-struct ChatCompletionResponse: Encodable, Sendable {
-    var id: String
-    var object = "chat.completion"
-    var created: Int
-    var model: String
-    var choices: [Choice]
-    var usage: Usage
-
-    struct Choice: Encodable, Sendable {
-        var index: Int
-        var message: ResponseMessage
-        var finishReason: String?
-
-        enum CodingKeys: String, CodingKey {
-            case index, message, logprobs
-            case finishReason = "finish_reason"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(index, forKey: .index)
-            try container.encode(message, forKey: .message)
-            try container.encodeNil(forKey: .logprobs)
-            try container.encode(finishReason, forKey: .finishReason)
-        }
-    }
-
-    struct ResponseMessage: Encodable, Sendable {
-        var role = "assistant"
-        var content: String
-    }
-}
-
+typealias ChatCompletionResponse = CompletionEnvelope<AssistantMessage>
 /// One server-sent event of a streamed chat completion.
-struct ChatCompletionChunk: Encodable, Sendable {
-    var id: String
-    var object = "chat.completion.chunk"
-    var created: Int
-    var model: String
-    var choices: [Choice]
-    /// Present (as null, or the counts on the last chunk) only when `include_usage` was asked for.
-    var usage: Usage??
+typealias ChatCompletionChunk = CompletionEnvelope<ChatDelta>
 
-    struct Choice: Encodable, Sendable {
-        var index: Int
-        var delta: Delta
-        var finishReason: String?
-
-        enum CodingKeys: String, CodingKey {
-            case index, delta, logprobs
-            case finishReason = "finish_reason"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(index, forKey: .index)
-            try container.encode(delta, forKey: .delta)
-            try container.encodeNil(forKey: .logprobs)
-            try container.encode(finishReason, forKey: .finishReason)
-        }
-    }
-
-    struct Delta: Encodable, Sendable {
-        var role: String?
-        var content: String?
-    }
-
-    enum CodingKeys: String, CodingKey { case id, object, created, model, choices, usage }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(object, forKey: .object)
-        try container.encode(created, forKey: .created)
-        try container.encode(model, forKey: .model)
-        try container.encode(choices, forKey: .choices)
-        if let usage { try container.encode(usage, forKey: .usage) }
-    }
+extension CompletionChoice where Payload == AssistantMessage {
+    init(index: Int, message: AssistantMessage, finishReason: String?) { self.init(index: index, payload: message, finishReason: finishReason) }
 }
 
-extension ChatCompletionChunk {
-    /// Builds the server-sent events of one streamed response (same id, time and model each).
-    struct Maker: Sendable {
-        var id: String
-        var created: Int
-        var model: String
-        /// Whether every chunk carries `usage` (null but on the last).
-        var includeUsage: Bool
-
-        func callAsFunction(_ choices: [Choice], usage: Usage? = nil) -> ByteBuffer {
-            ServerSentEvents.event(ChatCompletionChunk(id: id, created: created, model: model, choices: choices, usage: includeUsage ? .some(usage) : nil))
-        }
-    }
+extension CompletionChoice where Payload == ChatDelta {
+    init(index: Int, delta: ChatDelta, finishReason: String?) { self.init(index: index, payload: delta, finishReason: finishReason) }
 }

@@ -57,59 +57,20 @@ struct CompletionRequest: Decodable, Sendable {
     }
 }
 
-/// A whole text completion, or (with `object` "text_completion" too) one streamed chunk.
-struct CompletionResponse: Encodable, Sendable {
-    var id: String
-    var object = "text_completion"
-    var created: Int
-    var model: String
-    var choices: [Choice]
-    /// Always set on whole responses; on chunks only when `include_usage` was asked for.
-    var usage: Usage??
-
-    struct Choice: Encodable, Sendable {
-        var index: Int
-        var text: String
-        var finishReason: String?
-
-        enum CodingKeys: String, CodingKey {
-            case index, text, logprobs
-            case finishReason = "finish_reason"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(index, forKey: .index)
-            try container.encode(text, forKey: .text)
-            try container.encodeNil(forKey: .logprobs)
-            try container.encode(finishReason, forKey: .finishReason)
-        }
-    }
-
-    enum CodingKeys: String, CodingKey { case id, object, created, model, choices, usage }
+/// What a text completion's choice carries: its `text` (whole, or a streamed piece).
+struct CompletionText: ChoicePayload {
+    static let key = "text", object = "text_completion"
+    var text: String
 
     func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(object, forKey: .object)
-        try container.encode(created, forKey: .created)
-        try container.encode(model, forKey: .model)
-        try container.encode(choices, forKey: .choices)
-        if let usage { try container.encode(usage, forKey: .usage) }
+        var container = encoder.singleValueContainer()
+        try container.encode(text)
     }
 }
 
-extension CompletionResponse {
-    /// Builds the server-sent events of one streamed response (same id, time and model each).
-    struct ChunkMaker: Sendable {
-        var id: String
-        var created: Int
-        var model: String
-        /// Whether every chunk carries `usage` (null but on the last).
-        var includeUsage: Bool
+/// A whole text completion, or (with the same `object`) one streamed chunk.
+typealias CompletionResponse = CompletionEnvelope<CompletionText>
 
-        func callAsFunction(_ choices: [Choice], usage: Usage? = nil) -> ByteBuffer {
-            ServerSentEvents.event(CompletionResponse(id: id, created: created, model: model, choices: choices, usage: includeUsage ? .some(usage) : nil))
-        }
-    }
+extension CompletionChoice where Payload == CompletionText {
+    init(index: Int, text: String, finishReason: String?) { self.init(index: index, payload: CompletionText(text: text), finishReason: finishReason) }
 }

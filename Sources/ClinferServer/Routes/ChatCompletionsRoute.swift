@@ -34,7 +34,7 @@ struct ChatCompletionsRoute: Sendable {
                 choices: [.init(index: 0, message: .init(content: outcome.text), finishReason: outcome.finishReason.openAI)],
                 usage: Usage(promptTokens: outcome.promptTokens, completionTokens: outcome.completionTokens)))
         }
-        let chunk = ChatCompletionChunk.Maker(id: id, created: created, model: modelID, includeUsage: body.streamOptions?.includeUsage == true)
+        let chunk = ChatCompletionChunk.ChunkMaker(id: id, created: created, model: modelID, includeUsage: body.streamOptions?.includeUsage == true)
         var usage: (@Sendable (Usage) -> ByteBuffer)?
         if chunk.includeUsage { usage = { chunk([], usage: $0) } }
         let shape = StreamShape(
