@@ -34,10 +34,8 @@ struct CompletionRequest: Decodable, Sendable {
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
-            if let text = try? container.decode(String.self) {
-                self = .texts([text])
-            } else if let texts = try? container.decode([String].self) {
-                self = .texts(texts)
+            if let texts = try? container.decode(StringOrStrings.self) {
+                self = .texts(texts.values)
             } else if let tokens = try? container.decode([Int].self) {
                 self = .tokens([tokens])
             } else if let lists = try? container.decode([[Int]].self) {

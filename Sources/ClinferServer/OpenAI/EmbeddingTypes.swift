@@ -17,10 +17,8 @@ struct EmbeddingRequest: Decodable, Sendable {
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
-            if let text = try? container.decode(String.self) {
-                self = .texts([text])
-            } else if let texts = try? container.decode([String].self) {
-                self = .texts(texts)
+            if let texts = try? container.decode(StringOrStrings.self) {
+                self = .texts(texts.values)
             } else if (try? container.decode([Int].self)) != nil || (try? container.decode([[Int]].self)) != nil {
                 self = .tokens
             } else {
