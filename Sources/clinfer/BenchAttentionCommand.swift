@@ -87,13 +87,14 @@ struct BenchAttentionCommand: ParsableCommand {
         let v = try DeviceTensor(backend: backend, copying: HostTensor(SplitMix64.floats(kvHeads * decodeKv * d, seed: 6)))
         let o = try DeviceTensor(backend: backend, count: heads * d)
         var times: [Int: Double] = [:]
-        for splits in [1, attention.splits(for: problem)] {
+        let splitCount = min(64, (decodeKv + attention.keysPerSplit - 1) / attention.keysPerSplit)   // one split per 256 keys, whatever the device
+        for splits in [1, splitCount] {
             try attention.encode(problem, q: q, k: k, v: v, mask: nil, o: o, splits: splits).wait()
             times[splits] = median(try (0..<max(5, repetitions)).map { _ in try attention.encode(problem, q: q, k: k, v: v, mask: nil, o: o, splits: splits).deviceSeconds() })
         }
-        let splitCount = attention.splits(for: problem)
         print("decode, \(decodeKv) keys: one work-item per head \(String(format: "%.3f", times[1]! * 1e3)) ms, split-KV (\(splitCount) splits) "
-            + "\(String(format: "%.3f", times[splitCount]! * 1e3)) ms: \(format(times[1]! / times[splitCount]!, 2))×")
+            + "\(String(format: "%.3f", times[splitCount]! * 1e3)) ms: \(format(times[1]! / times[splitCount]!, 2))×; "
+            + "on this device decode uses \(attention.splits(for: problem)) split(s)")
         if sparseSeq > 0 { try runBlockSparse(backend: backend, dense: attention) }
     }
 

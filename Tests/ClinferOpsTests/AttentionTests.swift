@@ -43,7 +43,11 @@ struct AttentionTests {
                 #expect(error <= Self.tolerance, "splits \(splits) seqK \(seqK): \(error)")
             }
         }
-        #expect(attention.splits(for: AttentionProblem(heads: 9, seqQ: 1, seqK: 4096, headDim: 64)) == 16)
+        // One split per 256 keys at most, and no more than it takes to give the device its work-items.
+        for heads in [1, 9, 64] {
+            let splits = attention.splits(for: AttentionProblem(heads: heads, seqQ: 1, seqK: 4096, headDim: 64))
+            #expect((1...16).contains(splits) && (splits == 16 || splits == max(1, (attention.workItemTarget + heads - 1) / heads)), "\(heads) heads: \(splits)")
+        }
         #expect(attention.splits(for: AttentionProblem(heads: 9, seqQ: 2, seqK: 4096, headDim: 64)) == 1)
     }
 

@@ -23,11 +23,18 @@ public final class OpenCLAttention: AttentionOperation {
         self.keysPerSplit = keysPerSplit
     }
 
-    /// How many key ranges a decode step is split into (1: no split).
+    /// How many key ranges a decode step is split into (1: no split): one per `keysPerSplit`
+    /// keys, but only as many as it takes to give the device ``workItemTarget`` work-items; with
+    /// enough (batch, head) pairs to fill it, splitting only adds the merge pass.
     public func splits(for problem: AttentionProblem) -> Int {
         guard problem.seqQ == 1, keysPerSplit > 0 else { return 1 }
-        return max(1, min(64, ceilDiv(problem.seqK, keysPerSplit)))
+        let byDevice = ceilDiv(workItemTarget, problem.batch * problem.heads)
+        return max(1, min(64, ceilDiv(problem.seqK, keysPerSplit), byDevice))
     }
+
+    /// Work-items a decode step should offer the device: a CPU driver runs one per core at a
+    /// time (two per core cover imbalance), a GPU wants many per compute unit to hide latency.
+    public var workItemTarget: Int { backend.device.computeUnits * (backend.device.type == .cpu ? 2 : 64) }
 
     public func attention(_ problem: AttentionProblem, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, mask: DeviceTensor?, o: DeviceTensor) throws {
         try encode(problem, q: q, k: k, v: v, mask: mask, o: o)
