@@ -2,6 +2,8 @@ import ClinferOps
 import OpenCLKit
 import Testing
 
+/// Kernels/attention_flash.cl (attention_flash, attention_decode_split/merge) against the
+/// double-precision CPU reference.
 @Suite("Fused attention: flash kernel and split-KV decode vs CPU")
 struct AttentionTests {
     /// fp32 online softmax and accumulation against a double-precision reference.

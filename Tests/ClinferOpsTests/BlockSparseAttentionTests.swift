@@ -3,7 +3,7 @@ import Foundation
 import OpenCLKit
 import Testing
 
-/// Block-sparse attention: OpenCL vs the CPU reference on odd shapes, its relation to dense
+/// Block-sparse attention (Kernels/attention_block_sparse.cl): OpenCL vs the CPU reference on odd shapes, its relation to dense
 /// attention (a full mask is dense; a shared mask is dense with that mask), PBS block selection
 /// and key permutation. Tolerances as for dense attention: 1e-4 relative (fp32 K/V), 1e-3 (fp16).
 @Suite("Block-sparse attention")

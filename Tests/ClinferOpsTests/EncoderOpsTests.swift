@@ -3,7 +3,8 @@ import OpenCLKit
 import Testing
 
 /// The ops an encoder (BERT) forward pass adds: attention over a padded batch (per-item key
-/// lengths), linear-layer biases (alone and fused with GELU) and the QKV split, OpenCL vs CPU.
+/// lengths), linear-layer biases (alone and fused with GELU) and the QKV split
+/// (Kernels/qkv_split.cl), OpenCL vs CPU.
 @Suite("Encoder ops: key-length attention, bias, QKV split")
 struct EncoderOpsTests {
     static let tolerance: Float = 2e-5

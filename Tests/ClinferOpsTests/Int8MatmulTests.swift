@@ -2,6 +2,7 @@ import ClinferOps
 import OpenCLKit
 import Testing
 
+/// Kernels/int8_matmul.cl against the CPU int8 reference.
 @Suite("LLM.int8(): int8 matmul with outlier decomposition")
 struct Int8MatmulTests {
     @Test("OpenCL equals the CPU reference on odd shapes, with and without decomposition", arguments: [Float(6), 0])

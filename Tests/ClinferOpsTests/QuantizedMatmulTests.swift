@@ -2,6 +2,8 @@ import ClinferOps
 import OpenCLKit
 import Testing
 
+/// Kernels/quant_gemv.cl, quant_interleaved.cl, quant_scale.cl and gemm_dequantize.cl (with the
+/// GEMM kernels reading quantized weights) against dequantize-then-fp32 on the CPU.
 @Suite("Quantized matmul: OpenCL vs CPU (dequantize, then fp32 GEMM)")
 struct QuantizedMatmulTests {
     /// Both sides use the same dequantized weights; only summation order differs.
