@@ -25,8 +25,8 @@ struct BenchAttentionCommand: ParsableCommand {
     @Option(help: "KV heads.") var kvHeads = 3
     @Option(help: "KV length for the decode comparison.") var decodeKv = 4096
     @Option(help: "Timed runs per measurement; the median is reported.") var repetitions = 3
-    @Option(help: "Queries per work-item of the fused kernel (BQ).") var queriesPerItem = 1
-    @Option(help: "Keys per tile of the fused kernel (BK).") var keysPerTile = 32
+    @Option(help: "Queries per work-item of the fused kernel (BQ; default: the tuned or built-in tiles).") var queriesPerItem: Int?
+    @Option(help: "Keys per tile of the fused kernel (BK; default: the tuned or built-in tiles).") var keysPerTile: Int?
     @Option(help: "Sequence length of the block-sparse comparison (0 skips it).") var sparseSeq = 4096
     @Option(help: "Comma-separated block densities (fractions of the visible causal blocks) for block-sparse.") var densities = "1,0.5,0.25,0.1"
     @Option(help: "Block size of block-sparse attention.") var blockSize = 64

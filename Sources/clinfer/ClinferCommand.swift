@@ -20,5 +20,5 @@ struct BenchCommand: ParsableCommand {
 struct TuneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tune", abstract: "Searches kernel parameters and stores the best per device.",
-        subcommands: [TuneGEMMCommand.self])
+        subcommands: [TuneGEMMCommand.self, TuneAttentionCommand.self])
 }

@@ -89,6 +89,37 @@ struct TuningTests {
         #expect(OpenCLGEMM(backend: backend, store: store).plan(for: GEMMProblem(m: 1, n: 4096, k: 4096, transposeB: true)) == entry.config)
     }
 
+    @Test("attention tiles: the tuner keeps the fastest verified candidate per head dimension, saved tiles are used, old files still load")
+    func attentionTuning() throws {
+        let backend = try TestDevice.opencl()
+        let store = Self.temporaryStore()
+        defer { try? FileManager.default.removeItem(at: store.directory) }
+        let base = GEMMTuningTable.builtInDefaults(for: backend.device)
+        #expect(base.attention == nil && base.attentionTiles(headDim: 64) == .builtIn(headDim: 64))
+        let candidates = [AttentionTiles(queriesPerItem: 1, keysPerTile: 8), AttentionTiles(queriesPerItem: 2, keysPerTile: 16)]
+        var steps: [AttentionTuner.Step] = []
+        let table = try AttentionTuner(backend: backend, candidates: candidates, seq: 48, repetitions: 2)
+            .tune(headDims: [64, 80], base: base) { steps.append($0) }
+        #expect(steps.count == 4 && steps.allSatisfy { (try? $0.outcome.get()) != nil })
+        for dim in [64, 80] {
+            let fastest = try #require(steps.filter { $0.headDim == dim }.min { try! $0.outcome.get() < $1.outcome.get() })
+            #expect(table.attentionTiles(headDim: dim) == fastest.tiles)
+        }
+        #expect(table.attentionTiles(headDim: 128) == .builtIn(headDim: 128), "untuned head dimensions keep the built-in tiles")
+
+        try store.save(base, for: backend.device)   // a file without attention tiles (written before they existed)
+        #expect(try store.load(for: backend.device)?.attention == nil)
+        try store.save(table, for: backend.device)
+        let attention = try OpenCLAttention(backend: backend, store: store)
+        #expect(attention.tiles(headDim: 80) == table.attentionTiles(headDim: 80))
+        #expect(try OpenCLAttention(backend: backend, queriesPerItem: 3, store: store).tiles(headDim: 80).queriesPerItem == 3, "explicit tiles win")
+
+        var broken = table
+        broken.setAttentionTiles(AttentionTiles(queriesPerItem: 0, keysPerTile: 8), headDim: 64)
+        try store.save(broken, for: backend.device)
+        #expect(throws: OpError.self) { try store.load(for: backend.device) }
+    }
+
     @Test("the tuner rejects a problem of another shape class")
     func tunerRejectsMismatchedProblem() throws {
         let backend = try TestDevice.opencl()

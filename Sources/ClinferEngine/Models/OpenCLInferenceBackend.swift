@@ -24,7 +24,7 @@ public final class OpenCLInferenceBackend: InferenceBackend {
         gemm = OpenCLGEMM(backend: backend)
         quantized = OpenCLQuantizedMatmul(gemm: gemm)
         // Decode splits the cache into 64-key ranges: enough work-items to fill a device at short contexts.
-        attentionOp = try OpenCLAttention(backend: backend, keysPerSplit: 64)
+        attentionOp = try OpenCLAttention(backend: backend, keysPerSplit: 64, tuning: gemm.tuning)
         normOp = try OpenCLNorm(backend: backend)
         activation = OpenCLActivation(backend: backend)
         qkvSplit = OpenCLQKVSplit(backend: backend)

@@ -6,22 +6,35 @@ import OpenCLKit
 /// (max, sum, output), since one work-item per head would leave most of a device idle.
 public final class OpenCLAttention: AttentionOperation {
     public let backend: OpenCLBackend
-    /// Queries per work-item and keys per tile.
-    public let queriesPerItem: Int, keysPerTile: Int
+    /// Tiles for every head dimension when given at init; else each head dimension's from `tuning`.
+    public let fixedTiles: AttentionTiles?
+    /// The device's tuning table (saved by `clinfer tune attention`, else built-in defaults).
+    public let tuning: GEMMTuningTable
     /// Keys per split in decode; 0 disables the split-KV path.
     public let keysPerSplit: Int
     private let partialMaxima = ScratchBuffer(), partialSums = ScratchBuffer(), partialOutputs = ScratchBuffer()
     private let keyLengths = IndexUploads(), kvSlots = IndexUploads()
 
-    public init(backend: OpenCLBackend, queriesPerItem: Int = 1, keysPerTile: Int = 32, keysPerSplit: Int = 256) throws(OpError) {
-        guard (1...16).contains(queriesPerItem), (1...128).contains(keysPerTile), keysPerSplit >= 0 else {
-            throw .invalidConfiguration(kernel: "attention_flash", detail: "BQ \(queriesPerItem) (1…16), BK \(keysPerTile) (1…128), split \(keysPerSplit) (≥ 0)")
+    /// `queriesPerItem`/`keysPerTile` fix the tiles (the other from the built-in table); without
+    /// them each head dimension gets its tiles from `tuning`, or the device's tuning file.
+    public init(backend: OpenCLBackend, queriesPerItem: Int? = nil, keysPerTile: Int? = nil, keysPerSplit: Int = 256,
+                tuning: GEMMTuningTable? = nil, store: GEMMTuningStore = GEMMTuningStore()) throws(OpError) {
+        guard keysPerSplit >= 0 else { throw .invalidConfiguration(kernel: "attention_flash", detail: "split \(keysPerSplit) (≥ 0)") }
+        if queriesPerItem != nil || keysPerTile != nil {
+            let builtIn = AttentionTiles.builtIn(headDim: 64)
+            let tiles = AttentionTiles(queriesPerItem: queriesPerItem ?? builtIn.queriesPerItem, keysPerTile: keysPerTile ?? builtIn.keysPerTile)
+            try tiles.validate()
+            fixedTiles = tiles
+        } else {
+            fixedTiles = nil
         }
         self.backend = backend
-        self.queriesPerItem = queriesPerItem
-        self.keysPerTile = keysPerTile
+        self.tuning = tuning ?? store.resolve(for: backend.device).table
         self.keysPerSplit = keysPerSplit
     }
+
+    /// The tiles the fused kernel uses for `headDim`.
+    public func tiles(headDim: Int) -> AttentionTiles { fixedTiles ?? tuning.attentionTiles(headDim: headDim) }
 
     /// How many key ranges a decode step is split into (1: no split): one per `keysPerSplit`
     /// keys, but only as many as it takes to give the device ``workItemTarget`` work-items; with
@@ -72,9 +85,10 @@ public final class OpenCLAttention: AttentionOperation {
             ])
             return EventSpan(first: first, last: last)
         }
-        let options = common + " -DBQ=\(queriesPerItem) -DBK=\(keysPerTile) -DCAUSAL=\(problem.causal ? 1 : 0)"
+        let tiles = tiles(headDim: problem.headDim)
+        let options = common + " -DBQ=\(tiles.queriesPerItem) -DBK=\(tiles.keysPerTile) -DCAUSAL=\(problem.causal ? 1 : 0)"
         let kernel = try backend.kernel("attention_flash", file: "attention_flash.cl", options: options)
-        return EventSpan(try queue.enqueue(kernel, global: [ceilDiv(problem.seqQ, queriesPerItem), problem.heads, problem.batch], arguments: [
+        return EventSpan(try queue.enqueue(kernel, global: [ceilDiv(problem.seqQ, tiles.queriesPerItem), problem.heads, problem.batch], arguments: [
             Int32(problem.seqQ), Int32(problem.seqK), Int32(problem.kvStride), Int32(problem.heads), Int32(problem.kvHeads), Int32(problem.offset),
             problem.scale, q.argument, k.argument, v.argument,
         ] + extraArguments + [o.argument]))

@@ -30,6 +30,9 @@ public struct GEMMTuningTable: Sendable, Hashable, Codable {
     public var entries: [GEMMShapeClass: Entry]
     /// Problems with at most this many multiply-adds (M·N·K) use the direct kernel.
     public var directMaxWork: Int
+    /// Tuned fused-attention tiles per head dimension ("d64": …); absent from files written
+    /// before attention was tunable.
+    public var attention: [String: AttentionTiles]?
 
     public init(device: String, entries: [GEMMShapeClass: Entry], directMaxWork: Int = 32 * 32 * 32) {
         format = Self.formatVersion
@@ -114,6 +117,13 @@ public struct GEMMTuningStore: Sendable {
                 try entry.config.validate(for: device, shapeClass: shapeClass)
             } catch {
                 throw .corruptTuningFile(path: url.path, detail: "\(shapeClass.rawValue): \(error)")
+            }
+        }
+        for (headDim, tiles) in table.attention ?? [:] {
+            do throws(OpError) {
+                try tiles.validate()
+            } catch {
+                throw .corruptTuningFile(path: url.path, detail: "attention \(headDim): \(error)")
             }
         }
         return table
