@@ -19,7 +19,8 @@
 // quant_gemv_q4:          NDRange (roundup(N, WGN)), local (WGN): one output column per
 //                         work-item, reading quant_prepare_x_pairs' output.
 // Parameters (-D), with defaults (and A_HALF for fp16 x, quant_common.h):
-//   MR 1       rows of x per pass (the host compiles the smallest power of two ≥ M, up to 16)
+//   MR 1       rows of x per pass (the host compiles the smallest power of two ≥ M, up to 4:
+//              on CPUs 8 and 16 measured no faster)
 //   QGROUP 32  elements per scale group (32, 64 or 128)
 //   WGN 16     work-group size
 #ifndef MR
