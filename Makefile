@@ -65,7 +65,8 @@ test: unit-test check-kernels example check-openai
 # The example app: a separate package depending on Clinfer by path, built and run on the default model.
 example: deps models
 	cd Examples/HelloClinfer && $(SWIFT) build
-	cd Examples/HelloClinfer && $$($(SWIFT) build --show-bin-path)/HelloClinfer ../../models/SmolLM2-135M-Instruct.Q4_1.gguf "What is the capital of France?" | tee /dev/stderr | grep -q "Paris"
+	cd Examples/HelloClinfer && answer="$$($$($(SWIFT) build --show-bin-path)/HelloClinfer ../../models/SmolLM2-135M-Instruct.Q4_1.gguf "What is the capital of France?")" \
+		&& echo "$$answer" && echo "$$answer" | grep -q "Paris"
 
 unit-test: deps models
 	$(SWIFT) build $(TEST_BUILD) --build-tests
