@@ -8,6 +8,9 @@ import Prometheus
 /// The flags of `clinfer-server` and `clinfer serve`; each falls back to a `CLINFER_*`
 /// environment variable, then to its default.
 public struct ServeOptions: ParsableArguments {
+    /// The one-line help of `clinfer-server` and `clinfer serve`.
+    public static let abstract = "Serve the model over an OpenAI-compatible HTTP API (chat, completions, embeddings, models, health, metrics)."
+
     @Option(help: "Address to bind; 0.0.0.0 for every interface (env CLINFER_HOST, default 127.0.0.1).")
     var host: String?
 

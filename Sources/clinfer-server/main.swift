@@ -5,7 +5,7 @@ import ClinferServer
 struct ClinferServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clinfer-server",
-        abstract: "Serve the model over an OpenAI-compatible HTTP API (chat, completions, embeddings, models, health, metrics).")
+        abstract: ServeOptions.abstract)
 
     @OptionGroup var options: ServeOptions
 

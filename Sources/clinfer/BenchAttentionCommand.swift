@@ -151,7 +151,7 @@ struct BenchAttentionCommand: ParsableCommand {
             let plan = try BlockSelection(blockSize: blockSize, threshold: 0.9, permutationSegment: segment).plan(problem, queries: hostQ, keys: hostK)
             let elapsed = ContinuousClock.now - start
             try row(segment == 0 ? "PBS 0.9" : "PBS 0.9, permuted ×\(segment)", plan.mask, plan.keyOrder,
-                    Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+                    elapsed.seconds)
         }
     }
 }

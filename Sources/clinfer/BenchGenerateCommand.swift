@@ -102,7 +102,7 @@ struct BenchGenerateCommand: AsyncParsableCommand {
             }
             print("\(count) streams:")
             let wall = ContinuousClock.now - start
-            printProfile(queue.recorder.stop(), tokens: decodeTokens + count, wall: Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18)
+            printProfile(queue.recorder.stop(), tokens: decodeTokens + count, wall: wall.seconds)
         }
         let single = rows.first { $0.streams == 1 }?.tokensPerSecond
         for row in rows {

@@ -46,7 +46,7 @@ struct EmbedCommand: AsyncParsableCommand {
         let start = ContinuousClock.now
         let vectors = try await embedder.embed(inputs)
         let elapsed = ContinuousClock.now - start
-        let milliseconds = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15
+        let milliseconds = elapsed.seconds * 1e3
         progress("embedded \(inputs.count) text\(inputs.count == 1 ? "" : "s") (\(embedder.dimension) dimensions) on \(embedder.deviceName) in \(format(milliseconds)) ms")
         if json {
             print("[" + vectors.map { "[" + $0.map { "\($0)" }.joined(separator: ", ") + "]" }.joined(separator: ",\n ") + "]")

@@ -5,7 +5,7 @@ import ClinferServer
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the model over an OpenAI-compatible HTTP API (chat, completions, embeddings, models, health, metrics).")
+        abstract: ServeOptions.abstract)
 
     @OptionGroup var options: ServeOptions
 
