@@ -40,7 +40,9 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     static func contextLengthExceeded(limit: Int, prompt: Int, completion: Int?) -> APIError {
-        let requested = prompt + (completion ?? 0)
+        // `completion` is the client's number: saturate rather than overflow.
+        let (sum, overflow) = prompt.addingReportingOverflow(completion ?? 0)
+        let requested = overflow ? "more than \(Int.max)" : "\(sum)"
         let detail = completion.map { "\(requested) tokens (\(prompt) in the prompt, \($0) for the completion)" } ?? "\(prompt) tokens in the prompt"
         return invalidRequest("This model's maximum context length is \(limit) tokens. However, you requested \(detail). Please reduce the length of the prompt or the completion.",
                               param: "messages", code: "context_length_exceeded")
@@ -80,8 +82,11 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         APIError(status: .gatewayTimeout, message: "The request took longer than the server's request timeout.", type: "timeout_error", code: "request_timeout")
     }
 
-    static func internalError(_ detail: String) -> APIError {
-        APIError(status: .internalServerError, message: "The server failed to handle the request: \(detail)", type: "server_error", code: "internal_error")
+    /// A failure inside the server. The client learns nothing about it (paths, device errors and
+    /// the like stay in the server's log, where ``ErrorMiddleware`` writes them).
+    static var internalError: APIError {
+        APIError(status: .internalServerError, message: "The server failed to handle the request; the details are in its log.",
+                 type: "server_error", code: "internal_error")
     }
 
     // MARK: Mapping other errors
@@ -119,7 +124,7 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
                 return APIError(status: error.status, message: error.body ?? error.status.reasonPhrase, type: "invalid_request_error")
             }
         default:
-            return internalError(String(describing: error))
+            return internalError
         }
     }
 

@@ -44,7 +44,7 @@ public final class ModelStore: Sendable {
         switch current {
         case .ready(let models): return models
         case .loading: throw APIError.loading
-        case .failed(let reason): throw APIError(status: .serviceUnavailable, message: "The model failed to load: \(reason)", type: "server_error", code: "model_load_failed")
+        case .failed: throw APIError(status: .serviceUnavailable, message: "The model failed to load; the reason is in the server's log.", type: "server_error", code: "model_load_failed")
         }
     }
 

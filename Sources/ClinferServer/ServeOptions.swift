@@ -85,11 +85,11 @@ public struct ServeOptions: ParsableArguments {
         configuration.apiKey = try value(apiKey, "CLINFER_API_KEY", { $0 })
         configuration.maxBodyBytes = try value(maxBodyBytes, "CLINFER_MAX_BODY_BYTES", Int.init) ?? configuration.maxBodyBytes
         if let seconds = try value(requestTimeout, "CLINFER_REQUEST_TIMEOUT", Double.init) {
-            guard seconds >= 0, seconds.isFinite else { throw ValidationError("--request-timeout must be ≥ 0") }
+            guard (0...Self.maxSeconds).contains(seconds) else { throw ValidationError("--request-timeout must be in 0...\(Int(Self.maxSeconds)) seconds, got \(seconds)") }
             configuration.requestTimeout = seconds == 0 ? nil : .milliseconds(Int64(seconds * 1000))
         }
         if let seconds = try value(shutdownGrace, "CLINFER_SHUTDOWN_GRACE", Double.init) {
-            guard seconds >= 0, seconds.isFinite else { throw ValidationError("--shutdown-grace must be ≥ 0") }
+            guard (0...Self.maxSeconds).contains(seconds) else { throw ValidationError("--shutdown-grace must be in 0...\(Int(Self.maxSeconds)) seconds, got \(seconds)") }
             configuration.shutdownGrace = .milliseconds(Int64(seconds * 1000))
         }
         do {
@@ -99,6 +99,10 @@ public struct ServeOptions: ParsableArguments {
         }
         return configuration
     }
+
+    /// The longest timeout or grace period accepted (30 days): longer ones are a typo, and would
+    /// overflow a millisecond count.
+    static let maxSeconds: Double = 30 * 86_400
 
     /// The log level: flag, then environment, then info.
     func level(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Logger.Level {

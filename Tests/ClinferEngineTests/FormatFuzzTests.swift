@@ -71,26 +71,48 @@ struct FormatFuzzTests {
     @Test("GGUF: 1000 mutated files")
     func fuzzGGUF() throws {
         let (original, headerEnd) = try Self.gguf()
+        let reference = try GGUFFile(bytes: original)
         var mutator = Mutator(random: SplitMix64(seed: 0x6767_7566), headerEnd: headerEnd)
-        var parsed = 0
+        var parsed = 0, rejected = 0, intactTensors = 0
         for _ in 0..<Self.cases {
             let bytes = mutator.mutate(original)
-            guard let file = try? GGUFFile(bytes: bytes, name: "fuzz.gguf") else { continue }
+            let file: GGUFFile
+            do {
+                file = try GGUFFile(bytes: bytes, name: "fuzz.gguf")
+            } catch {
+                // Typed throws: a ModelFormatError by construction; it must name the file.
+                #expect(error.description.contains("fuzz.gguf"), "\(error)")
+                rejected += 1
+                continue
+            }
             parsed += 1
             _ = (file.string("general.architecture"), file.int("llama.block_count"), file.strings("tokenizer.ggml.tokens"),
                  file.floats("tokenizer.ggml.scores"), file.ints("nested"))
             for info in file.tensors {
                 #expect(info.fileOffset + info.byteCount <= bytes.count)
+                let values: [Float]
                 do {
-                    let values = try file.floats(of: info)
-                    #expect(values.count == info.elementCount)
+                    values = try file.floats(of: info)
                     if info.type.quantFormat != nil, info.dimensions.count == 2 { _ = try file.quantizedMatrix(info) }
                 } catch {
-                    _ = error.description
+                    #expect(!error.description.isEmpty)
+                    continue
+                }
+                #expect(values.count == info.elementCount)
+                // A tensor the mutations left untouched (same header entry, same bytes) reads the
+                // original values: parsing a damaged file never silently shifts good data.
+                if let same = reference.tensors.first(where: { $0.name == info.name }), same.type == info.type,
+                   same.dimensions == info.dimensions, same.fileOffset == info.fileOffset,
+                   original[same.fileOffset..<(same.fileOffset + same.byteCount)] == bytes[info.fileOffset..<(info.fileOffset + info.byteCount)] {
+                    let expected = try reference.floats(of: same)
+                    #expect(zip(values, expected).allSatisfy { $0.bitPattern == $1.bitPattern }, "tensor \(info.name)")
+                    intactTensors += 1
                 }
             }
         }
-        print("GGUF fuzz: \(parsed) of \(Self.cases) mutated files parsed")
+        // Both outcomes are exercised, and intact tensors were compared.
+        #expect(parsed >= 10 && rejected >= 100, "parsed \(parsed), rejected \(rejected)")
+        #expect(intactTensors > 0)
     }
 
     @Test("safetensors: 1000 mutated files")
@@ -105,7 +127,7 @@ struct FormatFuzzTests {
         let headerEnd = 8 + (try SafetensorsFile(bytes: original).headerLength)
         let digits = original[8..<headerEnd].indices.filter { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(original[$0]) }
         var mutator = Mutator(random: SplitMix64(seed: 0x7361_6665), headerEnd: headerEnd)
-        var parsed = 0
+        var parsed = 0, rejected = 0
         for index in 0..<Self.cases {
             var bytes: [UInt8]
             if index % 2 == 0, !digits.isEmpty {
@@ -117,17 +139,24 @@ struct FormatFuzzTests {
             } else {
                 bytes = mutator.mutate(original)
             }
-            guard let file = try? SafetensorsFile(bytes: bytes, name: "fuzz.safetensors") else { continue }
+            let file: SafetensorsFile
+            do {
+                file = try SafetensorsFile(bytes: bytes, name: "fuzz.safetensors")
+            } catch {
+                #expect(error.description.contains("fuzz.safetensors"), "\(error)")
+                rejected += 1
+                continue
+            }
             parsed += 1
             for info in file.tensors.values {
                 #expect(info.fileOffset + info.byteCount <= bytes.count)
                 do {
                     #expect(try file.floats(of: info).count == info.elementCount)
                 } catch {
-                    _ = error.description
+                    #expect(!error.description.isEmpty)
                 }
             }
         }
-        print("safetensors fuzz: \(parsed) of \(Self.cases) mutated files parsed")
+        #expect(parsed >= 10 && rejected >= 100, "parsed \(parsed), rejected \(rejected)")
     }
 }

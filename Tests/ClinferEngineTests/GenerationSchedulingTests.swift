@@ -8,9 +8,8 @@ struct GenerationSchedulingTests {
 
     static func prompt(_ model: LanguageModel, _ text: String) throws -> [Int] { try model.chatTokens([.user(text)]) }
 
-    @Test("concurrent greedy generations (batched decode, a third joining mid-batch) give the tokens each gives alone")
+    @Test("concurrent greedy generations (batched decode, a third joining mid-batch) give the tokens each gives alone", .enabled(if: TestModels.required(TestModels.smolLM2)))
     func concurrentMatchesAlone() async throws {
-        guard TestModels.available(TestModels.smolLM2) else { return }
         let model = try Self.model.get()
         let prompts = [try Self.prompt(model, "What is the capital of France?"), try Self.prompt(model, "Name a color."),
                        try Self.prompt(model, "Say hello.")]
@@ -28,9 +27,8 @@ struct GenerationSchedulingTests {
         #expect(model.activeSequences == 0 && model.waitingSequences == 0)
     }
 
-    @Test("a full wait queue fails fast with queueFull; cancelling frees the slot")
+    @Test("a full wait queue fails fast with queueFull; cancelling frees the slot", .enabled(if: TestModels.required(TestModels.smolLM2)))
     func queueFullAndCancel() async throws {
-        guard TestModels.available(TestModels.smolLM2) else { return }
         let model = try Self.model.get()
         let prompt = try Self.prompt(model, "Tell me a long story about a dragon.")
         let long = GenerationParameters(maxTokens: 200, temperature: 0, ignoreEndOfSequence: true)
@@ -48,7 +46,9 @@ struct GenerationSchedulingTests {
         for task in busy { task.cancel() }
         for task in busy {
             let result = try await task.value
-            #expect(result.finishReason == .cancelled || result.finishReason == .length)
+            // Cancelled long before 200 tokens: a cancel that did not stop the sequence ends in .length.
+            #expect(result.finishReason == .cancelled)
+            #expect(result.tokens.count < long.maxTokens)
         }
         var waited = 0
         while model.activeSequences + model.waitingSequences > 0 && waited < 100 {

@@ -19,9 +19,8 @@ struct LlamaForwardTests {
     /// accumulation over 30 layers); OpenCL against CPU, |Δlogit| ≤ 1e-2 over the whole vocabulary.
     static let referenceTolerance = 1e-2, backendTolerance: Float = 1e-2
 
-    @Test("teacher-forced logits match the float64 reference on both backends: |Δ| ≤ 1e-2, same argmax everywhere")
+    @Test("teacher-forced logits match the float64 reference on both backends: |Δ| ≤ 1e-2, same argmax everywhere", .enabled(if: TestModels.required(TestModels.smolLM2)))
     func matchesReference() throws {
-        guard TestModels.available(TestModels.smolLM2) else { return }
         let reference = try golden("smollm2-forward.json", as: ForwardGolden.self)
         for model in [try TestModels.openCLModel.get(), try TestModels.cpuModel.get()] {
             let logits = try model.logits(tokens: reference.tokens)
@@ -36,9 +35,8 @@ struct LlamaForwardTests {
         }
     }
 
-    @Test("OpenCL and CPU logits agree over the whole vocabulary (|Δ| ≤ 1e-2)")
+    @Test("OpenCL and CPU logits agree over the whole vocabulary (|Δ| ≤ 1e-2)", .enabled(if: TestModels.required(TestModels.smolLM2)))
     func backendsAgree() throws {
-        guard TestModels.available(TestModels.smolLM2) else { return }
         let tokens = try golden("smollm2-forward.json", as: ForwardGolden.self).tokens
         let device = try TestModels.openCLModel.get().logits(tokens: tokens), host = try TestModels.cpuModel.get().logits(tokens: tokens)
         var worst: Float = 0
@@ -46,9 +44,8 @@ struct LlamaForwardTests {
         #expect(worst <= Self.backendTolerance, "max |Δlogit| \(worst)")
     }
 
-    @Test("decoding token by token gives the logits of one prefill (cache, split-KV and GEMV paths)")
+    @Test("decoding token by token gives the logits of one prefill (cache, split-KV and GEMV paths)", .enabled(if: TestModels.required(TestModels.smolLM2)))
     func decodeMatchesPrefill() throws {
-        guard TestModels.available(TestModels.smolLM2) else { return }
         let model = try TestModels.openCLModel.get()
         let tokens = Array(try golden("smollm2-forward.json", as: ForwardGolden.self).tokens.prefix(12))
         let prefill = try model.logits(tokens: tokens)
@@ -58,9 +55,8 @@ struct LlamaForwardTests {
         #expect(worst <= 1e-2, "max |Δlogit| \(worst)")
     }
 
-    @Test("greedy generation follows the reference until its top-2 margin drops below twice the tolerance, and repeats exactly")
+    @Test("greedy generation follows the reference until its top-2 margin drops below twice the tolerance, and repeats exactly", .enabled(if: TestModels.required(TestModels.smolLM2)))
     func greedyGeneration() async throws {
-        guard TestModels.available(TestModels.smolLM2) else { return }
         let reference = try golden("smollm2-forward.json", as: ForwardGolden.self)
         let promptLength = reference.tokens.count - 8  // the golden file appends the reference's first 8 greedy tokens
         let prompt = Array(reference.tokens.prefix(promptLength))
@@ -76,9 +72,8 @@ struct LlamaForwardTests {
         }
     }
 
-    @Test("a prompt longer than the context is a typed error; bad token ids too")
+    @Test("a prompt longer than the context is a typed error; bad token ids too", .enabled(if: TestModels.required(TestModels.smolLM2)))
     func contextErrors() async throws {
-        guard TestModels.available(TestModels.smolLM2) else { return }
         let model = try TestModels.openCLModel.get()
         await #expect(throws: GenerationError.self) {
             _ = try await model.generate(tokens: Array(repeating: 28, count: model.contextLength + 5)).collect()

@@ -4,9 +4,8 @@ import Testing
 /// The README's "Using it from Swift" example, kept compiling and working.
 @Suite("README generation example")
 struct ReadmeGenerationExampleTests {
-    @Test("the example streams a chat reply and collects a seeded completion")
+    @Test("the example streams a chat reply and collects a seeded completion", .enabled(if: TestModels.required(TestModels.smolLM2)))
     func example() async throws {
-        guard TestModels.available(TestModels.smolLM2) else { return }
         let model = try await LanguageModel.load(path: TestModels.smolLM2)
         var streamed = ""
         for try await chunk in model.chat([.user("What is the capital of France?")], parameters: .greedy(maxTokens: 64)) {

@@ -22,6 +22,8 @@ struct GGUFHeader {
     static let minimumTensorInfoSize = 8 + 4 + 8 + 4 + 8
     /// Fewest bytes a metadata pair occupies: key length, value type, a one-byte value.
     static let minimumKeyValueSize = 8 + 4 + 1
+    /// The most elements reserved up front for a count read from the file.
+    static let reservationLimit = 1 << 12
 
     /// Parses and validates the header in `bytes`, the whole file.
     ///
@@ -44,8 +46,10 @@ struct GGUFHeader {
         let metadataCount = try reader.count("metadata count", atMost: (reader.remaining - 8) / minimumKeyValueSize)
 
         var metadata: [String: GGUFValue] = [:], keys: [String] = []
-        metadata.reserveCapacity(metadataCount)
-        keys.reserveCapacity(metadataCount)
+        // Counts come from the file: reserve a little and let the collections grow with what
+        // actually parses, so a forged count costs no more memory than the file's real content.
+        metadata.reserveCapacity(min(metadataCount, Self.reservationLimit))
+        keys.reserveCapacity(min(metadataCount, Self.reservationLimit))
         for index in 0..<metadataCount {
             let keyOffset = reader.offset
             let key = try reader.string("metadata key \(index)")
@@ -150,12 +154,12 @@ struct GGUFHeader {
             return .bool(raw.map { $0 == 1 })
         case .string:
             var strings: [String] = []
-            strings.reserveCapacity(min(count, 1 << 16))
+            strings.reserveCapacity(min(count, Self.reservationLimit))
             for index in 0..<count { strings.append(try reader.string("\(what) element \(index)")) }
             return .string(strings)
         case .array:
             var arrays: [GGUFArray] = []
-            arrays.reserveCapacity(min(count, 1 << 10))
+            arrays.reserveCapacity(min(count, Self.reservationLimit))
             for _ in 0..<count { arrays.append(try array(from: &reader, key: key, depth: depth + 1)) }
             return .array(arrays)
         }
@@ -166,7 +170,7 @@ struct GGUFHeader {
     /// Reads the tensor infos; offsets are still relative to the data section.
     private static func tensorInfos(_ count: Int, from reader: inout ByteReader) throws(ModelFormatError) -> [GGUFTensorInfo] {
         var infos: [GGUFTensorInfo] = [], names = Set<String>()
-        infos.reserveCapacity(count)
+        infos.reserveCapacity(min(count, Self.reservationLimit))
         for index in 0..<count {
             let nameOffset = reader.offset
             let name = try reader.string("tensor \(index) name")

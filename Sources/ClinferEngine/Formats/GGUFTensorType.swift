@@ -152,10 +152,9 @@ public enum GGUFTensorType: UInt32, Sendable, CaseIterable, CustomStringConverti
         guard let first = dimensions.first, first >= 1, first % blockSize == 0 else { return nil }
         var (total, overflow) = (first / blockSize).multipliedReportingOverflow(by: blockBytes)
         for dimension in dimensions.dropFirst() {
-            guard dimension >= 1 else { return nil }
+            guard !overflow, dimension >= 1 else { return nil }
             (total, overflow) = total.multipliedReportingOverflow(by: dimension)
-            if overflow { return nil }
         }
-        return total
+        return overflow ? nil : total
     }
 }

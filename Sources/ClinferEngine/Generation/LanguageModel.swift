@@ -115,10 +115,11 @@ public final class LanguageModel: Sendable {
         }
     }
 
-    /// The prompt tokens for `messages` with a generation prompt appended.
+    /// The prompt tokens for `messages` with a generation prompt appended. Only the template's
+    /// markup becomes control tokens; message text that spells one stays text.
     public func chatTokens(_ messages: [ChatMessage]) throws -> [Int] {
         guard !messages.isEmpty else { throw GenerationError.emptyPrompt }
-        return tokenizer.encode(chatTemplate.render(messages, addGenerationPrompt: true))
+        return tokenizer.encode(chatTemplate.renderPrompt(messages, addGenerationPrompt: true))
     }
 
     deinit { scheduler.shutdown() }

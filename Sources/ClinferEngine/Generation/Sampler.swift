@@ -15,20 +15,19 @@ public struct Sampler: Sendable {
     /// The next token given the vocabulary's `logits` and the tokens so far (`history`, used by
     /// the penalties).
     public mutating func sample(_ logits: [Float], history: [Int]) -> Int {
-        var logits = logits
+        // A NaN logit (a broken model or device) is never chosen and never poisons the others.
+        var logits = logits.map { $0.isNaN ? -Float.infinity : $0 }
         applyPenalties(&logits, history: history)
-        guard parameters.temperature > 0 else { return Self.argmax(logits) }
+        guard parameters.temperature > 0, let top = logits.max(), top.isFinite else { return Self.argmax(logits) }
         var candidates = Array(logits.indices)
         if parameters.topK > 0 && parameters.topK < candidates.count {
             candidates = Array(candidates.sorted { logits[$0] > logits[$1] }.prefix(parameters.topK))
         } else {
             // A token 24·T below the top has probability e^-24 ≈ 4e-11 of the top's: the whole
             // vocabulary down there holds < 2e-6 of the mass, so only the tokens above are sorted.
-            let top = logits.max() ?? 0
             let floor = top - 24 * parameters.temperature
             candidates = candidates.filter { logits[$0] >= floor }.sorted { logits[$0] > logits[$1] }
         }
-        let top = logits[candidates[0]]
         var probabilities = candidates.map { Foundation.exp(Double((logits[$0] - top) / parameters.temperature)) }
         let total = probabilities.reduce(0, +)
         probabilities = probabilities.map { $0 / total }
@@ -66,10 +65,10 @@ public struct Sampler: Sendable {
         }
     }
 
-    /// The index of the largest logit (the first on ties).
+    /// The index of the largest logit (the first on ties; NaN never wins).
     public static func argmax(_ logits: [Float]) -> Int {
         var best = 0
-        for index in logits.indices where logits[index] > logits[best] { best = index }
+        for index in logits.indices where logits[index] > logits[best] || logits[best].isNaN { best = index }
         return best
     }
 }

@@ -82,12 +82,22 @@ public final class BPETokenizer: Sendable {
     ///     templates need this); when false they are spelled out as ordinary text. User-defined
     ///     tokens are recognised either way, as in llama.cpp.
     public func encode(_ text: String, addSpecialPrefix: Bool? = nil, parseSpecial: Bool = true) -> [Int] {
+        encode(text, addSpecialPrefix: addSpecialPrefix, parseSpecial: parseSpecial, controlRanges: nil)
+    }
+
+    /// The token ids of a rendered chat prompt: control tokens are recognised in the template's
+    /// markup only, so message content that spells one is tokenized as text.
+    public func encode(_ prompt: RenderedPrompt, addSpecialPrefix: Bool? = nil) -> [Int] {
+        encode(prompt.text, addSpecialPrefix: addSpecialPrefix, parseSpecial: true, controlRanges: prompt.markupRanges)
+    }
+
+    private func encode(_ text: String, addSpecialPrefix: Bool?, parseSpecial: Bool, controlRanges: [Range<Int>]?) -> [Int] {
         var output: [Int32] = []
         output.reserveCapacity(text.utf8.count / 3 + 2)
         if addSpecialPrefix ?? addBOS, let bosID { output.append(Int32(bosID)) }
         let bytes = Array(text.utf8)
         var encoder = TextEncoder()
-        for segment in specials.segments(bytes, parseSpecial: parseSpecial) {
+        for segment in specials.segments(bytes, parseSpecial: parseSpecial, controlRanges: controlRanges) {
             switch segment {
             case .token(let id): output.append(id)
             case .text(let range): encoder.encode(bytes[range], tokenizer: self, into: &output)

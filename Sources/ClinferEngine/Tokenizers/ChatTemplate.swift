@@ -57,25 +57,46 @@ public struct ChatTemplate: Sendable, Equatable {
     /// The prompt for `messages`; with `addGenerationPrompt` it ends with the header that
     /// starts the assistant's reply.
     public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool) -> String {
-        var text = ""
+        renderPrompt(messages, addGenerationPrompt: addGenerationPrompt).text
+    }
+
+    /// The prompt for `messages` with the template's own markup told apart from message content,
+    /// so that only the markup may become control tokens (see ``BPETokenizer/encode(_:)``).
+    public func renderPrompt(_ messages: [ChatMessage], addGenerationPrompt: Bool) -> RenderedPrompt {
+        var prompt = RenderedPrompt()
         switch format {
         case .chatML(let defaultSystemPrompt):
             if let defaultSystemPrompt, let first = messages.first, first.role != "system" {
-                text += "<|im_start|>system\n\(defaultSystemPrompt)<|im_end|>\n"
+                prompt.markup("<|im_start|>system\n\(defaultSystemPrompt)<|im_end|>\n")
             }
-            for message in messages { text += "<|im_start|>\(message.role)\n\(message.content)<|im_end|>\n" }
-            if addGenerationPrompt { text += "<|im_start|>assistant\n" }
-        case .llama3(let bosToken):
-            if !messages.isEmpty { text += bosToken }
             for message in messages {
-                text += "<|start_header_id|>\(message.role)<|end_header_id|>\n\n\(Self.jinjaTrim(message.content))<|eot_id|>"
+                prompt.markup("<|im_start|>")
+                prompt.content(message.role)
+                prompt.markup("\n")
+                prompt.content(message.content)
+                prompt.markup("<|im_end|>\n")
             }
-            if addGenerationPrompt { text += "<|start_header_id|>assistant<|end_header_id|>\n\n" }
+            if addGenerationPrompt { prompt.markup("<|im_start|>assistant\n") }
+        case .llama3(let bosToken):
+            if !messages.isEmpty { prompt.markup(bosToken) }
+            for message in messages {
+                prompt.markup("<|start_header_id|>")
+                prompt.content(message.role)
+                prompt.markup("<|end_header_id|>\n\n")
+                prompt.content(Self.jinjaTrim(message.content))
+                prompt.markup("<|eot_id|>")
+            }
+            if addGenerationPrompt { prompt.markup("<|start_header_id|>assistant<|end_header_id|>\n\n") }
         case .plain:
-            for message in messages { text += "\(message.role): \(message.content)\n" }
-            if addGenerationPrompt { text += "assistant:" }
+            for message in messages {
+                prompt.content(message.role)
+                prompt.markup(": ")
+                prompt.content(message.content)
+                prompt.markup("\n")
+            }
+            if addGenerationPrompt { prompt.markup("assistant:") }
         }
-        return text
+        return prompt
     }
 
     /// The default system prompt a ChatML template writes as a string literal

@@ -40,13 +40,26 @@ struct SpecialTokenMatcher: Sendable {
     }
 
     /// `text` cut into plain-text ranges and special tokens, in order.
-    func segments(_ text: [UInt8], parseSpecial: Bool) -> [Segment] {
+    ///
+    /// - Parameters:
+    ///   - parseSpecial: whether control tokens are recognised at all.
+    ///   - controlRanges: when given, control tokens are recognised only when they lie wholly
+    ///     inside one of these byte ranges (a chat template's markup).
+    func segments(_ text: [UInt8], parseSpecial: Bool, controlRanges: [Range<Int>]? = nil) -> [Segment] {
+        // For each byte, the end of the range in which control tokens may start there (0: none).
+        var controlEnd = [Int](repeating: parseSpecial && controlRanges == nil ? text.count : 0, count: text.count)
+        if parseSpecial, let controlRanges {
+            for range in controlRanges where range.upperBound <= text.count {
+                for index in range { controlEnd[index] = range.upperBound }
+            }
+        }
         // Every place some special token occurs, as (priority, start).
         var occurrences: [(entry: Int32, start: Int)] = []
         for start in text.indices {
             for index in byFirstByte[Int(text[start])] {
                 let entry = entries[Int(index)]
-                guard parseSpecial || entry.alwaysMatched, start + entry.bytes.count <= text.count else { continue }
+                let end = start + entry.bytes.count
+                guard end <= text.count, entry.alwaysMatched || end <= controlEnd[start] else { continue }
                 if text[start..<(start + entry.bytes.count)].elementsEqual(entry.bytes) {
                     occurrences.append((index, start))
                 }

@@ -19,7 +19,7 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
 
     /// Compares without an early exit, so response time does not reveal how much of a guess matched.
     static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
+        var difference: UInt8 = a.count == b.count ? 0 : 1
         for index in 0..<max(a.count, b.count) {
             difference |= (index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0)
         }

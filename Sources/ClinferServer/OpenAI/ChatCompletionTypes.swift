@@ -21,6 +21,7 @@ struct ChatCompletionRequest: Decodable, Sendable {
         stream = try container.decodeIfPresent(Bool.self, forKey: .stream)
         streamOptions = try container.decodeIfPresent(StreamOptions.self, forKey: .streamOptions)
         sampling = try SamplingFields(from: decoder)
+        _ = try UnsupportedFields(from: decoder)
     }
 
     /// One turn: `content` is a string, an array of content parts (text parts are joined) or null.

@@ -24,6 +24,7 @@ struct CompletionRequest: Decodable, Sendable {
         echo = try container.decodeIfPresent(Bool.self, forKey: .echo)
         suffix = try container.decodeIfPresent(String.self, forKey: .suffix)
         sampling = try SamplingFields(from: decoder)
+        _ = try UnsupportedFields(from: decoder)
     }
 
     /// A string, a list of strings, a list of token ids, or a list of token-id lists: one

@@ -3,6 +3,9 @@ import ClinferEngine
 extension SamplingFields {
     /// Stop strings per request at most.
     static let maxStops = 16
+    /// The longest stop string, in characters: each is looked for after every token, inside the
+    /// decode round every running sequence shares.
+    static let maxStopLength = 256
 
     /// The engine's parameters for a prompt of `promptCount` tokens with `contextLength`
     /// positions: OpenAI's defaults (temperature 1, top_p 1, no top-k or min-p), every field
@@ -29,12 +32,16 @@ extension SamplingFields {
         let stops = stop?.values ?? []
         if stops.contains(where: \.isEmpty) { throw invalid("stop", "stop strings must not be empty.") }
         if stops.count > Self.maxStops { throw invalid("stop", "at most \(Self.maxStops) stop strings, got \(stops.count).") }
+        if let long = stops.first(where: { $0.count > Self.maxStopLength }) {
+            throw invalid("stop", "stop strings may be at most \(Self.maxStopLength) characters, got one of \(long.count).")
+        }
 
         guard promptCount > 0 else { throw APIError.invalidRequest("The prompt is empty.", param: promptParam, code: "empty_prompt") }
         guard promptCount < contextLength else {
             throw APIError.contextLengthExceeded(limit: contextLength, prompt: promptCount, completion: requested).with(param: promptParam)
         }
-        if let requested, promptCount + requested > contextLength {
+        // `requested` is the client's number (up to Int.max): compare without adding to it.
+        if let requested, requested > contextLength - promptCount {
             throw APIError.contextLengthExceeded(limit: contextLength, prompt: promptCount, completion: requested).with(param: requestedParam)
         }
         let parameters = GenerationParameters(

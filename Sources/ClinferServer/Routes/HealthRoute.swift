@@ -21,9 +21,10 @@ struct HealthRoute: Sendable {
         switch state.models.current {
         case .loading:
             return JSONBody.response(status, status: .serviceUnavailable)
-        case .failed(let reason):
+        case .failed:
+            // The reason (a path, a device error) is in the server's log; this probe is unauthenticated.
             status.status = "failed"
-            status.error = reason
+            status.error = "the models failed to load; see the server log"
             return JSONBody.response(status, status: .serviceUnavailable)
         case .ready(let served):
             status.status = "ok"
