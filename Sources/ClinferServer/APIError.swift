@@ -39,11 +39,13 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
                  type: "invalid_request_error", param: "model", code: "model_not_found")
     }
 
-    static func contextLengthExceeded(limit: Int, prompt: Int, completion: Int?) -> APIError {
+    /// `atLeast`: `prompt` is a lower bound (the prompt was refused before it was tokenized).
+    static func contextLengthExceeded(limit: Int, prompt: Int, completion: Int?, atLeast: Bool = false) -> APIError {
         // `completion` is the client's number: saturate rather than overflow.
         let (sum, overflow) = prompt.addingReportingOverflow(completion ?? 0)
         let requested = overflow ? "more than \(Int.max)" : "\(sum)"
-        let detail = completion.map { "\(requested) tokens (\(prompt) in the prompt, \($0) for the completion)" } ?? "\(prompt) tokens in the prompt"
+        let detail = completion.map { "\(requested) tokens (\(prompt) in the prompt, \($0) for the completion)" }
+            ?? "\(atLeast ? "at least " : "")\(prompt) tokens in the prompt"
         return invalidRequest("This model's maximum context length is \(limit) tokens. However, you requested \(detail). Please reduce the length of the prompt or the completion.",
                               param: "messages", code: "context_length_exceeded")
     }

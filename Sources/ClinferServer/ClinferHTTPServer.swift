@@ -1,7 +1,9 @@
 import ClinferEngine
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// The OpenAI-compatible HTTP server: builds the Hummingbird application (routes, middleware,
@@ -62,7 +64,7 @@ public struct ClinferHTTPServer: Sendable {
         let health = HealthRoute(state: state), metrics = MetricsRoute(state: state)
         router.post("/v1/chat/completions") { request, context in try await chat.handle(request, context: context) }
         router.post("/v1/completions") { request, context in try await completions.handle(request, context: context) }
-        router.post("/v1/embeddings") { request, _ in try await embeddings.handle(request) }
+        router.post("/v1/embeddings") { request, context in try await embeddings.handle(request, context: context) }
         router.get("/v1/models") { request, _ in try models.list(request) }
         router.get("/v1/models/{id}") { _, context in try models.model(try context.parameters.require("id")) }
         router.get("/health") { request, _ in health.handle(request) }
@@ -72,10 +74,22 @@ public struct ClinferHTTPServer: Sendable {
 
     /// The Hummingbird application, with model loading as one of its services.
     public func makeApplication() -> some ApplicationProtocol {
-        let configuration = state.configuration, logger = state.logger
+        let configuration = state.configuration, logger = state.logger, metrics = state.metrics
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [
+                DisconnectWatcher(),
+                ConnectionDeadlines(readTimeout: configuration.readTimeout, writeTimeout: configuration.writeTimeout,
+                                    sendBufferBytes: configuration.sendBufferBytes) { expiry in
+                    metrics.connectionsExpired.increment()
+                    logger.notice("connection closed", metadata: ["reason": .string(expiry.rawValue)])
+                },
+            ],
+            idleTimeout: TimeAmount(configuration.idleTimeout))
         return Application(
             router: makeRouter(),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "clinfer"),
+            server: .http1(configuration: http1),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "clinfer",
+                                 availableConnectionsDelegate: .maximum(configuration.maxConnections, logger: logger)),
             services: [ModelLoadingService(store: state.models, metrics: state.metrics, logger: logger, load: load)],
             onServerRunning: { channel in
                 logger.info("listening", metadata: ["address": .string(channel.localAddress.map { "\($0)" } ?? "?")])

@@ -47,6 +47,16 @@ final class GenerationService: Sendable {
         self.logger = logger
     }
 
+    /// Refuses a prompt of `utf8Count` bytes that cannot fit the context whatever its tokens:
+    /// a token stands for at most `longestTokenBytes` bytes. Runs before admission and before
+    /// tokenizing, so a huge prompt costs neither a place in the queue nor the tokenizer's work.
+    static func checkPromptSize(utf8Count: Int, model: LanguageModel, param: String) throws(APIError) {
+        let fewestTokens = utf8Count / model.tokenizer.longestTokenBytes
+        guard fewestTokens < model.contextLength else {
+            throw APIError.contextLengthExceeded(limit: model.contextLength, prompt: fewestTokens, completion: nil, atLeast: true).with(param: param)
+        }
+    }
+
     /// A place for one request, or 429 with `Retry-After`.
     func admit() throws(APIError) -> AdmissionTicket {
         guard let ticket = gate.admit() else {

@@ -50,6 +50,21 @@ public struct ServeOptions: ParsableArguments {
     @Option(help: "Seconds running requests get to finish after SIGINT/SIGTERM (env CLINFER_SHUTDOWN_GRACE, default 30).")
     var shutdownGrace: Double?
 
+    @Option(help: "Seconds a request's head and body may take to arrive (env CLINFER_READ_TIMEOUT, default 30).")
+    var readTimeout: Double?
+
+    @Option(help: "Seconds a response may wait for the client to read before the connection is closed (env CLINFER_WRITE_TIMEOUT, default 30).")
+    var writeTimeout: Double?
+
+    @Option(help: "Seconds an idle keep-alive connection stays open (env CLINFER_IDLE_TIMEOUT, default 60).")
+    var idleTimeout: Double?
+
+    @Option(help: "Connections open at once; more wait in the listen backlog (env CLINFER_MAX_CONNECTIONS, default 256).")
+    var maxConnections: Int?
+
+    @Option(help: "Each connection's kernel send buffer in bytes (env CLINFER_SEND_BUFFER_BYTES, default: the kernel's autotuning).")
+    var sendBufferBytes: Int?
+
     @Option(help: "trace, debug, info, notice, warning, error or critical (env CLINFER_LOG_LEVEL, default info).")
     var logLevel: String?
 
@@ -84,14 +99,23 @@ public struct ServeOptions: ParsableArguments {
         configuration.queueSize = try value(queueSize, "CLINFER_QUEUE_SIZE", Int.init) ?? configuration.queueSize
         configuration.apiKey = try value(apiKey, "CLINFER_API_KEY", { $0 })
         configuration.maxBodyBytes = try value(maxBodyBytes, "CLINFER_MAX_BODY_BYTES", Int.init) ?? configuration.maxBodyBytes
-        if let seconds = try value(requestTimeout, "CLINFER_REQUEST_TIMEOUT", Double.init) {
-            guard (0...Self.maxSeconds).contains(seconds) else { throw ValidationError("--request-timeout must be in 0...\(Int(Self.maxSeconds)) seconds, got \(seconds)") }
-            configuration.requestTimeout = seconds == 0 ? nil : .milliseconds(Int64(seconds * 1000))
+        /// A duration flag in seconds, range-checked before it becomes a millisecond count.
+        func seconds(_ flag: Double?, _ name: String, _ variable: String) throws -> Duration? {
+            guard let seconds = try value(flag, variable, Double.init) else { return nil }
+            guard (0...Self.maxSeconds).contains(seconds) else {
+                throw ValidationError("--\(name) must be in 0...\(Int(Self.maxSeconds)) seconds, got \(seconds)")
+            }
+            return .milliseconds(Int64(seconds * 1000))
         }
-        if let seconds = try value(shutdownGrace, "CLINFER_SHUTDOWN_GRACE", Double.init) {
-            guard (0...Self.maxSeconds).contains(seconds) else { throw ValidationError("--shutdown-grace must be in 0...\(Int(Self.maxSeconds)) seconds, got \(seconds)") }
-            configuration.shutdownGrace = .milliseconds(Int64(seconds * 1000))
+        if let timeout = try seconds(requestTimeout, "request-timeout", "CLINFER_REQUEST_TIMEOUT") {
+            configuration.requestTimeout = timeout == .zero ? nil : timeout
         }
+        configuration.shutdownGrace = try seconds(shutdownGrace, "shutdown-grace", "CLINFER_SHUTDOWN_GRACE") ?? configuration.shutdownGrace
+        configuration.readTimeout = try seconds(readTimeout, "read-timeout", "CLINFER_READ_TIMEOUT") ?? configuration.readTimeout
+        configuration.writeTimeout = try seconds(writeTimeout, "write-timeout", "CLINFER_WRITE_TIMEOUT") ?? configuration.writeTimeout
+        configuration.idleTimeout = try seconds(idleTimeout, "idle-timeout", "CLINFER_IDLE_TIMEOUT") ?? configuration.idleTimeout
+        configuration.maxConnections = try value(maxConnections, "CLINFER_MAX_CONNECTIONS", Int.init) ?? configuration.maxConnections
+        configuration.sendBufferBytes = try value(sendBufferBytes, "CLINFER_SEND_BUFFER_BYTES", Int.init)
         do {
             try configuration.validate()
         } catch {

@@ -33,11 +33,26 @@ public struct ServerConfiguration: Sendable {
     public var requestTimeout: Duration?
     /// On SIGINT/SIGTERM, running requests get this long to finish before they are cancelled.
     public var shutdownGrace: Duration
+    /// A request's head and body must arrive within this long, or the connection is closed.
+    public var readTimeout: Duration
+    /// A response write the client does not read for this long closes the connection (a slow
+    /// reader frees its slot and its place in the queue).
+    public var writeTimeout: Duration
+    /// A keep-alive connection with no request for this long is closed.
+    public var idleTimeout: Duration
+    /// Connections open at once; further ones wait in the listen backlog until one closes.
+    public var maxConnections: Int
+    /// Each connection's kernel send buffer in bytes (`SO_SNDBUF`); nil: the kernel's
+    /// autotuning (up to 4 MiB a connection on Linux). Smaller bounds the memory a slow reader
+    /// holds and lets ``writeTimeout`` notice it sooner.
+    public var sendBufferBytes: Int?
 
     public init(host: String = "127.0.0.1", port: Int = 8080, modelPath: String = ServerConfiguration.defaultModel,
                 embeddingModelPath: String? = ServerConfiguration.defaultEmbeddingModel, modelName: String? = nil, embeddingModelName: String? = nil,
                 backend: ComputeBackend.Preference = .fromEnvironment, slots: Int = 4, contextLength: Int? = nil, queueSize: Int = 32,
-                apiKey: String? = nil, maxBodyBytes: Int = 4 << 20, requestTimeout: Duration? = .seconds(600), shutdownGrace: Duration = .seconds(30)) {
+                apiKey: String? = nil, maxBodyBytes: Int = 4 << 20, requestTimeout: Duration? = .seconds(600), shutdownGrace: Duration = .seconds(30),
+                readTimeout: Duration = .seconds(30), writeTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60),
+                maxConnections: Int = 256, sendBufferBytes: Int? = nil) {
         self.host = host
         self.port = port
         self.modelPath = modelPath
@@ -52,6 +67,11 @@ public struct ServerConfiguration: Sendable {
         self.maxBodyBytes = maxBodyBytes
         self.requestTimeout = requestTimeout
         self.shutdownGrace = shutdownGrace
+        self.readTimeout = readTimeout
+        self.writeTimeout = writeTimeout
+        self.idleTimeout = idleTimeout
+        self.maxConnections = maxConnections
+        self.sendBufferBytes = sendBufferBytes
     }
 
     public static let defaultModel = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -76,5 +96,10 @@ public struct ServerConfiguration: Sendable {
         guard contextLength.map({ $0 >= 2 }) ?? true else { throw fail("--context must be ≥ 2") }
         guard maxBodyBytes >= 1024 else { throw fail("--max-body-bytes must be ≥ 1024, got \(maxBodyBytes)") }
         guard apiKey.map({ !$0.isEmpty }) ?? true else { throw fail("--api-key must not be empty") }
+        guard maxConnections >= 1 else { throw fail("--max-connections must be ≥ 1, got \(maxConnections)") }
+        guard sendBufferBytes.map({ (1024...(1 << 30)).contains($0) }) ?? true else { throw fail("--send-buffer-bytes must be in 1024...\(1 << 30)") }
+        for (flag, value) in [("--read-timeout", readTimeout), ("--write-timeout", writeTimeout), ("--idle-timeout", idleTimeout)] where value <= .zero {
+            throw fail("\(flag) must be > 0")
+        }
     }
 }

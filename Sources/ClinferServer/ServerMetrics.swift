@@ -23,6 +23,7 @@ public final class ServerMetrics: Sendable {
     let cancelled: Counter
     let timedOut: Counter
     let embeddingInputs: Counter
+    let connectionsExpired: Counter
     let throughput = ThroughputMeter()
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -42,9 +43,11 @@ public final class ServerMetrics: Sendable {
         latency = registry.makeDurationHistogram(descriptor: Self.name("request_duration_seconds", help: "From request arrival to the last generated token of generation requests that completed."),
                                                  buckets: latencyBuckets)
         rejected = registry.makeCounter(descriptor: Self.name("requests_rejected_total", help: "Requests answered 429 because the slots and the wait queue were full."))
-        cancelled = registry.makeCounter(descriptor: Self.name("requests_cancelled_total", help: "Generations stopped because the client disconnected."))
-        timedOut = registry.makeCounter(descriptor: Self.name("requests_timed_out_total", help: "Generations stopped by the request timeout."))
+        cancelled = registry.makeCounter(descriptor: Self.name("requests_cancelled_total", help: "Generation and embedding requests stopped because the client disconnected."))
+        timedOut = registry.makeCounter(descriptor: Self.name("requests_timed_out_total", help: "Generation and embedding requests stopped by the request timeout."))
         embeddingInputs = registry.makeCounter(descriptor: Self.name("embedding_inputs_total", help: "Texts embedded."))
+        connectionsExpired = registry.makeCounter(descriptor: Self.name("connections_expired_total",
+                                                                         help: "Connections closed because a request arrived too slowly or a response was not read (--read-timeout, --write-timeout)."))
     }
 
     /// `clinfer_<name>` (the unit, when there is one, is part of `name`).

@@ -57,4 +57,41 @@ struct GenerationSchedulingTests {
         }
         #expect(model.activeSequences == 0 && model.waitingSequences == 0, "slots back to idle")
     }
+
+    @Test("a waiting sequence whose consumer goes away leaves the queue at once, while the slots stay busy",
+          .enabled(if: TestModels.required(TestModels.smolLM2)))
+    func cancelledWaitingLeavesQueue() async throws {
+        let model = try Self.model.get()
+        let prompt = try Self.prompt(model, "Tell me a long story about a dragon.")
+        let long = GenerationParameters(maxTokens: 200, temperature: 0, ignoreEndOfSequence: true)
+        let busy = (0..<2).map { _ in Task { try await model.generate(tokens: prompt, parameters: long).collect() } }
+        var polls = 0
+        while model.activeSequences < 2 && polls < 500 {
+            try await Task.sleep(for: .milliseconds(20))
+            polls += 1
+        }
+        let waiting = Task { try await model.generate(tokens: prompt, parameters: long).collect() }
+        polls = 0
+        while model.waitingSequences < 1 && polls < 500 {
+            try await Task.sleep(for: .milliseconds(20))
+            polls += 1
+        }
+        #expect(model.waitingSequences == 1)
+        waiting.cancel()
+        polls = 0
+        while model.waitingSequences > 0 && polls < 50 {
+            try await Task.sleep(for: .milliseconds(20))
+            polls += 1
+        }
+        // Out of the queue well before either running sequence could have finished its 200 tokens.
+        #expect(model.waitingSequences == 0)
+        #expect(model.activeSequences == 2)
+        // The freed place admits a new request instead of queueFull.
+        let next = Task { try await model.generate(tokens: prompt, parameters: .greedy(maxTokens: 1)).collect() }
+        try await Task.sleep(for: .milliseconds(100))
+        for task in busy { task.cancel() }
+        #expect(try await next.value.finishReason == .length)
+        _ = try await waiting.value
+        for task in busy { _ = try await task.value }
+    }
 }

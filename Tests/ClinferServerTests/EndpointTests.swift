@@ -13,7 +13,7 @@ extension ServerTests {
         @Test("chat: non-streamed greedy reply equals the engine's, usage counts the prompt and completion tokens")
         func chat() async throws {
             let server = ServerFixture.server()
-            let models = try ServerFixture.models.get()
+            let models = try ServerFixture.models()
             let prompt = try models.language.chatTokens([.user("What is the capital of France?")])
             let expected = try await models.language.generate(tokens: prompt, parameters: .greedy(maxTokens: 12)).collect()
             try await server.test { client in
@@ -115,7 +115,7 @@ extension ServerTests {
 
         @Test("completions: a string, a list of prompts (one choice each), token ids, echo")
         func completions() async throws {
-            let models = try ServerFixture.models.get()
+            let models = try ServerFixture.models()
             try await ServerFixture.server().test { client in
                 let single = try await client.post("/v1/completions", json: ["model": ServerFixture.languageID, "prompt": "Once upon a time",
                                                                             "max_tokens": 6, "temperature": 0])
@@ -157,7 +157,7 @@ extension ServerTests {
 
         @Test("embeddings: one vector per input in order, float and base64 agree, usage counts tokens")
         func embeddings() async throws {
-            let models = try ServerFixture.models.get()
+            let models = try ServerFixture.models()
             let embedder = try #require(models.embedding)
             let texts = ["A man is playing a guitar.", "The weather is nice today."]
             let expected = try await embedder.embed(texts)

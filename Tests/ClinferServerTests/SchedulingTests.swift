@@ -75,7 +75,7 @@ extension ServerTests {
             let (gate, open) = AsyncStream.makeStream(of: Void.self)
             let server = ServerFixture.server(load: {
                 for await _ in gate { break }
-                return try ServerFixture.models.get()
+                return try ServerFixture.models()
             })
             try await server.test(waitForModels: false) { client in
                 let loading = try await client.get("/health")

@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Synchronization
 import Testing
 
 /// The real models the server tests serve (fetched by `make models` into models/, or
@@ -17,7 +18,6 @@ enum ServerFixture {
     static let languagePath = directory.appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf").path
     static let embeddingPath = directory.appendingPathComponent("all-MiniLM-L6-v2").path
     static let context = 512
-    static let engineSlots = 4
     static let languageID = "SmolLM2-135M-Instruct.Q4_1"
     static let embeddingID = "all-MiniLM-L6-v2"
 
@@ -28,11 +28,24 @@ enum ServerFixture {
         return false
     }
 
-    static let models = Result { () throws -> ServedModels in
-        let language = try LanguageModel(path: languagePath, options: EngineAdapter.loadOptions(backend: .opencl, contextLength: context,
-                                                                                                  slots: engineSlots, maxWaiting: 16))
-        let embedding = try EmbeddingModel(directory: embeddingPath, options: .init(backend: .opencl))
-        return ServedModels(language: language, languageID: languageID, embedding: embedding, embeddingID: embeddingID)
+    /// The embedding model, loaded once per test process.
+    static let embedding = Result { try EmbeddingModel(directory: embeddingPath, options: .init(backend: .opencl)) }
+    /// Language models by (slots, queue size), loaded once each: the engine runs with the
+    /// server's own configuration, so its queue-full path is the one the server meets.
+    private static let languageModels = Mutex<[String: Result<LanguageModel, any Error>]>([:])
+
+    static func models(slots: Int = 2, queueSize: Int = 4) throws -> ServedModels {
+        let language = try languageModels.withLock { loaded in
+            let key = "\(slots)/\(queueSize)"
+            if let model = loaded[key] { return model }
+            let model = Result {
+                try LanguageModel(path: languagePath, options: EngineAdapter.loadOptions(backend: .opencl, contextLength: context,
+                                                                                           slots: slots, maxWaiting: queueSize))
+            }
+            loaded[key] = model
+            return model
+        }.get()
+        return ServedModels(language: language, languageID: languageID, embedding: try embedding.get(), embeddingID: embeddingID)
     }
 
     static var logger: Logger {
@@ -43,11 +56,13 @@ enum ServerFixture {
 
     /// A server on an ephemeral port serving the shared models (or loading them with `load`).
     static func server(slots: Int = 2, queueSize: Int = 4, apiKey: String? = nil, maxBodyBytes: Int = 64 << 10,
-                       requestTimeout: Duration? = .seconds(60), load: (@Sendable () async throws -> ServedModels)? = nil) -> ClinferHTTPServer {
+                       requestTimeout: Duration? = .seconds(60), readTimeout: Duration = .seconds(30), writeTimeout: Duration = .seconds(30),
+                       sendBufferBytes: Int? = nil, load: (@Sendable () async throws -> ServedModels)? = nil) -> ClinferHTTPServer {
         let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, modelPath: languagePath, embeddingModelPath: embeddingPath,
                                                 slots: slots, contextLength: context, queueSize: queueSize, apiKey: apiKey,
-                                                maxBodyBytes: maxBodyBytes, requestTimeout: requestTimeout)
-        return ClinferHTTPServer(configuration: configuration, logger: logger, load: load ?? { try models.get() })
+                                                maxBodyBytes: maxBodyBytes, requestTimeout: requestTimeout,
+                                                readTimeout: readTimeout, writeTimeout: writeTimeout, sendBufferBytes: sendBufferBytes)
+        return ClinferHTTPServer(configuration: configuration, logger: logger, load: load ?? { try models(slots: slots, queueSize: queueSize) })
     }
 }
 
@@ -64,6 +79,18 @@ extension ClinferHTTPServer {
 extension ServerState {
     func waitUntilReady() async throws {
         try await eventually("models ready") { if case .ready = models.current { true } else { false } }
+    }
+}
+
+/// ``eventually(_:timeout:_:)`` for conditions that need to await (a request to the server).
+func eventuallyAsync(_ what: String, timeout: Duration = .seconds(20), _ condition: @Sendable () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while try await !condition() {
+        if ContinuousClock.now > deadline {
+            Issue.record("timed out waiting for: \(what)")
+            throw CancellationError()
+        }
+        try await Task.sleep(for: .milliseconds(100))
     }
 }
 

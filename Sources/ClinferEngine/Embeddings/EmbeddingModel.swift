@@ -128,29 +128,52 @@ public final class EmbeddingModel: Sendable {
     /// One embedding per text, in order (``dimension`` values each; unit length when the model
     /// normalises). An empty list gives an empty list; an empty text embeds `[CLS] [SEP]`.
     public func embed(_ texts: [String]) async throws -> [[Float]] {
-        try await withCheckedThrowingContinuation { continuation in
-            worker.async { [self] in continuation.resume(with: Result { try run(texts) }) }
+        try await embed(prepare(texts))
+    }
+
+    /// Texts tokenized for ``embed(_:)-(EmbeddingInput)``, so a caller can count their tokens
+    /// (usage, limits) before the model runs, without tokenizing twice.
+    public func prepare(_ texts: [String]) -> EmbeddingInput {
+        EmbeddingInput(sequences: texts.map(tokenize))
+    }
+
+    /// One embedding per prepared text, in order. Requests run one at a time; cancelling the
+    /// calling task returns at once with `CancellationError`, and the work stops before its next
+    /// batch (or never starts, if it was still waiting for an earlier request).
+    public func embed(_ input: EmbeddingInput) async throws -> [[Float]] {
+        let job = EmbeddingJob()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                guard job.start(continuation) else { return }
+                worker.async { [self] in
+                    guard !job.isCancelled else { return }
+                    job.finish(Result { try run(input.sequences, cancelled: job) })
+                }
+            }
+        } onCancel: {
+            job.cancel()
         }
     }
 
     /// ``embed(_:)`` for synchronous callers: blocks until the embeddings are ready.
     public func embeddings(_ texts: [String]) throws -> [[Float]] {
-        try worker.sync { try run(texts) }
+        let input = prepare(texts)
+        return try worker.sync { try run(input.sequences, cancelled: nil) }
     }
 
     /// The token ids each text runs as (`[CLS]` … `[SEP]`, truncated to ``maxSequenceLength``).
     public func tokenize(_ text: String) -> [Int] { tokenizer.encode(text, maxLength: maxSequenceLength) }
 
-    private func run(_ texts: [String]) throws -> [[Float]] {
-        let sequences = texts.map(tokenize)
+    private func run(_ sequences: [[Int]], cancelled: EmbeddingJob?) throws -> [[Float]] {
         // Longest first, so each batch's texts have similar lengths and little padding.
         let order = sequences.indices.sorted { a, b in
             sequences[a].count != sequences[b].count ? sequences[a].count > sequences[b].count : a < b
         }
-        var result = [[Float]](repeating: [], count: texts.count)
+        var result = [[Float]](repeating: [], count: sequences.count)
         try encoder.withLock { encoder in
             var start = 0
             while start < order.count {
+                if cancelled?.isCancelled == true { throw CancellationError() }
                 // As many texts as fit the limits, spread evenly over the passes the rest needs
                 // (33 texts of 17 tokens: 17 + 16, not 30 + 3).
                 let longest = sequences[order[start]].count, remaining = order.count - start

@@ -49,6 +49,18 @@ final class GenerationScheduler: @unchecked Sendable {
         condition.signal()
     }
 
+    /// Takes `sequence` out of the wait queue and ends it as cancelled, if it is still waiting
+    /// (its consumer went away): a cancelled request never holds a place in the queue. A sequence
+    /// already running stops at its next token through its cancellation flag instead.
+    func withdraw(_ sequence: SequenceState) {
+        let removed = condition.withLock { () -> Bool in
+            guard let index = pending.firstIndex(where: { $0 === sequence }) else { return false }
+            pending.remove(at: index)
+            return true
+        }
+        if removed { sequence.complete(.cancelled, device: deviceName) }
+    }
+
     /// Runs `body` on the scheduler thread with a one-slot decoder of its own, between decode rounds.
     func exclusive<T>(_ body: @escaping (any SequenceDecoder) throws -> T) throws -> T {
         let done = DispatchSemaphore(value: 0)

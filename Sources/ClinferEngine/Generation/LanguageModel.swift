@@ -143,10 +143,15 @@ public final class LanguageModel: Sendable {
                 throw GenerationError.invalidToken(bad, vocabularySize: configuration.vocabularySize)
             }
             let stopTokens = (parameters.ignoreEndOfSequence ? [] : endTokens).union(parameters.stopTokens)
-            try scheduler.submit(SequenceState(
+            let sequence = SequenceState(
                 prompt: prompt, parameters: parameters, stopTokens: stopTokens, tokenizer: tokenizer, cancelled: cancelled,
                 emit: { continuation.yield($0) },
-                finish: { error in error.map { continuation.finish(throwing: $0) } ?? continuation.finish() }))
+                finish: { error in error.map { continuation.finish(throwing: $0) } ?? continuation.finish() })
+            try scheduler.submit(sequence)
+            continuation.onTermination = { [scheduler] _ in
+                cancelled.set()
+                scheduler.withdraw(sequence)
+            }
         } catch {
             continuation.finish(throwing: error)
         }

@@ -19,6 +19,9 @@ public final class BPETokenizer: Sendable {
     public let preType: String
     /// The split in use: the one `preType` names, or `gpt2` when Clinfer does not know the name.
     public let preTokenizer: PreTokenizer
+    /// The most bytes one token stands for: a text of `n` UTF-8 bytes needs at least
+    /// `n / longestTokenBytes` tokens, a bound that costs nothing to check before encoding.
+    public let longestTokenBytes: Int
 
     private let tokens: [String]
     private let types: [TokenType]
@@ -66,6 +69,7 @@ public final class BPETokenizer: Sendable {
         self.specials = SpecialTokenMatcher(tokens: tokens, types: types)
         self.decodedBytes = decodedBytes
         self.decodedStarts = decodedStarts
+        longestTokenBytes = max(1, zip(decodedStarts.dropFirst(), decodedStarts).map { Int($0 - $1) }.max() ?? 1)
         vocabularySize = tokens.count
         bosID = vocabulary.bosID
         eosID = vocabulary.eosID

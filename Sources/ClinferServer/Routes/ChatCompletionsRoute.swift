@@ -20,10 +20,13 @@ struct ChatCompletionsRoute: Sendable {
             throw APIError.invalidRequest("Invalid 'messages': unknown role '\(message.role)' (system, developer, user, assistant or tool).", param: "messages", code: "invalid_value")
         }
         let model = served.language
+        // Cheap bounds first, then a place in the queue, then the tokenizer's work.
+        try GenerationService.checkPromptSize(utf8Count: body.messages.reduce(0) { $0 + $1.role.utf8.count + $1.content.utf8.count },
+                                              model: model, param: "messages")
+        let ticket = try state.generation.admit()
         let prompt = try model.chatTokens(body.messages.map(\.chatMessage))
         let parameters = try body.sampling.parameters(promptCount: prompt.count, contextLength: model.contextLength, promptParam: "messages")
         let job = GenerationJob(prompt: prompt, parameters: parameters, received: received)
-        let ticket = try state.generation.admit()
 
         let id = "chatcmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
         let created = Int(Date().timeIntervalSince1970)

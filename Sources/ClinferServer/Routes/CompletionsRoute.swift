@@ -18,13 +18,18 @@ struct CompletionsRoute: Sendable {
             throw APIError.invalidRequest("Invalid 'suffix': insertion (suffix) is not supported.", param: "suffix", code: "invalid_value")
         }
         let model = served.language
+        // Cheap bounds first, then a place in the queue, then the tokenizer's work.
+        try Self.checkPromptCount(body.prompt)
+        if case .texts(let texts) = body.prompt {
+            for text in texts { try GenerationService.checkPromptSize(utf8Count: text.utf8.count, model: model, param: "prompt") }
+        }
+        let ticket = try state.generation.admit()
         let prompts = try Self.promptTokens(body.prompt, model: model)
         let jobs = try prompts.map { tokens throws(APIError) in
             GenerationJob(prompt: tokens, parameters: try body.sampling.parameters(promptCount: tokens.count, contextLength: model.contextLength, promptParam: "prompt"),
                           received: received)
         }
         let echoes = body.echo == true ? try prompts.map { try model.tokenizer.decode($0) } : prompts.map { _ in "" }
-        let ticket = try state.generation.admit()
 
         let id = "cmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
         let created = Int(Date().timeIntervalSince1970)
@@ -48,13 +53,18 @@ struct CompletionsRoute: Sendable {
         return state.generation.streamingResponse(jobs, model: model, channel: context.channel, path: request.uri.path, ticket: ticket, shape: shape)
     }
 
-    /// Token ids per prompt: text through the model's tokenizer (its BOS rule), ids checked
-    /// against the vocabulary.
-    static func promptTokens(_ prompt: CompletionRequest.Prompt, model: LanguageModel) throws(APIError) -> [[Int]] {
+    /// One to ``maxPrompts`` prompts.
+    static func checkPromptCount(_ prompt: CompletionRequest.Prompt) throws(APIError) {
         guard prompt.count >= 1 else { throw APIError.invalidRequest("Invalid 'prompt': empty array.", param: "prompt", code: "empty_prompt") }
         guard prompt.count <= maxPrompts else {
             throw APIError.invalidRequest("Invalid 'prompt': at most \(maxPrompts) prompts per request, got \(prompt.count).", param: "prompt", code: "invalid_value")
         }
+    }
+
+    /// Token ids per prompt: text through the model's tokenizer (its BOS rule), ids checked
+    /// against the vocabulary.
+    static func promptTokens(_ prompt: CompletionRequest.Prompt, model: LanguageModel) throws(APIError) -> [[Int]] {
+        try checkPromptCount(prompt)
         switch prompt {
         case .texts(let texts):
             return texts.map { model.tokenizer.encode($0) }

@@ -7,8 +7,11 @@ struct EmbeddingsRoute: Sendable {
     let state: ServerState
     /// Inputs per request at most (OpenAI's limit).
     static let maxInputs = 2048
+    /// Tokens per request at most, over all inputs (each input is truncated to the model's
+    /// length, 256 for all-MiniLM-L6-v2).
+    static let maxTotalTokens = 65_536
 
-    func handle(_ request: Request) async throws -> Response {
+    func handle(_ request: Request, context: ServerRequestContext) async throws -> Response {
         let served = try state.models.models()
         let body = try await JSONBody.decode(EmbeddingRequest.self, from: request)
         guard let embedder = served.embedding, let modelID = served.embeddingID else {
@@ -39,9 +42,25 @@ struct EmbeddingsRoute: Sendable {
             throw APIError.queueFull(retryAfterSeconds: 1)
         }
         defer { ticket.release() }
-        let vectors = try await embedder.embed(texts)
+        let input = embedder.prepare(texts)
+        let tokens = input.tokenCount
+        guard tokens <= Self.maxTotalTokens else {
+            throw APIError.invalidRequest("Invalid 'input': at most \(Self.maxTotalTokens) tokens per request over all inputs, got \(tokens).",
+                                          param: "input", code: "too_many_tokens")
+        }
+        // Like generation: bounded by the request timeout, stopped when the client leaves.
+        let timeout = state.configuration.requestTimeout
+        let vectors: [[Float]]
+        do {
+            vectors = try await cancellingOnDisconnect(context.channel) { try await withTimeout(timeout) { try await embedder.embed(input) } }
+        } catch let error as APIError where error == .timeout {
+            state.metrics.timedOut.increment()
+            throw error
+        } catch is ClientDisconnected {
+            state.metrics.cancelled.increment()
+            throw ClientDisconnected()
+        }
         state.metrics.embeddingInputs.increment(by: Int64(texts.count))
-        let tokens = texts.map { embedder.tokenize($0).count }.reduce(0, +)
         let items = vectors.enumerated().map { index, vector in
             EmbeddingResponse.Item(index: index, embedding: format == "base64" ? .base64(Self.base64(vector)) : .floats(vector))
         }
