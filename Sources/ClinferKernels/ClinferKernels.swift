@@ -29,6 +29,20 @@ public enum KernelSource {
         return text + "// ---- \(file)\n#line 1 \"\(file)\"\n\(body)\n"
     }
 
+    /// The `__kernel` functions `file` defines, in source order (empty for an unknown file).
+    public static func kernels(in file: String) -> [String] {
+        guard let body = EmbeddedKernels.sources[file] else { return [] }
+        var names: [String] = []
+        var rest = Substring(body)
+        while let marker = rest.firstRange(of: "__kernel") {
+            rest = rest[marker.upperBound...]
+            guard let void = rest.firstRange(of: "void") else { break }
+            let name = rest[void.upperBound...].drop { $0.isWhitespace }.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+            if !name.isEmpty { names.append(String(name)) }
+        }
+        return names
+    }
+
     /// Names of every embedded kernel file (headers excluded).
     public static var files: [String] {
         EmbeddedKernels.sources.keys.filter { $0.hasSuffix(".cl") }.sorted()

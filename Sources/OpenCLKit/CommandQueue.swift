@@ -111,6 +111,7 @@ public final class CommandQueue: @unchecked Sendable {
             try check(status, "clEnqueueNDRangeKernel(\(kernel.name))")
             let launched = Event(handle: event!)
             recorder.record(kernel.name, launched)
+            LaunchCollection.current?.append(kernel.name)
             return launched
         }
     }

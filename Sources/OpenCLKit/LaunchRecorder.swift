@@ -35,3 +35,20 @@ public final class LaunchRecorder: Sendable {
         launches.withLock { $0.append(Launch(kernel: kernel, event: event)) }
     }
 }
+
+/// The names of the kernels launched by one piece of work, whatever else runs on the same queue
+/// meanwhile: ``collect(_:)`` binds a collection to the current task, and every launch that task
+/// (or a child task) enqueues is added to it. For tests that assert what actually ran.
+public final class LaunchCollection: Sendable {
+    @TaskLocal static var current: LaunchCollection?
+    private let names = Mutex<[String]>([])
+
+    /// Runs `body`, returning its result and the kernels it launched, in order.
+    public static func collect<R>(_ body: () throws -> R) rethrows -> (result: R, kernels: [String]) {
+        let collection = LaunchCollection()
+        let result = try $current.withValue(collection) { try body() }
+        return (result, collection.names.withLock { $0 })
+    }
+
+    func append(_ kernel: String) { names.withLock { $0.append(kernel) } }
+}

@@ -1,5 +1,6 @@
 import ClinferKernels
 import ClinferOps
+import OpenCLKit
 import Testing
 
 @Suite("Kernel self-test (the oclgrind check's workload)")
@@ -20,12 +21,23 @@ struct SelfTestCoverageTests {
         #expect(checksPerFile["gemm_skinny.cl", default: 0] >= 2, "skinny with and without the K-split reduction")
     }
 
-    @Test("every self-test check passes on the device")
+    @Test("every self-test check passes on the device, launching kernels of its file; together they launch every kernel")
     func checksPass() throws {
         let backend = try TestDevice.opencl()
+        var launched = Set<String>()
         for check in KernelSelfTest.checks {
-            let error = try check.run(backend)
+            let (error, kernels) = try LaunchCollection.collect { try check.run(backend) }
             #expect(error <= check.tolerance, "\(check.name): \(error)")
+            let own = Set(KernelSource.kernels(in: check.file))
+            #expect(!own.isDisjoint(with: kernels), "\(check.name) launched \(kernels), none of \(check.file)'s kernels")
+            launched.formUnion(kernels)
+        }
+        for file in KernelSource.files {
+            let kernels = KernelSource.kernels(in: file)
+            #expect(!kernels.isEmpty, "\(file) defines no __kernel")
+            for kernel in kernels where !launched.contains(kernel) {
+                Issue.record("\(file): kernel \(kernel) is never launched by a self-test check, so oclgrind never runs it")
+            }
         }
     }
 
