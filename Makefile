@@ -9,11 +9,15 @@ export POCL_CACHE_DIR ?= $(CURDIR)/.build/pocl-cache
 # Pin PoCL's threads: removes slow outliers in timings on shared machines.
 export POCL_AFFINITY ?= 1
 
-.PHONY: help deps models example build test unit-test check-kernels demo serve check-openai bench-server bench-gemm bench-compare bench-quant bench-softmax bench-attention tune clean
+.PHONY: help deps models example build test unit-test check-kernels demo serve check-openai check-fuzz fuzz-server soak scale-check bench-server bench-gemm bench-compare bench-quant bench-softmax bench-attention tune clean
 
 help:
 	@echo "make serve          build (release) and start the OpenAI-compatible server on 127.0.0.1:8080"
 	@echo "make check-openai   start the server and run the official openai Python client against it"
+	@echo "make check-fuzz     2000 seeded hostile HTTP requests against a started server (part of make test)"
+	@echo "make fuzz-server    the same with 20000 requests"
+	@echo "make soak           10 minutes of mixed valid, invalid and disconnecting traffic: RSS, errors, p99"
+	@echo "make scale-check    two replicas behind nginx, SIGTERM one mid-load: zero failed requests"
 	@echo "make bench-server   load test: 1, 4, 16 concurrent streams, then a mix with invalid and disconnecting clients"
 	@echo "make demo           build (release) and run the GEMM benchmark against CLBlast and OpenBLAS"
 	@echo "make test           unit tests (OpenCL vs CPU parity, host layer, tuning) + oclgrind kernel check"
@@ -60,7 +64,28 @@ bench-server: deps models
 	$(SWIFT) build $(RELEASE) --product clinfer-server
 	Benchmarks/server-load.py --start .build/release/clinfer-server --url http://127.0.0.1:18081 --server-args "--slots 16 --context 1024" --requests 3
 
-test: unit-test check-kernels example check-openai
+test: unit-test check-kernels example check-openai check-fuzz
+
+# Seeded hostile HTTP requests against a real clinfer-server on loopback: it must never crash, answer
+# every request in OpenAI's shape, and end with nothing running or waiting (scripts/fuzz-server.py).
+# FUZZ_SEED reproduces a run (the seed is printed).
+check-fuzz: deps models
+	$(SWIFT) build $(TEST_BUILD) --product clinfer-server
+	scripts/fuzz-server.sh $$($(SWIFT) build $(TEST_BUILD) --show-bin-path)/clinfer-server 2000
+
+fuzz-server: deps models
+	$(SWIFT) build $(RELEASE) --product clinfer-server
+	FUZZ_TIME_LIMIT=3600 scripts/fuzz-server.sh .build/release/clinfer-server 20000
+
+# Not in CI: 10 minutes of mixed traffic; RSS must stay flat within 10 %, valid requests never fail.
+soak: deps models
+	$(SWIFT) build $(RELEASE) --product clinfer-server
+	scripts/soak.py --start .build/release/clinfer-server --server-args "--slots 4 --context 1024" --duration 600
+
+# Not in CI: two replicas behind nginx on loopback, one stopped mid-load (installs nginx).
+scale-check: deps models
+	$(SWIFT) build $(RELEASE) --product clinfer-server
+	scripts/scale-check.sh .build/release/clinfer-server
 
 # The example app: a separate package depending on Clinfer by path, built and run on the default model.
 example: deps models
