@@ -130,6 +130,8 @@ BIG_INTS = ["9223372036854775807", "-9223372036854775808", "18446744073709551616
             "-9223372036854775809", "9223372036854775800", "9223372036854775295", "4611686018427387904",
             "2147483647", "2147483648", "-2147483648", "4294967296", "123456789012345678901234567890",
             "-1", "0", "1", "-9223372036854775807"]
+OVERFLOW_INTS = ["9223372036854775807", "9223372036854775806", "9223372036854775800", "9223372036854775295",
+                 "4611686018427387904", "-9223372036854775808", "18446744073709551616", "9223372036854775808"]
 FLOATISH = ["1e309", "-1e309", "1E400", "2e308", "1e-400", "5e-324", "-0", "-0.0", "0.0", "1.5", "1e2", "1e18",
             "9.223372036854775807e18", "1.7976931348623157e308", "2.0000000000000004", "0.9999999999999999",
             "1e-320", "3.5e38", "-1e-45"]
@@ -150,6 +152,10 @@ SAMPLING_FIELDS = ["temperature", "top_p", "top_k", "min_p", "repetition_penalty
                    "frequency_penalty", "max_tokens", "max_completion_tokens", "stop", "seed", "n", "logprobs",
                    "top_logprobs", "best_of", "ignore_eos", "stream", "stream_options", "model", "user",
                    "response_format", "tools", "tool_choice", "logit_bias", "parallel_tool_calls"]
+# Integer and number fields the server does arithmetic with: mutated more often.
+NUMERIC_FIELDS = ["max_tokens", "max_tokens", "max_completion_tokens", "max_completion_tokens", "top_k", "seed", "n",
+                  "temperature", "top_p", "min_p", "logprobs", "top_logprobs", "best_of", "repetition_penalty",
+                  "presence_penalty", "frequency_penalty"]
 EDGE_VALID = {
     "temperature": [0, 2, 1e-45, 1e-300, 5e-324, 1e-7, 2.0, 0.0001, 1.9999999],
     "top_p": [1, 1e-300, 5e-324, 1e-45, 0.5, 1e-7],
@@ -201,6 +207,9 @@ def hostile_value(rng, field=None):
     if field in EDGE_VALID and r < 0.2:
         v = rng.choice(EDGE_VALID[field])
         return v, json.dumps(v)
+    if field in NUMERIC_FIELDS and rng.random() < 0.25:
+        s = rng.choice(OVERFLOW_INTS)   # values whose arithmetic overflows Int/Int64
+        return Raw(s), s
     r = rng.random()
     if r < 0.36:
         s = rng.choice(BIG_INTS)
@@ -266,7 +275,10 @@ def base_body(rng, endpoint, models):
 
 
 def mutate_field(rng, body, endpoint):
-    field = rng.choice(SAMPLING_FIELDS if endpoint != "embeddings" else ["model", "dimensions", "encoding_format", "user", "input"])
+    if endpoint == "embeddings":
+        field = rng.choice(["model", "dimensions", "dimensions", "encoding_format", "user", "input"])
+    else:
+        field = rng.choice(NUMERIC_FIELDS if rng.random() < 0.5 else SAMPLING_FIELDS)
     if field == "stop":
         return mutate_stop(rng, body)
     if field == "stream_options" and rng.random() < 0.5:
@@ -534,6 +546,13 @@ def json_case(rng, endpoint, models):
     body = base_body(rng, endpoint, models)
     descs = []
     mutators = {"chat": mutate_messages, "completions": mutate_prompt, "embeddings": mutate_input}
+    if endpoint != "embeddings" and rng.random() < 0.1:
+        # A clean overflow probe: an otherwise valid body with one integer at the edge of Int64.
+        field = rng.choice(["max_tokens", "max_tokens", "max_completion_tokens", "max_completion_tokens", "top_k",
+                            "seed", "n", "logprobs", "best_of", "top_logprobs"])
+        value = rng.choice(OVERFLOW_INTS)
+        body[field] = Raw(value)   # max_tokens stays small: max_completion_tokens wins over it anyway
+        return serialize_body(body), [f"{field}={value} (overflow probe)"], None, body.get("stream") is True
     for _ in range(rng.choice([1, 1, 1, 2, 2, 3])):
         if "__pairs__" in body:
             break
@@ -592,6 +611,7 @@ class Case:
         self.limit = None         # max completion tokens per choice, when known
         self.endpoint = None
         self.with_auth = True
+        self.stall_check = False  # a send that blocks for 10 s is a failure (server stopped reading, left the connection open)
 
     def request_bytes(self):
         return b"".join(p for p, _ in self.parts)
@@ -637,10 +657,12 @@ def _json_endpoint(rng, case, ctx, endpoint):
     if r < 0.05:
         content_type = False
     elif r < 0.1:
-        headers.append("Content-Type: " + rng.choice(["text/plain", "application/x-www-form-urlencoded",
-                                                       "application/json; charset=utf-16", "multipart/form-data; boundary=x",
-                                                       "*/*", "application/json\x01"]))
+        ct = rng.choice(["text/plain", "application/x-www-form-urlencoded", "application/json; charset=utf-16",
+                         "multipart/form-data; boundary=x", "*/*", "application/json\x01"])
+        headers.append("Content-Type: " + ct)
         content_type = False
+    if r < 0.1:
+        descs.append(f"Content-Type {ct!r}" if r >= 0.05 else "no Content-Type")
     auth = True
     if ctx["api_key"] and rng.random() < 0.05:
         auth = False
@@ -693,6 +715,15 @@ def build_truncated(rng, case, ctx):
         case.parts = [(http_request("POST", path, data, ctx, length=cut, close=False), 0)]
         case.desc = f"{endpoint}: Content-Length {cut} of a {len(data)}-byte body"
         case.shut_wr = True
+    elif r == 3 and rng.random() < 0.3:
+        # A whole body over the limit, sent: the server must read (drain) it or close the
+        # connection, never stop reading and leave the connection open (the client's send hangs).
+        size = 16 * 1024 * 1024
+        close = rng.random() < 0.5
+        case.parts = [(http_request("POST", path, None, ctx, close=close).replace(b"\r\n\r\n", f"\r\nContent-Length: {size}\r\n\r\n".encode())
+                       + b" " * size, 0)]
+        case.stall_check = True
+        case.desc = f"{endpoint}: {size}-byte body (over the limit), sent whole{', Connection: close' if close else ''}"
     elif r == 3:
         # A declared body over the limit, never sent: the server should answer 413 at once.
         declared = rng.choice([MAX_BODY + 1, 10 * MAX_BODY, 10 ** 12, 2 ** 62])
@@ -833,8 +864,8 @@ def build_method_path(rng, case, ctx):
                 methods.append("POST")
         case.parts = [(b"".join(reqs), 0)]
         case.methods = methods
-        case.shut_wr = True
-        case.desc = f"{len(reqs)} pipelined requests ({', '.join(methods)})"
+        case.shut_wr = rng.random() < 0.5   # after a half-close the server cancels what is left (499)
+        case.desc = f"{len(reqs)} pipelined requests ({', '.join(methods)}){', then half-close' if case.shut_wr else ''}"
     else:
         # Valid JSON to a wrong endpoint, or a body on a GET.
         src = rng.choice(["chat", "completions", "embeddings"])
@@ -896,6 +927,7 @@ def build_garbage(rng, case, ctx):
                            f"OPTIONS * HTTP/1.1\r\nHost: {hp}\r\n\r\n".encode(),
                            f"GET health HTTP/1.1\r\nHost: {hp}\r\n\r\n".encode()])
         case.desc = f"request target {data.split(b' ')[1][:40]!r}"
+        case.methods = [data.split(b" ")[0].decode()]
     elif r == 11:
         data = bytes.fromhex("160301") + struct.pack(">H", 200) + rng.randbytes(200)
         case.desc = "TLS ClientHello-like bytes"
@@ -1145,8 +1177,6 @@ def read_response(reader, method):
 # --------------------------------------------------------------------------------------------------
 # Invariants
 
-ERROR_SHAPE = {"message": str, "type": str}
-
 
 def check_error_shape(obj):
     if not isinstance(obj, dict) or set(obj) != {"error"} or not isinstance(obj["error"], dict):
@@ -1203,9 +1233,6 @@ def check_stream(body, limit):
     if not done:
         return "stream did not end with data: [DONE]"
     if limit:
-        for idx, n in deltas.items():
-            if n > limit:
-                return f"choice {idx} streamed {n} text deltas with max_tokens {limit}"
         if usage and isinstance(usage.get("completion_tokens"), int) and usage["completion_tokens"] > limit * max(1, choices_seen):
             return f"usage.completion_tokens {usage['completion_tokens']} > max_tokens {limit}"
     return None
@@ -1221,11 +1248,18 @@ def check_response(case, resp, method, allow_bare_400):
     if not (200 <= s < 300 or 400 <= s < 600) and s != 101:
         return f"unexpected status {s}", f"status {s} {resp.reason}"
     if not resp.complete:
-        # A response cut short: only fine if we cut it (we never do in full reads).
+        # A response cut short. After our half-close that is by design (the server takes a closed
+        # input for a client that went away and cancels the request); otherwise it is a failure.
+        if case.shut_wr and resp.error == "connection closed mid-response":
+            return None
         return "incomplete response", f"{s}: {resp.error}"
     ctype = (resp.header("content-type") or "").lower()
     if s >= 400:
         if method == "HEAD" and not resp.body:
+            return None
+        # A response to CONNECT carries no body in swift-nio's encoder (RFC 9112 frames HEAD and
+        # CONNECT responses without one); the server answers 405 and closes the connection.
+        if method == "CONNECT" and s == 405 and not resp.body:
             return None
         if not resp.body and s == 400 and allow_bare_400:
             return None
@@ -1303,7 +1337,7 @@ def send_parts(sock, case, deadline):
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return "timed out sending"
-        sock.settimeout(min(remaining, 20))
+        sock.settimeout(min(remaining, 10 if case.stall_check else 20))
         try:
             sock.sendall(data)
         except socket.timeout:
@@ -1327,6 +1361,8 @@ def close(sock, rst):
 def execute(case, ctx, timeout, allow_bare_400):
     res = Result(case)
     res.start = time.monotonic()
+    if not case.expect_response:
+        timeout = min(timeout, 10.0)   # the server may rightly wait for the rest of a malformed request
     deadline = res.start + timeout
     try:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -1344,6 +1380,9 @@ def execute(case, ctx, timeout, allow_bare_400):
         return res
     try:
         send_error = send_parts(sock, case, deadline)
+        if case.stall_check and send_error and send_error.startswith("timed out"):
+            res.failure = ("server stopped reading but kept the connection open",
+                           "the client's send blocked for 10 s: the server neither read the rest of the body nor closed the connection")
         if case.read == "none":
             close(sock, case.rst)
             return res
@@ -1401,12 +1440,14 @@ def execute(case, ctx, timeout, allow_bare_400):
                 res.note = "timeout"
                 break
             except OSError as e:
+                res.lost = True
                 if case.expect_response:
-                    res.failure, res.lost = ("connection lost", f"{e.strerror or e} before a response"), True
+                    res.failure = ("connection lost", f"{e.strerror or e} before a response")
                 break
             if resp is None:
+                res.lost = res.lost or case.expect_response
                 if case.expect_response and i == 0 and not send_error:
-                    res.failure, res.lost = ("no response", "connection closed without a response"), True
+                    res.failure = ("no response", "connection closed without a response")
                 elif case.expect_response and i == 0:
                     res.note = send_error
                 break
@@ -1568,7 +1609,7 @@ def check_control_tokens(ctx):
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--url", default="http://127.0.0.1:18082")
     p.add_argument("--requests", type=int, default=2000)
     p.add_argument("--seed", type=int, default=0)
@@ -1585,6 +1626,13 @@ def parse_args():
     p.add_argument("--skip-control-token-check", action="store_true")
     p.add_argument("--max-failures-shown", type=int, default=20)
     return p.parse_args()
+
+
+def shape(case):
+    """A request's description with numbers and quoted values blurred, to group failures by kind."""
+    text = re.sub(r"\d+", "N", case.desc.split(";")[0])
+    text = re.sub(r"'[^']*'|\"[^\"]*\"|b'[^']*'", "'...'", text) if case.category in ("garbage", "method_path") and "header" not in text else text
+    return f"[{case.category}] {text[:90]}"
 
 
 def preview(data, limit=600):
@@ -1627,15 +1675,17 @@ def main():
     server_down_at = None
     verbose = args.only is not None or args.show
 
+    print_lock = threading.Lock()
+
     def run_one(index):
         case = build_case(args.seed, index, ctx)
-        if verbose:
-            print(f"#{index} [{case.category}] {case.desc}\n  request: {preview(case.request_bytes())}", flush=True)
         timeout = min(args.timeout, max(5.0, global_deadline + 30 - time.monotonic()))
         res = execute(case, ctx, timeout, args.allow_bare_http_400)
         if verbose:
-            print(f"  -> statuses {res.statuses or '-'}{' ' + res.note if res.note else ''}"
-                  f"{'; FAIL ' + res.failure[0] + ': ' + res.failure[1] if res.failure else '; ok'}", flush=True)
+            with print_lock:
+                print(f"#{index} [{case.category}] {case.desc}\n  request: {preview(case.request_bytes())}\n"
+                      f"  -> statuses {res.statuses or '-'}{' ' + res.note if res.note else ''}"
+                      f"{'; FAIL ' + res.failure[0] + ': ' + res.failure[1] if res.failure else '; ok'}", flush=True)
         return res
 
     queue = iter(indices)
@@ -1681,13 +1731,14 @@ def main():
         failures += refused
         failed += len(refused)
 
-    by_cat, by_status, by_class = {}, {}, {}
+    by_cat, by_status, by_class, status_example = {}, {}, {}, {}
     for r in results:
         c = by_cat.setdefault(r.case.category, [0, 0])
         c[0] += 1
         c[1] += 1 if r.failure else 0
         for s in r.statuses or (["refused"] if r.refused else ["none"]):
             by_status[str(s)] = by_status.get(str(s), 0) + 1
+            status_example.setdefault(str(s), r.case.index)
         if r.failure:
             by_class.setdefault(r.failure[0], []).append(r.case.index)
 
@@ -1696,21 +1747,41 @@ def main():
     if refused and server_down_at is not None:
         print(f"{len(refused)} requests were refused after the server went down (not counted)")
     print("per category (requests/failures): " + ", ".join(f"{k} {v[0]}/{v[1]}" for k, v in sorted(by_cat.items())))
-    print("per status: " + ", ".join(f"{k}: {v}" for k, v in sorted(by_status.items())))
+    print("per status (count, first request): " + ", ".join(f"{k}: {v} #{status_example[k]}" for k, v in sorted(by_status.items())))
     if by_class:
         print("failure classes:")
         for cls, idx in sorted(by_class.items(), key=lambda kv: -len(kv[1])):
             print(f"  {len(idx):5d}  {cls}  (e.g. #{', #'.join(str(i) for i in sorted(idx)[:5])})")
+            shapes = {}
+            for r in failures:
+                if r.failure[0] == cls:
+                    shapes.setdefault(shape(r.case), []).append(r.case.index)
+            for sh, idx2 in sorted(shapes.items(), key=lambda kv: -len(kv[1]))[:8]:
+                print(f"         {len(idx2):4d} x {sh}  (#{min(idx2)})")
+            if len(shapes) > 8:
+                print(f"         ... and {len(shapes) - 8} more kinds of request")
     if failures:
-        print(f"first {min(len(failures), args.max_failures_shown)} failures:")
-        for r in sorted(failures, key=lambda r: r.case.index)[:args.max_failures_shown]:
+        # The first failure of every class, then the earliest others, up to --max-failures-shown.
+        ordered = sorted(failures, key=lambda r: r.case.index)
+        shown, classes = [], set()
+        for r in ordered:
+            if r.failure[0] not in classes:
+                classes.add(r.failure[0])
+                shown.append(r)
+        shown += [r for r in ordered if r not in shown][:max(0, args.max_failures_shown - len(shown))]
+        print(f"{len(shown)} of {len(failures)} failures (the first of each class, then the earliest):")
+        for r in sorted(shown, key=lambda r: r.case.index):
             print(f"  #{r.case.index} [{r.case.category}] {r.case.desc[:160]}\n      -> {r.failure[0]}: {r.failure[1][:200]}")
     if server_down_at is not None:
-        lost = sorted((r for r in executed if r.start <= server_down_at + 0.5 and (r.lost or r.failure) and r.end >= server_down_at - 60),
-                      key=lambda r: r.end)
-        print("the server went down; requests that were in flight and lost their connection (rerun each with --only on a fresh server):")
-        for r in lost[-10:]:
-            print(f"  #{r.case.index} [{r.case.category}] {r.case.desc[:200]}")
+        # The death is about when the first connection was lost (or refused); the requests in flight
+        # then are the suspects, those that lost their connection first.
+        died = min([r.end for r in results if r.lost or r.refused] or [server_down_at])
+        suspects = sorted((r for r in executed if r.start <= died + 0.05 and r.end >= died - 0.05),
+                          key=lambda r: (not r.lost, r.start))
+        print(f"the server went down about {died - started:.1f} s into the run; requests in flight then "
+              "(rerun each with --only on a fresh server):")
+        for r in suspects[:12]:
+            print(f"  #{r.case.index} [{r.case.category}] {'(lost its connection) ' if r.lost else ''}{r.case.desc[:200]}")
 
     # Final checks.
     checks = []

@@ -28,9 +28,10 @@ log=$(mktemp)
 "$binary" "${server_args[@]}" 2>"$log" &
 server=$!
 
+server_exit=
 stop_server() {
-    # SIGTERM, then up to 40 s for the graceful shutdown, then SIGKILL.
-    kill -0 "$server" 2>/dev/null || return 0
+    # SIGTERM, then up to 40 s for the graceful shutdown, then SIGKILL; sets server_exit.
+    [ -z "$server_exit" ] || return 0
     kill -TERM "$server" 2>/dev/null || true
     for _ in $(seq 1 80); do
         kill -0 "$server" 2>/dev/null || break
@@ -40,7 +41,8 @@ stop_server() {
         echo "fuzz-server: clinfer-server ignored SIGTERM for 40 s; killing it" >&2
         kill -KILL "$server" 2>/dev/null || true
     fi
-    wait "$server" 2>/dev/null || true
+    server_exit=0
+    wait "$server" 2>/dev/null || server_exit=$?
 }
 trap 'stop_server; rm -f "$log"' EXIT
 
@@ -61,17 +63,24 @@ python3 scripts/fuzz-server.py "${fuzz_args[@]}" --pid "$server" ${FUZZ_ARGS:-} 
 
 if ! kill -0 "$server" 2>/dev/null; then
     wait "$server" 2>/dev/null && code=0 || code=$?
-    echo "fuzz-server: FAIL: clinfer-server died during the run (exit status $code); the end of its log:" >&2
-    grep -v '"request"\|request$\|^.*info.*request.*status' "$log" | tail -n 30 >&2 || true
-    tail -n 5 "$log" >&2
+    echo "fuzz-server: FAIL: clinfer-server died during the run (exit status $code); the end of its log, less info lines:" >&2
+    grep -v ' info clinfer' "$log" | tail -n 12 >&2 || true
     status=1
 fi
 crashes=$(grep -c -E 'Fatal error|fatal error|Illegal instruction|Segmentation fault|Stack overflow' "$log" || true)
 if [ "$crashes" != 0 ]; then
     echo "fuzz-server: FAIL: the server log reports a crash:" >&2
-    grep -E 'Fatal error|fatal error|Illegal instruction|Segmentation fault|Stack overflow' "$log" | head -n 5 >&2
+    grep -m 5 -E 'Fatal error|fatal error|Illegal instruction|Segmentation fault|Stack overflow' "$log" >&2 || true
     status=1
 fi
+if kill -0 "$server" 2>/dev/null; then
+    stop_server
+    if [ "$server_exit" != 0 ]; then
+        echo "fuzz-server: FAIL: clinfer-server exited with status $server_exit after SIGTERM (expected a graceful 0)" >&2
+        tail -n 5 "$log" >&2
+        status=1
+    fi
+fi
 errors=$(grep -c 'request failed' "$log" || true)
-[ "$errors" = 0 ] || { echo "fuzz-server: the server logged $errors 'request failed' (5xx) errors, e.g.:" >&2; grep 'request failed' "$log" | head -n 3 >&2; }
+[ "$errors" = 0 ] || { echo "fuzz-server: the server logged $errors 'request failed' (5xx) errors, e.g.:" >&2; grep -m 3 'request failed' "$log" >&2 || true; }
 exit "$status"

@@ -28,8 +28,7 @@ public struct ClinferHTTPServer: Sendable {
     /// Loads the configuration's models.
     public static func loadModels(_ configuration: ServerConfiguration, logger: Logger) async throws -> ServedModels {
         logger.info("loading models", metadata: ["model": .string(configuration.modelPath), "embedding_model": .string(configuration.embeddingModelPath ?? "none")])
-        let options = EngineAdapter.loadOptions(backend: configuration.backend, contextLength: configuration.contextLength,
-                                                slots: configuration.slots, maxWaiting: configuration.queueSize)
+        let options = EngineAdapter.loadOptions(configuration)
         let language = try await LanguageModel.load(path: configuration.modelPath, options: options)
         var embedding: EmbeddingModel?
         if let directory = configuration.embeddingModelPath {
@@ -78,8 +77,8 @@ public struct ClinferHTTPServer: Sendable {
         let http1 = HTTP1Channel.Configuration(
             additionalChannelHandlers: [
                 DisconnectWatcher(),
-                ConnectionDeadlines(readTimeout: configuration.readTimeout, writeTimeout: configuration.writeTimeout,
-                                    sendBufferBytes: configuration.sendBufferBytes) { expiry in
+                ConnectionGuard(readTimeout: configuration.readTimeout, writeTimeout: configuration.writeTimeout,
+                                sendBufferBytes: configuration.sendBufferBytes) { expiry in
                     metrics.connectionsExpired.increment()
                     logger.notice("connection closed", metadata: ["reason": .string(expiry.rawValue)])
                 },

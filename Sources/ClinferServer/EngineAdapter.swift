@@ -5,9 +5,14 @@ import ClinferOps
 /// in `LanguageModel.LoadOptions`, `GenerationError.queueFull`, `activeSequences` and
 /// `waitingSequences`), kept in one file.
 enum EngineAdapter {
-    /// Load options with `slots` sequences generated at once and `maxWaiting` waiting for a slot.
-    static func loadOptions(backend: ComputeBackend.Preference, contextLength: Int?, slots: Int, maxWaiting: Int) -> LanguageModel.LoadOptions {
-        LanguageModel.LoadOptions(backend: backend, contextLength: contextLength, slots: slots, maxWaiting: maxWaiting)
+    /// The language model's load options for `configuration`: its slots, and a wait queue with
+    /// room for everything the server's admission gate lets in (`--queue-size`) plus one more
+    /// per slot for sequences still winding down when their request's place is already free.
+    /// The gate decides who waits (429 past it); the engine never refuses what it admitted, so a
+    /// streamed request never gets a 200 and then a queue-full error event.
+    static func loadOptions(_ configuration: ServerConfiguration) -> LanguageModel.LoadOptions {
+        LanguageModel.LoadOptions(backend: configuration.backend, contextLength: configuration.contextLength, slots: configuration.slots,
+                                  maxWaiting: configuration.queueSize + configuration.slots)
     }
 
     /// The engine's own count of sequences decoding and waiting.

@@ -50,16 +50,25 @@ final class RawSocket {
 
     /// Reads until the server closes the connection or `timeout` passes; true when it closed.
     func drainUntilClosed(timeout: Duration) -> Bool {
+        receiveUntilClosed(timeout: timeout).closed
+    }
+
+    /// Everything the server sends until it closes the connection or `timeout` passes.
+    func receiveUntilClosed(timeout: Duration) -> (text: String, closed: Bool) {
         let deadline = ContinuousClock.now + timeout
-        var buffer = [UInt8](repeating: 0, count: 65536)
+        var buffer = [UInt8](repeating: 0, count: 65536), received: [UInt8] = []
         while ContinuousClock.now < deadline {
             var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
             guard poll(&poller, 1, 100) > 0 else { continue }
             let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-            if count <= 0 { return true }
+            if count <= 0 { return (String(decoding: received, as: UTF8.self), true) }
+            received += buffer[0..<count]
         }
-        return false
+        return (String(decoding: received, as: UTF8.self), false)
     }
+
+    /// Closes the sending side: the server sees the client's input end.
+    func shutdownOutput() { shutdown(descriptor, Int32(SHUT_WR)) }
 
     /// A POST of `body` as JSON to `path`, with a correct Content-Length.
     static func post(_ path: String, body: String, contentLength: Int? = nil) -> String {

@@ -30,8 +30,8 @@ enum ServerFixture {
 
     /// The embedding model, loaded once per test process.
     static let embedding = Result { try EmbeddingModel(directory: embeddingPath, options: .init(backend: .opencl)) }
-    /// Language models by (slots, queue size), loaded once each: the engine runs with the
-    /// server's own configuration, so its queue-full path is the one the server meets.
+    /// Language models by (slots, queue size), loaded once each, with the load options the server
+    /// itself uses for that configuration.
     private static let languageModels = Mutex<[String: Result<LanguageModel, any Error>]>([:])
 
     static func models(slots: Int = 2, queueSize: Int = 4) throws -> ServedModels {
@@ -39,8 +39,7 @@ enum ServerFixture {
             let key = "\(slots)/\(queueSize)"
             if let model = loaded[key] { return model }
             let model = Result {
-                try LanguageModel(path: languagePath, options: EngineAdapter.loadOptions(backend: .opencl, contextLength: context,
-                                                                                           slots: slots, maxWaiting: queueSize))
+                try LanguageModel(path: languagePath, options: EngineAdapter.loadOptions(configuration(slots: slots, queueSize: queueSize)))
             }
             loaded[key] = model
             return model
@@ -58,11 +57,20 @@ enum ServerFixture {
     static func server(slots: Int = 2, queueSize: Int = 4, apiKey: String? = nil, maxBodyBytes: Int = 64 << 10,
                        requestTimeout: Duration? = .seconds(60), readTimeout: Duration = .seconds(30), writeTimeout: Duration = .seconds(30),
                        sendBufferBytes: Int? = nil, load: (@Sendable () async throws -> ServedModels)? = nil) -> ClinferHTTPServer {
-        let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, modelPath: languagePath, embeddingModelPath: embeddingPath,
-                                                slots: slots, contextLength: context, queueSize: queueSize, apiKey: apiKey,
-                                                maxBodyBytes: maxBodyBytes, requestTimeout: requestTimeout,
-                                                readTimeout: readTimeout, writeTimeout: writeTimeout, sendBufferBytes: sendBufferBytes)
+        var configuration = configuration(slots: slots, queueSize: queueSize)
+        configuration.apiKey = apiKey
+        configuration.maxBodyBytes = maxBodyBytes
+        configuration.requestTimeout = requestTimeout
+        configuration.readTimeout = readTimeout
+        configuration.writeTimeout = writeTimeout
+        configuration.sendBufferBytes = sendBufferBytes
         return ClinferHTTPServer(configuration: configuration, logger: logger, load: load ?? { try models(slots: slots, queueSize: queueSize) })
+    }
+
+    /// The test servers' configuration: ephemeral port, the fixture's models on OpenCL, context 512.
+    static func configuration(slots: Int, queueSize: Int) -> ServerConfiguration {
+        ServerConfiguration(host: "127.0.0.1", port: 0, modelPath: languagePath, embeddingModelPath: embeddingPath, backend: .opencl,
+                            slots: slots, contextLength: context, queueSize: queueSize)
     }
 }
 

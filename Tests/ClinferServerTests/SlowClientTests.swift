@@ -94,5 +94,39 @@ extension ServerTests {
                 try await holder.shutdown()
             }
         }
+
+        @Test("what the HTTP parser rejects, CONNECT, a half-sent body and a too-large body get JSON errors and a closed connection")
+        func malformedHTTP() async throws {
+            try await ServerFixture.server().test { client in
+                let port = try #require(client.port)
+                func exchange(_ request: String, halfClose: Bool = false) throws -> (String, Bool) {
+                    let socket = try RawSocket(port: port)
+                    try socket.send(request)
+                    if halfClose { socket.shutdownOutput() }
+                    return socket.receiveUntilClosed(timeout: .seconds(10))
+                }
+                for garbage in ["GET /health HTTP/1.2\r\n\r\n", "POST /v1/chat/completions HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+                                "G\u{1}T / HTTP/1.1\r\n\r\n"] {
+                    let (text, closed) = try exchange(garbage)
+                    #expect(text.hasPrefix("HTTP/1.1 400"), "\(garbage.debugDescription) → \(text)")
+                    #expect(text.contains(#""code":"malformed_request""#), "\(text)")
+                    #expect(closed)
+                }
+                let (connect, connectClosed) = try exchange("CONNECT 127.0.0.1:\(port) HTTP/1.1\r\nHost: x\r\n\r\n")
+                #expect(connect.hasPrefix("HTTP/1.1 405") && connectClosed)
+                // 20 of 100 bytes, then the client stops sending: 400, not 500.
+                let (partial, _) = try exchange(RawSocket.post("/v1/chat/completions", body: #"{"messages": [{"role""#, contentLength: 100), halfClose: true)
+                #expect(!partial.hasPrefix("HTTP/1.1 500"), "\(partial)")
+                // A body over the limit with Connection: close: 413, then the server closes rather
+                // than leave the client blocked sending a body nobody reads.
+                let socket = try RawSocket(port: port)
+                try socket.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 16777216\r\n\r\n")
+                let (tooLarge, closed) = socket.receiveUntilClosed(timeout: .seconds(10))
+                #expect(tooLarge.hasPrefix("HTTP/1.1 413") && tooLarge.contains("request_too_large"), "\(tooLarge)")
+                #expect(closed)
+                let normal = try await client.get("/health")
+                #expect(normal.status == .ok)
+            }
+        }
     }
 }

@@ -1,17 +1,24 @@
+import Hummingbird
 import NIOCore
+import NIOHTTP1
 import NIOHTTPTypes
 
-/// Closes a connection whose peer stops cooperating, so a slow client can hold neither a slot,
-/// nor an admission ticket, nor a connection for long:
+/// Defends one HTTP/1 connection against a client that stops cooperating or does not speak HTTP,
+/// so that it can hold neither a slot, nor an admission ticket, nor a connection for long, and
+/// every answer it gets is OpenAI-shaped JSON:
 /// - a request whose head and body take longer than `readTimeout` to arrive (a slow writer,
-///   e.g. a body dripped a byte at a time), and
+///   e.g. a body dripped a byte at a time) loses the connection;
 /// - a response write that has waited longer than `writeTimeout` for the client to read (a slow
-///   reader: once the socket buffers are full, writes stop completing).
+///   reader: once the socket buffers are full, writes stop completing) loses the connection;
+/// - bytes the HTTP parser rejects (a garbage request line, a malformed chunk) get a JSON 400,
+///   and `CONNECT` a JSON 405, then the connection closes (no route could answer them);
+/// - a response finished before its request body was read (a 413, say) closes the connection
+///   instead of leaving the client blocked sending a body nobody reads.
 ///
 /// Closing fails the response's pending writes, so the route's write loop ends and releases its
 /// ticket, and the disconnect watcher cancels the sequence at its next token. Hummingbird's idle
 /// timeout covers connections with no request at all.
-final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
+final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
     typealias OutboundIn = HTTPResponsePart
@@ -30,6 +37,10 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
     private var pendingWrites = 0
     private var lastWriteProgress = NIODeadline.now()
     private var check: Scheduled<Void>?
+    /// A response head went out and its end has not.
+    private var responding = false
+    /// The connection was refused: whatever else arrives is dropped.
+    private var refused = false
 
     private let sendBufferBytes: Int?
 
@@ -50,8 +61,14 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !refused else { return }
         switch unwrapInboundIn(data) {
-        case .head:
+        case .head(let head):
+            if head.method == .connect {
+                refuse(APIError(status: .methodNotAllowed, message: "CONNECT is not supported: this is an API server, not a proxy.",
+                                type: "invalid_request_error", code: "method_not_allowed"), context)
+                return
+            }
             readingSince = .now()
             scheduleCheck(context)
         case .end:
@@ -62,6 +79,11 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(data)
     }
 
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard error is HTTPParserError else { return context.fireErrorCaught(error) }
+        refuse(APIError.invalidRequest("The request is not valid HTTP/1.1 (\(error)).", code: "malformed_request"), context)
+    }
+
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let promise = promise ?? context.eventLoop.makePromise()
         if pendingWrites == 0 { lastWriteProgress = .now() }
@@ -70,8 +92,33 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
             pendingWrites -= 1
             lastWriteProgress = .now()
         }
+        switch unwrapOutboundIn(data) {
+        case .head: responding = true
+        case .end:
+            responding = false
+            // Answered before the request body arrived: stop here rather than read the rest.
+            if readingSince != nil { promise.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
+        case .body: break
+        }
         scheduleCheck(context)
         context.write(data, promise: promise)
+    }
+
+    /// Answers `error` (unless a response is already under way) and closes the connection.
+    private func refuse(_ error: APIError, _ context: ChannelHandlerContext) {
+        readingSince = nil
+        refused = true
+        guard !responding, context.channel.isActive else {
+            context.close(promise: nil)
+            return
+        }
+        let body = JSONBody.buffer(ErrorEnvelope(error))
+        var fields: HTTPFields = [.contentType: "application/json", .connection: "close", .contentLength: String(body.readableBytes)]
+        for field in error.headers { fields.append(field) }
+        let head = HTTPResponse(status: error.status, headerFields: fields)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(body)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
