@@ -93,6 +93,20 @@ async def http_request(host, port, method, path, body, api_key=None):
     return reader, writer, status, response_headers
 
 
+async def sse_events(reader, headers):
+    """Yields the JSON object of each `data:` event of a server-sent-event response, then None for
+    `data: [DONE]` (and stops); a stream that ends without `[DONE]` simply stops."""
+    async for line in read_chunked_lines(reader, headers):
+        line = line.strip()
+        if not line.startswith(b"data: "):
+            continue
+        data = line[6:]
+        if data == b"[DONE]":
+            yield None
+            return
+        yield json.loads(data)
+
+
 async def read_chunked_lines(reader, headers):
     """Yields body lines of a chunked (or plain) response."""
     if headers.get("transfer-encoding", "").lower() != "chunked":
@@ -151,15 +165,10 @@ async def streamed_chat(args, result, kind):
         tokens = None
         done = False
         chunks = 0
-        async for line in read_chunked_lines(reader, headers):
-            line = line.strip()
-            if not line.startswith(b"data: "):
-                continue
-            data = line[6:]
-            if data == b"[DONE]":
+        async for event in sse_events(reader, headers):
+            if event is None:
                 done = True
                 break
-            event = json.loads(data)
             if "error" in event:
                 result.errors.append(f"stream error: {event['error'].get('code')}")
                 return
@@ -229,6 +238,16 @@ def wait_healthy(args, timeout=300):
             pass
         time.sleep(0.25)
     return False
+
+
+def stop_server(server):
+    """SIGTERM (graceful shutdown), then SIGKILL if it is still running after 40 s."""
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=10)
 
 
 def metric(text, name):
@@ -318,11 +337,7 @@ def main():
         sys.exit(1 if failed else 0)
     finally:
         if server:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop_server(server)
 
 
 if __name__ == "__main__":

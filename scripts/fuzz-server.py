@@ -944,7 +944,7 @@ def build_garbage(rng, case, ctx):
         case.desc = "upgrade request"
     elif r == 15:
         # Well-formed HTTP/1.0 without Host, or duplicate Hosts: these deserve a proper response.
-        data = rng.choice([b"GET /health HTTP/1.0\r\n\r\n", f"GET /v1/models HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n".encode(),
+        data = rng.choice([b"GET /health HTTP/1.0\r\n\r\n", "GET /v1/models HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n".encode(),
                            b"GET /v1/models HTTP/1.1\r\nConnection: close\r\n\r\n"])
         case.desc = f"request {data.splitlines()[0]!r} (unusual Host)"
         if ctx["api_key"] and b"models" in data:

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("server_load", ROOT / "Benchmarks" / "server-load.py")
 server_load = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(server_load)
-http_request, read_chunked_lines, percentile = server_load.http_request, server_load.read_chunked_lines, server_load.percentile
+http_request, sse_events, percentile = server_load.http_request, server_load.sse_events, server_load.percentile
 PROMPTS = server_load.PROMPTS
 
 REQUEST_TIMEOUT = 120.0
@@ -96,15 +96,10 @@ async def streamed_chat(args, record):
             record.error = f"status {status}: {text[:160]}"
             return
         done = False
-        async for line in read_chunked_lines(reader, headers):
-            line = line.strip()
-            if not line.startswith(b"data: "):
-                continue
-            data = line[6:]
-            if data == b"[DONE]":
+        async for event in sse_events(reader, headers):
+            if event is None:
                 done = True
                 break
-            event = json.loads(data)
             if "error" in event:
                 record.error = f"stream error event: {event['error'].get('code')}: {event['error'].get('message')}"
                 return
@@ -420,7 +415,7 @@ def main():
         checks.append((bool(in_flight_r1) and all(r.ok for r in in_flight_r1),
                        f"replica 1's in-flight streams at SIGTERM all completed ({sum(r.ok for r in in_flight_r1)}/{len(in_flight_r1)})"))
         exit_ok = drain.t_exit is not None and drain.t_exit - tk <= args.grace + 5 and drain.returncode == 0
-        checks.append((exit_ok, f"replica 1 exited with status 0 within the grace (+5 s)"))
+        checks.append((exit_ok, "replica 1 exited with status 0 within the grace (+5 s)"))
         served_after = sum(1 for r in records if r.ok and r.replica == replicas[1] and r.start >= tk)
         checks.append((served_after > 0, f"replica 2 took the traffic after the SIGTERM ({served_after} requests)"))
         print()

@@ -41,8 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("server_load", ROOT / "Benchmarks" / "server-load.py")
 server_load = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(server_load)
-http_request, read_chunked_lines, percentile, rss_mb = (server_load.http_request, server_load.read_chunked_lines,
-                                                         server_load.percentile, server_load.rss_mb)
+http_request, sse_events, percentile, rss_mb = (server_load.http_request, server_load.sse_events,
+                                                 server_load.percentile, server_load.rss_mb)
 PROMPTS = server_load.PROMPTS + ["Name three colours.", "Say hello in French.", "Count from one to five."]
 TEXTS = ["The quick brown fox jumps over the lazy dog.", "A sentence to embed.", "Soak tests find slow leaks.",
          "Paris is the capital of France.", "Embeddings map text to vectors."]
@@ -196,15 +196,10 @@ async def one_request(args, stats, kind):
             return
         if "stream" in kind:
             done, role, finish, chunks = False, False, False, 0
-            async for line in read_chunked_lines(reader, headers):
-                line = line.strip()
-                if not line.startswith(b"data: "):
-                    continue
-                data = line[6:]
-                if data == b"[DONE]":
+            async for event in sse_events(reader, headers):
+                if event is None:
                     done = True
                     break
-                event = json.loads(data)
                 if "error" in event:
                     stats.errors.append((kind, f"stream error event: {event['error'].get('code')}"))
                     return
@@ -479,12 +474,7 @@ def main():
         return 1 if failed_checks else 0
     finally:
         if server:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=10)
+            server_load.stop_server(server)
             if failed_checks and log:
                 print(f"server log: {log.name}")
             elif log:

@@ -61,10 +61,9 @@ struct CompletionsRoute: Sendable {
         }
     }
 
-    /// Token ids per prompt: text through the model's tokenizer (its BOS rule), ids checked
-    /// against the vocabulary.
+    /// Token ids per prompt (``checkPromptCount(_:)`` has passed): text through the model's
+    /// tokenizer (its BOS rule), ids checked against the vocabulary.
     static func promptTokens(_ prompt: CompletionRequest.Prompt, model: LanguageModel) throws(APIError) -> [[Int]] {
-        try checkPromptCount(prompt)
         switch prompt {
         case .texts(let texts):
             return texts.map { model.tokenizer.encode($0) }
