@@ -3,39 +3,52 @@ import Synchronization
 
 /// Notices a client closing its connection: one per connection, in its pipeline from the start
 /// (``ClinferHTTPServer`` adds it), so a close that happens before a route asks is not missed. It
-/// reports the input closing (a client's close arrives as that, since the server allows
-/// half-closed connections; the server does not serve clients that half-close and then wait) or
-/// the channel going inactive. It reads nothing, so keep-alive connections stay usable.
+/// reads nothing, so keep-alive connections stay usable.
+///
+/// Two signals, since a client's close arrives first as its input closing (the server allows
+/// half-closed connections): ``Signal/inputClosed``, the client sent its last byte, which is how
+/// a client that went away looks until the server writes to it; and ``Signal/closed``, the
+/// connection is gone (a write failed, or the peer reset it). A streamed response writes every
+/// token, so it waits for `closed` and a client that half-closes after its request still gets
+/// its stream; a response written only at the end cannot tell the two apart and takes
+/// `inputClosed`, as nginx (499) and llama-server do.
 final class DisconnectWatcher: ChannelInboundHandler, RemovableChannelHandler, Sendable {
     typealias InboundIn = NIOAny
 
+    /// What an observer waits for.
+    enum Signal: Sendable { case inputClosed, closed }
+
     private struct State {
+        var inputClosed = false
         var closed = false
         var nextID = 0
-        var observers: [Int: @Sendable () -> Void] = [:]
+        var observers: [Int: (signal: Signal, call: @Sendable () -> Void)] = [:]
+
+        func fired(_ signal: Signal) -> Bool { signal == .closed ? closed : inputClosed || closed }
     }
     private let state = Mutex(State())
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case .inputClosed? = event as? ChannelEvent { fire() }
+        if case .inputClosed? = event as? ChannelEvent { fire { $0.inputClosed = true } }
         context.fireUserInboundEventTriggered(event)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        fire()
+        fire { $0.closed = true }
         context.fireChannelInactive()
     }
 
-    /// Calls `observer` once when the client closes, at once if it already has; returns what
+    /// Calls `observer` once when `signal` happens, at once if it already has; returns what
     /// ``stopObserving(_:)`` takes (a keep-alive connection serves many requests).
     @discardableResult
-    func onClose(_ observer: @escaping @Sendable () -> Void) -> Int {
-        let (id, closed) = state.withLock { state in
+    func on(_ signal: Signal, _ observer: @escaping @Sendable () -> Void) -> Int {
+        let (id, fired) = state.withLock { state in
             state.nextID += 1
-            if !state.closed { state.observers[state.nextID] = observer }
-            return (state.nextID, state.closed)
+            let fired = state.fired(signal)
+            if !fired { state.observers[state.nextID] = (signal, observer) }
+            return (state.nextID, fired)
         }
-        if closed { observer() }
+        if fired { observer() }
         return id
     }
 
@@ -43,14 +56,14 @@ final class DisconnectWatcher: ChannelInboundHandler, RemovableChannelHandler, S
         _ = state.withLock { $0.observers.removeValue(forKey: id) }
     }
 
-    private func fire() {
-        let observers = state.withLock { state in
-            guard !state.closed else { return [Int: @Sendable () -> Void]() }
-            state.closed = true
-            defer { state.observers.removeAll() }
-            return state.observers
+    private func fire(_ change: (inout State) -> Void) {
+        let due = state.withLock { state in
+            change(&state)
+            let due = state.observers.filter { state.fired($0.value.signal) }
+            for id in due.keys { state.observers.removeValue(forKey: id) }
+            return due
         }
-        for observer in observers.values { observer() }
+        for observer in due.values { observer.call() }
     }
 
     /// The watcher of `channel`'s connection, or nil when the server did not install one.
@@ -63,11 +76,13 @@ final class DisconnectWatcher: ChannelInboundHandler, RemovableChannelHandler, S
 struct ClientDisconnected: Error {}
 
 /// Runs `operation`, cancelling it and throwing ``ClientDisconnected`` as soon as the client
-/// closes `channel` (or at once, if it already has). Cancelling the caller cancels the operation too.
-func cancellingOnDisconnect<T: Sendable>(_ channel: any Channel, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-    let (closed, signal) = AsyncStream.makeStream(of: Void.self)
+/// closes `channel` (`until`: its input, or the whole connection), or at once if it already has.
+/// Cancelling the caller cancels the operation too.
+func cancellingOnDisconnect<T: Sendable>(_ channel: any Channel, until signal: DisconnectWatcher.Signal = .inputClosed,
+                                         _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    let (closed, finish) = AsyncStream.makeStream(of: Void.self)
     let watcher = await DisconnectWatcher.of(channel)
-    let observation = watcher?.onClose { signal.finish() }
+    let observation = watcher?.on(signal) { finish.finish() }
     defer { if let watcher, let observation { watcher.stopObserving(observation) } }
     if watcher == nil, !channel.isActive { throw ClientDisconnected() }
     return try await withThrowingTaskGroup(of: T?.self) { group in

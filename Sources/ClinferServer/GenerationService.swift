@@ -124,7 +124,9 @@ final class GenerationService: Sendable {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     defer { sink.finish() }
-                    try await cancellingOnDisconnect(channel) {
+                    // The stream writes every token, so a client that really left is noticed
+                    // by a failed write; one that only half-closed keeps its stream.
+                    try await cancellingOnDisconnect(channel, until: .closed) {
                         try await self.produce(jobs, model: model, path: path, shape: shape, into: sink)
                     }
                 }

@@ -128,5 +128,19 @@ extension ServerTests {
                 #expect(normal.status == .ok)
             }
         }
+
+        @Test("a streaming client that half-closes after its request still gets the whole stream")
+        func halfClosedStream() async throws {
+            try await ServerFixture.server().test { client in
+                let socket = try RawSocket(port: try #require(client.port))
+                let body = #"{"messages":[{"role":"user","content":"Say hello."}],"max_tokens":12,"stream":true,"temperature":0}"#
+                try socket.send(RawSocket.post("/v1/chat/completions", body: body))
+                socket.shutdownOutput()
+                let (text, _) = socket.receiveUntilClosed(timeout: .seconds(30))
+                #expect(text.hasPrefix("HTTP/1.1 200"), "\(text.prefix(200))")
+                #expect(text.contains("data: [DONE]"), "the stream was cut short: \(text.suffix(300))")
+                #expect(text.contains(#""finish_reason":"length""#) || text.contains(#""finish_reason":"stop""#))
+            }
+        }
     }
 }
