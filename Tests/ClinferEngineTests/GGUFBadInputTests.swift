@@ -74,7 +74,7 @@ struct GGUFBadInputTests {
         expectCorrupt("unknown ggml type id \(id)") { try Self.parse(Self.file(tensors: [R.tensor("t", dims: [32], type: id, offset: 0)])) }
     }
 
-    @Test("huge string lengths, array counts and tensor or key counts are corrupt without allocating")
+    @Test("huge string lengths, array counts and tensor or key counts are corrupt")
     func hugeCounts() {
         for huge in [UInt64.max, 1 << 62, 1 << 40, 10_000] {
             expectCorrupt("metadata key 0 length") { try Self.parse(R.header(tensors: 0, keys: 1) + R.u64(huge) + Array("key".utf8) + [UInt8](repeating: 0, count: 32)) }

@@ -142,5 +142,26 @@ extension ServerTests {
                 #expect(text.contains(#""finish_reason":"length""#) || text.contains(#""finish_reason":"stop""#))
             }
         }
+
+        @Test("an embeddings client that disconnects frees its place at once, before its texts are embedded")
+        func embeddingsDisconnect() async throws {
+            let server = ServerFixture.server()
+            try await server.test { client in
+                let holder = try connection(client.port)
+                let texts = (0..<400).map { "Sentence number \($0) is long enough to take a while to embed, with several more words after it." }
+                let body = try JSONSerialization.data(withJSONObject: ["input": texts])
+                try await holder.executeAndDontWaitForResponse(TestClient.Request("/v1/embeddings", method: .post, authority: "localhost",
+                                                                                  headers: [.contentType: "application/json"],
+                                                                                  body: ByteBuffer(bytes: body)))
+                try await eventually("the request holds its place") { server.state.embeddingGate.count == 1 }
+                try await holder.shutdown()
+                let start = ContinuousClock.now
+                try await eventually("its place is free", timeout: .seconds(5)) { server.state.embeddingGate.count == 0 }
+                #expect(ContinuousClock.now - start < .seconds(2))
+                let metrics = try await client.get("/metrics").text
+                #expect(metrics.contains("clinfer_requests_cancelled_total 1"))
+                #expect(!metrics.contains("clinfer_embedding_inputs_total 400"), "the cancelled texts were embedded anyway")
+            }
+        }
     }
 }
