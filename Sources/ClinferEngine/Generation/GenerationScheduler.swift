@@ -12,7 +12,9 @@ import Foundation
 final class GenerationScheduler: @unchecked Sendable {
     private let condition = NSCondition()
     private var pending: [SequenceState] = []
-    private var jobs: [() -> Void] = []
+    /// Work to run between rounds (``exclusive(_:)``): `run` on the scheduler thread, or `cancel`
+    /// if the scheduler shuts down first, so whoever waits for it always hears back.
+    private var jobs: [(run: () -> Void, cancel: () -> Void)] = []
     private let decoder: any SequenceDecoder
     private var free: [Int]
     private var active: [(sequence: SequenceState, slot: Int)] = []
@@ -61,25 +63,46 @@ final class GenerationScheduler: @unchecked Sendable {
         if removed { sequence.complete(.cancelled, device: deviceName) }
     }
 
-    /// Runs `body` on the scheduler thread with a one-slot decoder of its own, between decode rounds.
-    func exclusive<T>(_ body: @escaping (any SequenceDecoder) throws -> T) throws -> T {
+    /// Runs `body` on the scheduler thread with a one-slot decoder of its own, between decode
+    /// rounds; suspends without blocking a thread. Throws `CancellationError` if the scheduler
+    /// shuts down before the work runs.
+    func exclusive<T: Sendable>(_ body: @escaping (any SequenceDecoder) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            enqueue(body) { continuation.resume(with: $0) }
+        }
+    }
+
+    /// ``exclusive(_:)`` for synchronous callers (the CLI): blocks the calling thread.
+    @available(*, noasync, message: "await exclusive(_:) instead")
+    func exclusiveBlocking<T>(_ body: @escaping (any SequenceDecoder) throws -> T) throws -> T {
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var result: Result<T, any Error>?
-        condition.withLock {
-            jobs.append { [unowned self] in
-                result = Result {
-                    if scratch == nil { scratch = try makeScratch() }
-                    return try body(scratch!)
-                }
-                done.signal()
-            }
-            condition.signal()
+        enqueue(body) {
+            result = $0
+            done.signal()
         }
         done.wait()
         return try result!.get()
     }
 
-    /// Stops the thread after the current round (sequences still queued are cancelled).
+    /// Queues `body` for the scheduler thread; `completion` gets its result exactly once.
+    private func enqueue<T>(_ body: @escaping (any SequenceDecoder) throws -> T, completion: @escaping (Result<T, any Error>) -> Void) {
+        let accepted = condition.withLock { () -> Bool in
+            guard !stopped else { return false }
+            jobs.append((run: { [unowned self] in
+                completion(Result {
+                    if scratch == nil { scratch = try makeScratch() }
+                    return try body(scratch!)
+                })
+            }, cancel: { completion(.failure(CancellationError())) }))
+            condition.signal()
+            return true
+        }
+        if !accepted { completion(.failure(CancellationError())) }
+    }
+
+    /// Stops the thread after the current round (sequences and exclusive work still queued are
+    /// cancelled).
     func shutdown() {
         condition.withLock {
             stopped = true
@@ -92,10 +115,12 @@ final class GenerationScheduler: @unchecked Sendable {
             condition.lock()
             while !stopped && pending.isEmpty && jobs.isEmpty && active.isEmpty { condition.wait() }
             if stopped {
-                let abandoned = pending + active.map(\.sequence)
+                let abandoned = pending + active.map(\.sequence), dropped = jobs
                 pending.removeAll()
+                jobs.removeAll()
                 condition.unlock()
                 for sequence in abandoned { sequence.complete(.cancelled, device: deviceName) }
+                for job in dropped { job.cancel() }
                 return
             }
             let work = jobs
@@ -104,7 +129,7 @@ final class GenerationScheduler: @unchecked Sendable {
             while !pending.isEmpty, !free.isEmpty { admitted.append((pending.removeFirst(), free.removeLast())) }
             condition.unlock()
 
-            for job in work { job() }
+            for job in work { job.run() }
             var running = condition.withLock { active }
             for (sequence, slot) in admitted {
                 // Prefill: the prompt in one pass, then the first token is sampled below.

@@ -159,20 +159,30 @@ public final class LanguageModel: Sendable {
     }
 
     /// Teacher-forced logits of every position of `tokens`, [tokens.count][vocabulary]: for
-    /// scoring, perplexity and parity checks. Long inputs run as prompt chunks of `chunk`.
+    /// scoring, perplexity and parity checks. Long inputs run as prompt chunks of `chunk`; the
+    /// work runs between decode rounds, so it never disturbs running generations.
+    public func logits(tokens: [Int], chunk: Int = 256) async throws -> [[Float]] {
+        guard !tokens.isEmpty else { throw GenerationError.emptyPrompt }
+        return try await scheduler.exclusive { decoder in try Self.teacherForced(tokens, chunk: chunk, decoder: decoder) }
+    }
+
+    /// ``logits(tokens:chunk:)`` for synchronous callers: blocks the calling thread.
+    @available(*, noasync, message: "await logits(tokens:chunk:) instead")
     public func logits(tokens: [Int], chunk: Int = 256) throws -> [[Float]] {
         guard !tokens.isEmpty else { throw GenerationError.emptyPrompt }
-        return try scheduler.exclusive { decoder in
-            decoder.reset(slot: 0)
-            var rows: [[Float]] = []
-            let vocabulary = decoder.configuration.vocabularySize
-            for start in stride(from: 0, to: tokens.count, by: max(1, chunk)) {
-                let part = Array(tokens[start..<min(tokens.count, start + chunk)])
-                let flat = try decoder.prefill(part, slot: 0, logits: .all)
-                rows += (0..<part.count).map { Array(flat[$0 * vocabulary..<($0 + 1) * vocabulary]) }
-            }
-            return rows
+        return try scheduler.exclusiveBlocking { decoder in try Self.teacherForced(tokens, chunk: chunk, decoder: decoder) }
+    }
+
+    private static func teacherForced(_ tokens: [Int], chunk: Int, decoder: any SequenceDecoder) throws -> [[Float]] {
+        decoder.reset(slot: 0)
+        var rows: [[Float]] = []
+        let vocabulary = decoder.configuration.vocabularySize
+        for start in stride(from: 0, to: tokens.count, by: max(1, chunk)) {
+            let part = Array(tokens[start..<min(tokens.count, start + chunk)])
+            let flat = try decoder.prefill(part, slot: 0, logits: .all)
+            rows += (0..<part.count).map { Array(flat[$0 * vocabulary..<($0 + 1) * vocabulary]) }
         }
+        return rows
     }
 }
 
