@@ -8,6 +8,15 @@ struct GenerationSchedulingTests {
 
     static func prompt(_ model: LanguageModel, _ text: String) throws -> [Int] { try model.chatTokens([.user(text)]) }
 
+    /// Checks `condition` every 20 ms, at most `polls` times; the caller asserts it afterwards.
+    static func poll(upTo polls: Int, _ condition: () -> Bool) async throws {
+        var remaining = polls
+        while remaining > 0, !condition() {
+            try await Task.sleep(for: .milliseconds(20))
+            remaining -= 1
+        }
+    }
+
     @Test("concurrent greedy generations (batched decode, a third joining mid-batch) give the tokens each gives alone", .enabled(if: TestModels.required(TestModels.smolLM2)))
     func concurrentMatchesAlone() async throws {
         let model = try Self.model.get()
@@ -34,11 +43,7 @@ struct GenerationSchedulingTests {
         let long = GenerationParameters(maxTokens: 200, temperature: 0, ignoreEndOfSequence: true)
         // Two slots busy, one waiting: the fourth request is refused.
         let busy = (0..<3).map { _ in Task { try await model.generate(tokens: prompt, parameters: long).collect() } }
-        var polls = 0
-        while (model.activeSequences < 2 || model.waitingSequences < 1) && polls < 500 {
-            try await Task.sleep(for: .milliseconds(20))
-            polls += 1
-        }
+        try await Self.poll(upTo: 500) { model.activeSequences >= 2 && model.waitingSequences >= 1 }
         #expect(model.activeSequences == 2 && model.waitingSequences == 1, "two slots busy, one waiting")
         await #expect(throws: GenerationError.queueFull(waiting: 1)) {
             _ = try await model.generate(tokens: prompt, parameters: long).collect()
@@ -50,11 +55,7 @@ struct GenerationSchedulingTests {
             #expect(result.finishReason == .cancelled)
             #expect(result.tokens.count < long.maxTokens)
         }
-        var waited = 0
-        while model.activeSequences + model.waitingSequences > 0 && waited < 100 {
-            try await Task.sleep(for: .milliseconds(20))
-            waited += 1
-        }
+        try await Self.poll(upTo: 100) { model.activeSequences + model.waitingSequences == 0 }
         #expect(model.activeSequences == 0 && model.waitingSequences == 0, "slots back to idle")
     }
 
@@ -65,24 +66,12 @@ struct GenerationSchedulingTests {
         let prompt = try Self.prompt(model, "Tell me a long story about a dragon.")
         let long = GenerationParameters(maxTokens: 200, temperature: 0, ignoreEndOfSequence: true)
         let busy = (0..<2).map { _ in Task { try await model.generate(tokens: prompt, parameters: long).collect() } }
-        var polls = 0
-        while model.activeSequences < 2 && polls < 500 {
-            try await Task.sleep(for: .milliseconds(20))
-            polls += 1
-        }
+        try await Self.poll(upTo: 500) { model.activeSequences >= 2 }
         let waiting = Task { try await model.generate(tokens: prompt, parameters: long).collect() }
-        polls = 0
-        while model.waitingSequences < 1 && polls < 500 {
-            try await Task.sleep(for: .milliseconds(20))
-            polls += 1
-        }
+        try await Self.poll(upTo: 500) { model.waitingSequences >= 1 }
         #expect(model.waitingSequences == 1)
         waiting.cancel()
-        polls = 0
-        while model.waitingSequences > 0 && polls < 50 {
-            try await Task.sleep(for: .milliseconds(20))
-            polls += 1
-        }
+        try await Self.poll(upTo: 50) { model.waitingSequences == 0 }
         // Out of the queue well before either running sequence could have finished its 200 tokens.
         #expect(model.waitingSequences == 0)
         #expect(model.activeSequences == 2)
