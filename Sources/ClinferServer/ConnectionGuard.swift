@@ -6,8 +6,8 @@ import NIOHTTPTypes
 /// Defends one HTTP/1 connection against a client that stops cooperating or does not speak HTTP,
 /// so that it can hold neither a slot, nor an admission ticket, nor a connection for long, and
 /// every answer it gets is OpenAI-shaped JSON:
-/// - a request whose head and body take longer than `readTimeout` to arrive (a slow writer,
-///   e.g. a body dripped a byte at a time) loses the connection;
+/// - a request whose body takes longer than `readTimeout` to arrive after its head (a slow
+///   writer, e.g. a body dripped a byte at a time) loses the connection;
 /// - a response write that has waited longer than `writeTimeout` for the client to read (a slow
 ///   reader: once the socket buffers are full, writes stop completing) loses the connection;
 /// - bytes the HTTP parser rejects (a garbage request line, a malformed chunk) get a JSON 400,

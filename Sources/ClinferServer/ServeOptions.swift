@@ -50,7 +50,7 @@ public struct ServeOptions: ParsableArguments {
     @Option(help: "Seconds running requests get to finish after SIGINT/SIGTERM (env CLINFER_SHUTDOWN_GRACE, default 30).")
     var shutdownGrace: Double?
 
-    @Option(help: "Seconds a request's head and body may take to arrive (env CLINFER_READ_TIMEOUT, default 30).")
+    @Option(help: "Seconds a request's body may take to arrive after its head (env CLINFER_READ_TIMEOUT, default 30).")
     var readTimeout: Double?
 
     @Option(help: "Seconds a response may wait for the client to read before the connection is closed (env CLINFER_WRITE_TIMEOUT, default 30).")

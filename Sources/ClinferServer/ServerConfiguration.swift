@@ -33,7 +33,8 @@ public struct ServerConfiguration: Sendable {
     public var requestTimeout: Duration?
     /// On SIGINT/SIGTERM, running requests get this long to finish before they are cancelled.
     public var shutdownGrace: Duration
-    /// A request's head and body must arrive within this long, or the connection is closed.
+    /// A request's body must arrive within this long of its head, or the connection is closed
+    /// (a head that never completes is bounded by ``idleTimeout``).
     public var readTimeout: Duration
     /// A response write the client does not read for this long closes the connection (a slow
     /// reader frees its slot and its place in the queue).
