@@ -103,5 +103,11 @@ public struct ClinferHTTPServer: Sendable {
         configuration.maximumGracefulShutdownDuration = state.configuration.shutdownGrace
         configuration.maximumCancellationDuration = .seconds(5)
         try await ServiceGroup(configuration: configuration).run()
+        // Cancelled requests return at once, but their last batch or token may still run on the
+        // device; exiting meanwhile can crash the OpenCL driver's compiler at teardown.
+        if case .ready(let served) = state.models.current {
+            await served.language.waitUntilIdle()
+            await served.embedding?.waitUntilIdle()
+        }
     }
 }

@@ -60,6 +60,7 @@ extension ServerTests {
                 #expect(response.status == .gatewayTimeout)
                 #expect(try response.errorCode == "request_timeout")
                 #expect(server.state.embeddingGate.count == 0)
+                await (try ServerFixture.embedding.get()).waitUntilIdle()
             }
         }
 
@@ -92,6 +93,7 @@ extension ServerTests {
                 let small = try await client.post("/v1/chat/completions", json: ["messages": [["role": "user", "content": "Hi"]]])
                 #expect(small.status == .tooManyRequests)
                 try await holder.shutdown()
+                try await eventually("the held slot is free") { server.state.sequenceCounts == (0, 0) }
             }
         }
 
@@ -161,6 +163,9 @@ extension ServerTests {
                 let metrics = try await client.get("/metrics").text
                 #expect(metrics.contains("clinfer_requests_cancelled_total 1"))
                 #expect(!metrics.contains("clinfer_embedding_inputs_total 400"), "the cancelled texts were embedded anyway")
+                // The cancelled batch may still be on the device: let it finish before the test
+                // (perhaps the process's last) ends.
+                await (try ServerFixture.embedding.get()).waitUntilIdle()
             }
         }
     }

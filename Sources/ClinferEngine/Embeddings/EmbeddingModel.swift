@@ -155,6 +155,13 @@ public final class EmbeddingModel: Sendable {
         }
     }
 
+    /// Returns once every request accepted before this call has stopped running, cancelled ones
+    /// included (a cancelled request returns at once, but the batch it was in finishes on the
+    /// device). For a clean shutdown: a process must not exit while device work still runs.
+    public func waitUntilIdle() async {
+        await withCheckedContinuation { continuation in worker.async { continuation.resume() } }
+    }
+
     /// ``embed(_:)`` for synchronous callers: blocks until the embeddings are ready.
     public func embeddings(_ texts: [String]) throws -> [[Float]] {
         let input = prepare(texts)

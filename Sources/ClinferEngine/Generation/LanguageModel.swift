@@ -124,6 +124,15 @@ public final class LanguageModel: Sendable {
 
     deinit { scheduler.shutdown() }
 
+    /// Returns once no sequence is running or waiting (cancelled ones stop at their next token),
+    /// or after `timeout`. For a clean shutdown: a process must not exit while device work still runs.
+    public func waitUntilIdle(timeout: Duration = .seconds(10)) async {
+        let deadline = ContinuousClock.now + timeout
+        while activeSequences + waitingSequences > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     /// Sequences generating now, each in a slot.
     public var activeSequences: Int { scheduler.activeCount }
     /// Sequences waiting for a free slot.
