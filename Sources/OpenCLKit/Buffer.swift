@@ -3,7 +3,7 @@ import COpenCL
 /// A typed region of device memory holding `count` values of `Element`.
 ///
 /// Owns its `cl_mem` handle (released in `deinit`). A sub-buffer keeps its parent alive.
-public final class Buffer<Element: BitwiseCopyable>: @unchecked Sendable {
+public final class Buffer<Element: BitwiseCopyable>: Sendable {
     /// How kernels may use the memory; a hint to the driver.
     public enum Access: Sendable {
         case readWrite, readOnly, writeOnly
@@ -17,10 +17,11 @@ public final class Buffer<Element: BitwiseCopyable>: @unchecked Sendable {
         }
     }
 
-    public let handle: cl_mem
+    /// Sendable: OpenCL calls on a memory object are thread-safe (OpenCL 3.0, appendix A.2).
+    nonisolated(unsafe) public let handle: cl_mem
     public let count: Int
     public let context: Context
-    private let parent: AnyObject?
+    private let parent: Buffer<Element>?
 
     /// The size in bytes.
     public var byteCount: Int { count * MemoryLayout<Element>.stride }

@@ -4,8 +4,10 @@ import COpenCL
 ///
 /// Commands run in submission order; only ``read(_:)`` and ``finish()`` block. Kernel launches
 /// are pipelined, so a sequence of kernels followed by one read costs one round trip.
-public final class CommandQueue: @unchecked Sendable {
-    public let handle: cl_command_queue
+public final class CommandQueue: Sendable {
+    /// Sendable: OpenCL calls on a queue are thread-safe (OpenCL 3.0, appendix A.2); commands from
+    /// several threads interleave in the order they were enqueued.
+    nonisolated(unsafe) public let handle: cl_command_queue
     public let context: Context
     /// Records kernel launches while started, for profiling.
     public let recorder = LaunchRecorder()

@@ -1,8 +1,9 @@
 import COpenCL
 
 /// An OpenCL context on one device. Owns the `cl_context` handle and releases it in `deinit`.
-public final class Context: @unchecked Sendable {
-    public let handle: cl_context
+public final class Context: Sendable {
+    /// Sendable: OpenCL calls on a context are thread-safe (OpenCL 3.0, appendix A.2).
+    nonisolated(unsafe) public let handle: cl_context
     public let device: Device
 
     /// Creates a context for `device`.

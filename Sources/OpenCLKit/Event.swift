@@ -4,8 +4,9 @@ import COpenCL
 ///
 /// Queues are created with profiling on, so every event can report how long its command ran on
 /// the device, independent of host-side overhead.
-public final class Event: @unchecked Sendable {
-    public let handle: cl_event
+public final class Event: Sendable {
+    /// Sendable: OpenCL calls on an event are thread-safe (OpenCL 3.0, appendix A.2).
+    nonisolated(unsafe) public let handle: cl_event
 
     init(handle: cl_event) { self.handle = handle }
 
@@ -80,7 +81,7 @@ public struct EventSpan: Sendable {
     }
 }
 
-private final class ContinuationBox: @unchecked Sendable {
+private final class ContinuationBox: Sendable {
     let continuation: CheckedContinuation<Void, any Error>
     init(_ continuation: CheckedContinuation<Void, any Error>) { self.continuation = continuation }
 }

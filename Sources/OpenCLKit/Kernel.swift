@@ -6,8 +6,9 @@ import Synchronization
 /// OpenCL calls are thread-safe except setting arguments and enqueueing on the same kernel
 /// object, so ``CommandQueue/enqueue(_:global:local:arguments:)`` holds this kernel's lock
 /// for that pair.
-public final class Kernel: @unchecked Sendable {
-    public let handle: cl_kernel
+public final class Kernel: Sendable {
+    /// Sendable: every OpenCL call but argument setting is thread-safe, and that goes through `lock`.
+    nonisolated(unsafe) public let handle: cl_kernel
     public let name: String
     /// The program is retained so its binary outlives the kernel.
     public let program: Program

@@ -1,11 +1,12 @@
 import COpenCL
 
 /// A built OpenCL program. Owns the `cl_program` handle.
-public final class Program: @unchecked Sendable {
+public final class Program: Sendable {
     /// Where the executable came from: compiled from source now, or loaded from the disk cache.
     public enum Origin: Sendable, Equatable { case compiled, diskCache }
 
-    public let handle: cl_program
+    /// Sendable: OpenCL calls on a built program are thread-safe (OpenCL 3.0, appendix A.2).
+    nonisolated(unsafe) public let handle: cl_program
     public let context: Context
     public let options: String
     public let origin: Origin

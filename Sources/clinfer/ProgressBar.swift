@@ -1,11 +1,12 @@
 import Foundation
+import Synchronization
 
 /// A one-line progress bar on standard error (redrawn in place on a terminal, a line per 10 %
-/// otherwise), for long work such as loading a model.
-final class ProgressBar: @unchecked Sendable {
+/// otherwise), for long work such as loading a model. Sendable: the decile reached sits behind a lock.
+final class ProgressBar: Sendable {
     private let label: String
     private let interactive = isatty(STDERR_FILENO) != 0
-    private var lastDecile = -1
+    private let lastDecile = Mutex(-1)
 
     init(label: String) { self.label = label }
 
@@ -15,9 +16,13 @@ final class ProgressBar: @unchecked Sendable {
             let filled = Int(fraction * 30)
             let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: 30 - filled)
             FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(Int(fraction * 100))%".utf8))
-        } else if Int(fraction * 10) > lastDecile {
-            lastDecile = Int(fraction * 10)
-            progress("\(label): \(lastDecile * 10)%")
+        } else {
+            let decile = Int(fraction * 10)
+            let reached = lastDecile.withLock { last -> Bool in
+                defer { last = max(last, decile) }
+                return decile > last
+            }
+            if reached { progress("\(label): \(decile * 10)%") }
         }
     }
 

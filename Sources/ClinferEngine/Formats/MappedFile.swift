@@ -10,11 +10,10 @@ import Darwin
 /// handed over in memory. The bytes stay valid and unchanged for the life of the object, which
 /// unmaps (or frees) them in `deinit`.
 ///
-/// `@unchecked Sendable`: the region is never written after `init`, so sharing it between
-/// threads is safe.
-final class MappedFile: @unchecked Sendable {
+/// Sendable: the region is never written after `init`, so sharing it between threads is safe.
+final class MappedFile: Sendable {
     /// The file's bytes (empty for an empty file).
-    let bytes: UnsafeRawBufferPointer
+    nonisolated(unsafe) let bytes: UnsafeRawBufferPointer
     private let isMapped: Bool
 
     /// Maps the regular file at `path` read-only.

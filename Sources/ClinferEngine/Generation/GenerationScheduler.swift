@@ -9,6 +9,9 @@ import Foundation
 ///
 /// All forward passes run on the scheduler's thread, one at a time: the model's activations
 /// are shared. `exclusive` runs other work (teacher-forced scoring) there too, between rounds.
+///
+/// Sendable: the queues (`pending`, `jobs`, `free`, `active`, `stopped`) are guarded by
+/// `condition`; the decoders and the sequences' state are touched by the scheduler thread only.
 final class GenerationScheduler: @unchecked Sendable {
     private let condition = NSCondition()
     private var pending: [SequenceState] = []
@@ -54,13 +57,12 @@ final class GenerationScheduler: @unchecked Sendable {
     /// Takes `sequence` out of the wait queue and ends it as cancelled, if it is still waiting
     /// (its consumer went away): a cancelled request never holds a place in the queue. A sequence
     /// already running stops at its next token through its cancellation flag instead.
-    func withdraw(_ sequence: SequenceState) {
-        let removed = condition.withLock { () -> Bool in
-            guard let index = pending.firstIndex(where: { $0 === sequence }) else { return false }
-            pending.remove(at: index)
-            return true
+    func withdraw(_ id: ObjectIdentifier) {
+        let removed = condition.withLock { () -> SequenceState? in
+            guard let index = pending.firstIndex(where: { $0.id == id }) else { return nil }
+            return pending.remove(at: index)
         }
-        if removed { sequence.complete(.cancelled, device: deviceName) }
+        removed?.complete(.cancelled, device: deviceName)
     }
 
     /// Runs `body` on the scheduler thread with a one-slot decoder of its own, between decode
@@ -176,7 +178,9 @@ final class GenerationScheduler: @unchecked Sendable {
     private static func advanceAll(_ sequences: [SequenceState], capacityLeft: [Bool]) -> [Result<FinishReason?, any Error>] {
         var outcomes = [Result<FinishReason?, any Error>](repeating: .success(nil), count: sequences.count)
         outcomes.withUnsafeMutableBufferPointer { results in
-            nonisolated(unsafe) let results = results
+            // Iteration i touches only sequences[i] and results[i], and concurrentPerform returns
+            // after every iteration: each sequence is still used by one thread at a time.
+            nonisolated(unsafe) let results = results, sequences = sequences
             DispatchQueue.concurrentPerform(iterations: sequences.count) { index in
                 results[index] = Result { try sequences[index].advance(capacityLeft: capacityLeft[index]) }
             }

@@ -157,9 +157,9 @@ public final class LanguageModel: Sendable {
                 emit: { continuation.yield($0) },
                 finish: { error in error.map { continuation.finish(throwing: $0) } ?? continuation.finish() })
             try scheduler.submit(sequence)
-            continuation.onTermination = { [scheduler] _ in
+            continuation.onTermination = { [scheduler, id = sequence.id] _ in
                 cancelled.set()
-                scheduler.withdraw(sequence)
+                scheduler.withdraw(id)
             }
         } catch {
             continuation.finish(throwing: error)

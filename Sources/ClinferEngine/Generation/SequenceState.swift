@@ -1,6 +1,12 @@
 /// One generation in flight: what it asked for, where it is, and where its output goes. The
 /// scheduler advances it one token at a time in its slot's KV cache.
-final class SequenceState: @unchecked Sendable {
+///
+/// Not Sendable: the submitter owns it until ``GenerationScheduler/submit(_:)``, the scheduler's
+/// thread after that; other threads only set its Sendable `cancelled` flag, or withdraw it by
+/// ``id`` (the scheduler hands it back under its lock).
+final class SequenceState {
+    /// Names the sequence across threads (for ``GenerationScheduler/withdraw(_:)``).
+    var id: ObjectIdentifier { ObjectIdentifier(self) }
     let prompt: [Int]
     let parameters: GenerationParameters
     let cancelled: CancellationFlag

@@ -8,13 +8,15 @@ import ClinferOps
 /// A forward pass runs a padded batch ([batch, seq] tokens, every text padded to the longest):
 /// the projections are GEMMs over all batch·seq rows, attention skips each text's padding keys
 /// (``AttentionProblem/keyLengths``), and only the last hidden states are read back.
-public final class BertModel<Backend: InferenceBackend>: @unchecked Sendable {
+///
+/// Sendable: forward passes run one at a time (``ForwardPasses``).
+public final class BertModel<Backend: InferenceBackend>: Sendable {
     public let configuration: BertConfiguration
     public let backend: Backend
     private let wordEmbeddings: [Float], positionEmbeddings: [Float], tokenTypeEmbeddings: [Float]
     private let embeddingNorm: (weight: Backend.Tensor, bias: Backend.Tensor)
     private let layers: [Layer]
-    private var workspaces: [Int: Workspace] = [:]
+    private let passes: ForwardPasses<Workspace>
 
     private struct Layer {
         let qkv: Backend.Weight, qkvBias: Backend.Tensor
@@ -35,6 +37,7 @@ public final class BertModel<Backend: InferenceBackend>: @unchecked Sendable {
         func norm(_ norm: BertWeights.Norm) throws -> (weight: Backend.Tensor, bias: Backend.Tensor) {
             (try backend.constant(norm.weight), try backend.constant(norm.bias))
         }
+        passes = ForwardPasses(limit: 4, keepingUpTo: 0) { try Workspace(backend: backend, tokens: $0, configuration: configuration) }
         embeddingNorm = try norm(weights.embeddingNorm)
         layers = try weights.layers.map { layer in
             Layer(qkv: try backend.weight(layer.qkv), qkvBias: try backend.constant(layer.qkvBias),
@@ -55,50 +58,51 @@ public final class BertModel<Backend: InferenceBackend>: @unchecked Sendable {
         if let bad = batch.paddedIDs.first(where: { !(0..<c.vocabularySize).contains($0) }) {
             throw GenerationError.invalidToken(bad, vocabularySize: c.vocabularySize)
         }
-        let w = try workspace(tokens: tokens)
-        // Embedding sum on the host (a gather of rows; token type 0 for single-segment input).
-        var embedded = [Float](repeating: 0, count: tokens * h)
-        embedded.withUnsafeMutableBufferPointer { out in
-            wordEmbeddings.withUnsafeBufferPointer { word in
-                positionEmbeddings.withUnsafeBufferPointer { position in
-                    tokenTypeEmbeddings.withUnsafeBufferPointer { type in
-                        for t in 0..<tokens {
-                            let id = batch.paddedIDs[t], s = t % length
-                            for j in 0..<h { out[t * h + j] = word[id * h + j] + position[s * h + j] + type[j] }
+        return try passes.run(tokens: tokens) { w in
+            // Embedding sum on the host (a gather of rows; token type 0 for single-segment input).
+            var embedded = [Float](repeating: 0, count: tokens * h)
+            embedded.withUnsafeMutableBufferPointer { out in
+                wordEmbeddings.withUnsafeBufferPointer { word in
+                    positionEmbeddings.withUnsafeBufferPointer { position in
+                        tokenTypeEmbeddings.withUnsafeBufferPointer { type in
+                            for t in 0..<tokens {
+                                let id = batch.paddedIDs[t], s = t % length
+                                for j in 0..<h { out[t * h + j] = word[id * h + j] + position[s * h + j] + type[j] }
+                            }
                         }
                     }
                 }
             }
+            try backend.write(embedded, to: w.x)
+            let norm = NormProblem(.layer, rows: tokens, width: h, eps: c.layerNormEps)
+            try backend.normalize(norm, x: w.x, residual: nil, weight: embeddingNorm.weight, bias: embeddingNorm.bias, out: w.hidden)
+            let split = QKVSplitProblem(batch: count, seq: length, heads: c.heads, headDim: c.headDim)
+            let lengths = batch.lengths
+            let attention = AttentionProblem(batch: count, heads: c.heads, seqQ: length, seqK: length, headDim: c.headDim, tokenMajor: true,
+                                             keyLengths: lengths.allSatisfy { $0 == length } ? nil : lengths)
+            for layer in layers {
+                try backend.matmul(w.hidden, layer.qkv, w.qkv, rows: tokens)
+                try backend.splitQKV(split, qkv: w.qkv, bias: layer.qkvBias, q: w.q, k: w.k, v: w.v)
+                try backend.attention(attention, q: w.q, k: w.k, v: w.v, mask: nil, o: w.context)
+                try backend.matmul(w.context, layer.output, w.projected, rows: tokens)
+                try backend.biasAdd(w.projected, bias: layer.outputBias)
+                // hidden += projected, then attended = LayerNorm(hidden).
+                try backend.normalize(norm, x: w.hidden, residual: w.projected, weight: layer.attentionNorm.weight, bias: layer.attentionNorm.bias,
+                                      out: w.attended)
+                try backend.matmul(w.attended, layer.intermediate, w.inner, rows: tokens)
+                try backend.biasGeluErf(w.inner, bias: layer.intermediateBias)
+                try backend.matmul(w.inner, layer.down, w.projected, rows: tokens)
+                try backend.biasAdd(w.projected, bias: layer.downBias)
+                // attended += projected, then hidden = LayerNorm(attended): the next layer's input.
+                try backend.normalize(norm, x: w.attended, residual: w.projected, weight: layer.outputNorm.weight, bias: layer.outputNorm.bias,
+                                      out: w.hidden)
+            }
+            return try backend.read(w.hidden)
         }
-        try backend.write(embedded, to: w.x)
-        let norm = NormProblem(.layer, rows: tokens, width: h, eps: c.layerNormEps)
-        try backend.normalize(norm, x: w.x, residual: nil, weight: embeddingNorm.weight, bias: embeddingNorm.bias, out: w.hidden)
-        let split = QKVSplitProblem(batch: count, seq: length, heads: c.heads, headDim: c.headDim)
-        let lengths = batch.lengths
-        let attention = AttentionProblem(batch: count, heads: c.heads, seqQ: length, seqK: length, headDim: c.headDim, tokenMajor: true,
-                                         keyLengths: lengths.allSatisfy { $0 == length } ? nil : lengths)
-        for layer in layers {
-            try backend.matmul(w.hidden, layer.qkv, w.qkv, rows: tokens)
-            try backend.splitQKV(split, qkv: w.qkv, bias: layer.qkvBias, q: w.q, k: w.k, v: w.v)
-            try backend.attention(attention, q: w.q, k: w.k, v: w.v, mask: nil, o: w.context)
-            try backend.matmul(w.context, layer.output, w.projected, rows: tokens)
-            try backend.biasAdd(w.projected, bias: layer.outputBias)
-            // hidden += projected, then attended = LayerNorm(hidden).
-            try backend.normalize(norm, x: w.hidden, residual: w.projected, weight: layer.attentionNorm.weight, bias: layer.attentionNorm.bias,
-                                  out: w.attended)
-            try backend.matmul(w.attended, layer.intermediate, w.inner, rows: tokens)
-            try backend.biasGeluErf(w.inner, bias: layer.intermediateBias)
-            try backend.matmul(w.inner, layer.down, w.projected, rows: tokens)
-            try backend.biasAdd(w.projected, bias: layer.downBias)
-            // attended += projected, then hidden = LayerNorm(attended): the next layer's input.
-            try backend.normalize(norm, x: w.attended, residual: w.projected, weight: layer.outputNorm.weight, bias: layer.outputNorm.bias,
-                                  out: w.hidden)
-        }
-        return try backend.read(w.hidden)
     }
 
     /// Activations for a forward pass over `tokens` (batch · seq) positions, reused across passes of that size.
-    private final class Workspace: @unchecked Sendable {
+    private final class Workspace: Sendable {
         let x, hidden, qkv, q, k, v, context, projected, attended, inner: Backend.Tensor
 
         init(backend: Backend, tokens t: Int, configuration c: BertConfiguration) throws {
@@ -113,13 +117,5 @@ public final class BertModel<Backend: InferenceBackend>: @unchecked Sendable {
             attended = try backend.tensor(count: t * c.hidden)
             inner = try backend.tensor(count: t * c.intermediate)
         }
-    }
-
-    private func workspace(tokens: Int) throws -> Workspace {
-        if let existing = workspaces[tokens] { return existing }
-        if workspaces.count >= 4 { workspaces.removeAll() }
-        let fresh = try Workspace(backend: backend, tokens: tokens, configuration: configuration)
-        workspaces[tokens] = fresh
-        return fresh
     }
 }

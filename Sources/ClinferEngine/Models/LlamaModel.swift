@@ -1,4 +1,5 @@
 import ClinferOps
+import Synchronization
 
 /// Which logits a forward pass returns.
 public enum LogitsSelection: Sendable {
@@ -15,7 +16,9 @@ public enum LogitsSelection: Sendable {
 /// A forward pass over T tokens is prefill (T > 1: the GEMM paths) or decode (T = 1: GEMV and
 /// split-KV attention); a batched decode step advances several sequences of a cache pool by one
 /// token each in one pass. All enqueue every op without waiting and read back only the logits.
-public final class LlamaModel<Backend: InferenceBackend>: @unchecked Sendable {
+///
+/// Sendable: forward passes run one at a time (``ForwardPasses``).
+public final class LlamaModel<Backend: InferenceBackend>: Sendable {
     public let configuration: LlamaConfiguration
     public let backend: Backend
     private let embedding: LinearWeight
@@ -24,7 +27,7 @@ public final class LlamaModel<Backend: InferenceBackend>: @unchecked Sendable {
     private let outputNorm: Backend.Tensor
     private let head: Backend.Weight
     private let ropeTable: RoPETable
-    private var workspaces: [Int: Workspace] = [:]
+    private let passes: ForwardPasses<Workspace>
 
     /// Uploads `weights`; `maxPositions` bounds the RoPE table (and so every cache's capacity).
     public init(configuration: LlamaConfiguration, weights: LlamaWeights, backend: Backend, maxPositions: Int? = nil,
@@ -41,6 +44,8 @@ public final class LlamaModel<Backend: InferenceBackend>: @unchecked Sendable {
         self.layers = layers
         outputNorm = try backend.constant(weights.outputNorm)
         head = try backend.weight(weights.output)
+        // Keep the decode batches' activations (up to the scheduler's slots); drop old prompt sizes.
+        passes = ForwardPasses(limit: 24, keepingUpTo: 16) { try Workspace(backend: backend, tokens: $0, configuration: configuration) }
         ropeTable = try RoPETable(headDim: configuration.headDim, positions: min(maxPositions ?? configuration.contextLength, configuration.contextLength),
                                   base: configuration.ropeBase)
         progress(weights.layers.count + 1, weights.layers.count + 1)
@@ -65,27 +70,32 @@ public final class LlamaModel<Backend: InferenceBackend>: @unchecked Sendable {
         guard (0..<cache.sequences).contains(slot) else {
             throw GenerationError.invalidParameter("slot \(slot) outside the cache's \(cache.sequences) sequences")
         }
-        let position = cache.lengths[slot]
         guard count >= 1 else { throw GenerationError.emptyPrompt }
-        guard position + count <= cache.capacity else {
-            throw GenerationError.contextLengthExceeded(requested: position + count, limit: cache.capacity)
-        }
-        let rope = RoPEProblem(tokens: count, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, position: position,
-                               kvStride: cache.capacity, neox: c.ropeNeox, slots: cache.sequences, slot: slot)
-        let attention = AttentionProblem(heads: c.heads, kvHeads: c.kvHeads, seqQ: count, seqK: position + count, headDim: c.headDim,
-                                         causal: true, offset: position, kvStride: cache.capacity, tokenMajor: true,
-                                         kvSequences: cache.sequences, kvSlots: cache.sequences == 1 ? nil : [slot])
-        let w = try blocks(tokens, rope: rope, attention: attention, cache: cache)
-        cache.lengths[slot] = position + count
-        switch logits {
-        case .last:
-            try backend.copy(w.normed, offset: (count - 1) * c.embedding, count: c.embedding, to: w.lastRow)
-            try backend.matmul(w.lastRow, head, w.lastLogits, rows: 1)
-            return try backend.read(w.lastLogits)
-        case .all:
-            let all = try backend.tensor(count: count * c.vocabularySize)
-            try backend.matmul(w.normed, head, all, rows: count)
-            return try backend.read(all)
+        // Refused before any activations are allocated for it.
+        guard count <= cache.capacity else { throw GenerationError.contextLengthExceeded(requested: count, limit: cache.capacity) }
+        // The cache's length is read and advanced inside the pass: passes run one at a time.
+        return try passes.run(tokens: count) { w in
+            let position = cache.length(slot: slot)
+            guard position + count <= cache.capacity else {
+                throw GenerationError.contextLengthExceeded(requested: position + count, limit: cache.capacity)
+            }
+            let rope = RoPEProblem(tokens: count, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, position: position,
+                                   kvStride: cache.capacity, neox: c.ropeNeox, slots: cache.sequences, slot: slot)
+            let attention = AttentionProblem(heads: c.heads, kvHeads: c.kvHeads, seqQ: count, seqK: position + count, headDim: c.headDim,
+                                             causal: true, offset: position, kvStride: cache.capacity, tokenMajor: true,
+                                             kvSequences: cache.sequences, kvSlots: cache.sequences == 1 ? nil : [slot])
+            try blocks(tokens, rope: rope, attention: attention, cache: cache, workspace: w)
+            cache.setLength(position + count, slot: slot)
+            switch logits {
+            case .last:
+                try backend.copy(w.normed, offset: (count - 1) * c.embedding, count: c.embedding, to: w.lastRow)
+                try backend.matmul(w.lastRow, head, w.lastLogits, rows: 1)
+                return try backend.read(w.lastLogits)
+            case .all:
+                let all = try backend.tensor(count: count * c.vocabularySize)
+                try backend.matmul(w.normed, head, all, rows: count)
+                return try backend.read(all)
+            }
         }
     }
 
@@ -99,34 +109,35 @@ public final class LlamaModel<Backend: InferenceBackend>: @unchecked Sendable {
         guard slots.count == count, Set(slots).count == count, slots.allSatisfy({ (0..<cache.sequences).contains($0) }) else {
             throw GenerationError.invalidParameter("a decode step needs one distinct cache slot per token (slots \(slots), \(count) tokens)")
         }
-        let positions = slots.map { cache.lengths[$0] }
-        if let full = positions.first(where: { $0 >= cache.capacity }) {
-            throw GenerationError.contextLengthExceeded(requested: full + 1, limit: cache.capacity)
+        return try passes.run(tokens: count) { w in
+            let positions = slots.map { cache.length(slot: $0) }
+            if let full = positions.first(where: { $0 >= cache.capacity }) {
+                throw GenerationError.contextLengthExceeded(requested: full + 1, limit: cache.capacity)
+            }
+            let placements = zip(slots, positions).map { CachePlacement(slot: $0, position: $1) }
+            let rope = RoPEProblem(tokens: count, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, position: 0,
+                                   kvStride: cache.capacity, neox: c.ropeNeox, slots: cache.sequences, placements: placements)
+            // Each row is one query against its own sequence's keys, the one just appended included.
+            let keyLengths = positions.map { $0 + 1 }
+            let attention = AttentionProblem(batch: count, heads: c.heads, kvHeads: c.kvHeads, seqQ: 1, seqK: keyLengths.max()!, headDim: c.headDim,
+                                             kvStride: cache.capacity, tokenMajor: true, keyLengths: keyLengths,
+                                             kvSequences: cache.sequences, kvSlots: slots)
+            try blocks(tokens, rope: rope, attention: attention, cache: cache, workspace: w)
+            for (slot, length) in zip(slots, keyLengths) { cache.setLength(length, slot: slot) }
+            let logits = try w.batchLogits(backend: backend, vocabulary: c.vocabularySize)
+            try backend.matmul(w.normed, head, logits, rows: count)
+            let flat = try backend.read(logits)
+            return (0..<count).map { Array(flat[$0 * c.vocabularySize..<($0 + 1) * c.vocabularySize]) }
         }
-        let placements = zip(slots, positions).map { CachePlacement(slot: $0, position: $1) }
-        let rope = RoPEProblem(tokens: count, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, position: 0,
-                               kvStride: cache.capacity, neox: c.ropeNeox, slots: cache.sequences, placements: placements)
-        // Each row is one query against its own sequence's keys, the one just appended included.
-        let keyLengths = positions.map { $0 + 1 }
-        let attention = AttentionProblem(batch: count, heads: c.heads, kvHeads: c.kvHeads, seqQ: 1, seqK: keyLengths.max()!, headDim: c.headDim,
-                                         kvStride: cache.capacity, tokenMajor: true, keyLengths: keyLengths,
-                                         kvSequences: cache.sequences, kvSlots: slots)
-        let w = try blocks(tokens, rope: rope, attention: attention, cache: cache)
-        for (slot, length) in zip(slots, keyLengths) { cache.lengths[slot] = length }
-        let logits = try w.batchLogits(backend: backend, vocabulary: c.vocabularySize)
-        try backend.matmul(w.normed, head, logits, rows: count)
-        let flat = try backend.read(logits)
-        return (0..<count).map { Array(flat[$0 * c.vocabularySize..<($0 + 1) * c.vocabularySize]) }
     }
 
     /// The transformer blocks over `tokens` (embedding to the final norm, left in the workspace's
     /// `normed`), with keys and values placed in the cache as `rope` says.
-    private func blocks(_ tokens: [Int], rope: RoPEProblem, attention: AttentionProblem, cache: KVCache<Backend>) throws -> Workspace {
+    private func blocks(_ tokens: [Int], rope: RoPEProblem, attention: AttentionProblem, cache: KVCache<Backend>, workspace w: Workspace) throws {
         let c = configuration, count = tokens.count
         if let bad = tokens.first(where: { !(0..<c.vocabularySize).contains($0) }) {
             throw GenerationError.invalidToken(bad, vocabularySize: c.vocabularySize)
         }
-        let w = try workspace(tokens: count)
         try backend.write(try tokens.flatMap { try embedding.row($0) }, to: w.x)
         let norm = NormProblem(.rms, rows: count, width: c.embedding, eps: c.normEps)
         for (index, layer) in layers.enumerated() {
@@ -142,11 +153,10 @@ public final class LlamaModel<Backend: InferenceBackend>: @unchecked Sendable {
             try backend.matmul(w.activated, layer.down, w.ffnOut, rows: count)
         }
         try backend.normalize(norm, x: w.x, residual: w.ffnOut, weight: outputNorm, bias: nil, out: w.normed)
-        return w
     }
 
     /// Activations for a forward pass over `tokens` tokens, reused across passes of that size.
-    private final class Workspace: @unchecked Sendable {
+    private final class Workspace: Sendable {
         let x, normed, qkv, q, attention, attentionOut, gateUp, activated, ffnOut, lastRow, lastLogits: Backend.Tensor
 
         init(backend: Backend, tokens t: Int, configuration c: LlamaConfiguration) throws {
@@ -165,23 +175,16 @@ public final class LlamaModel<Backend: InferenceBackend>: @unchecked Sendable {
         }
 
         let tokens: Int
-        private var rowLogits: Backend.Tensor?
+        private let rowLogits = Mutex<Backend.Tensor?>(nil)
 
         /// [tokens, vocabulary] logits of a batched decode step, allocated on first use.
         func batchLogits(backend: Backend, vocabulary: Int) throws -> Backend.Tensor {
-            if let rowLogits { return rowLogits }
-            let fresh = try backend.tensor(count: tokens * vocabulary)
-            rowLogits = fresh
-            return fresh
+            try rowLogits.withLock { stored throws -> Backend.Tensor in
+                if let stored { return stored }
+                let fresh = try backend.tensor(count: tokens * vocabulary)
+                stored = fresh
+                return fresh
+            }
         }
-    }
-
-    private func workspace(tokens: Int) throws -> Workspace {
-        if let existing = workspaces[tokens] { return existing }
-        // Keep the decode batches' (up to the scheduler's slots), drop old prompt sizes.
-        if workspaces.count >= 24 { workspaces = workspaces.filter { $0.key <= 16 } }
-        let fresh = try Workspace(backend: backend, tokens: tokens, configuration: configuration)
-        workspaces[tokens] = fresh
-        return fresh
     }
 }

@@ -30,7 +30,7 @@ final class LlamaDecoder<Backend: InferenceBackend>: SequenceDecoder {
     var deviceName: String { model.backend.name }
     var slots: Int { cache.sequences }
     var capacity: Int { cache.capacity }
-    func length(slot: Int) -> Int { cache.lengths[slot] }
+    func length(slot: Int) -> Int { cache.length(slot: slot) }
     func reset(slot: Int) { cache.reset(slot: slot) }
 
     func prefill(_ tokens: [Int], slot: Int, logits: LogitsSelection) throws -> [Float] {

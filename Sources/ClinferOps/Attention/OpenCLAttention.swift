@@ -68,22 +68,25 @@ public final class OpenCLAttention: AttentionOperation {
         let splitCount = splits ?? self.splits(for: problem)
         if problem.seqQ == 1 && splitCount > 1 {
             let slots = problem.batch * problem.heads * splitCount
-            let maxima = try partialMaxima.tensor(count: slots, backend: backend)
-            let sums = try partialSums.tensor(count: slots, backend: backend)
-            let outputs = try partialOutputs.tensor(count: slots * problem.headDim, backend: backend)
             let keyEnd = problem.causal ? min(problem.seqK, problem.offset + 1) : problem.seqK
             let split = try backend.kernel("attention_decode_split", file: "attention_flash.cl", options: common)
+            let merge = try backend.kernel("attention_decode_merge", file: "attention_flash.cl", options: common)
             // On CPU drivers a work-group runs on one thread: one split per group spreads them over the cores.
             let local = backend.device.type == .cpu ? [1, 1, 1] : nil
-            let first = try queue.enqueue(split, global: [splitCount, problem.heads, problem.batch], local: local, arguments: [
-                Int32(problem.seqK), Int32(problem.kvStride), Int32(keyEnd), Int32(problem.heads), Int32(problem.kvHeads), Int32(splitCount), problem.scale,
-                q.argument, k.argument, v.argument,
-            ] + extraArguments + [maxima.argument, sums.argument, outputs.argument])
-            let merge = try backend.kernel("attention_decode_merge", file: "attention_flash.cl", options: common)
-            let last = try queue.enqueue(merge, global: [problem.heads, problem.batch], arguments: [
-                Int32(problem.heads), Int32(splitCount), maxima.argument, sums.argument, outputs.argument, o.argument,
-            ])
-            return EventSpan(first: first, last: last)
+            return try partialMaxima.withTensor(count: slots, backend: backend) { maxima in
+                try partialSums.withTensor(count: slots, backend: backend) { sums in
+                    try partialOutputs.withTensor(count: slots * problem.headDim, backend: backend) { outputs in
+                        let first = try queue.enqueue(split, global: [splitCount, problem.heads, problem.batch], local: local, arguments: [
+                            Int32(problem.seqK), Int32(problem.kvStride), Int32(keyEnd), Int32(problem.heads), Int32(problem.kvHeads),
+                            Int32(splitCount), problem.scale, q.argument, k.argument, v.argument,
+                        ] + extraArguments + [maxima.argument, sums.argument, outputs.argument])
+                        let last = try queue.enqueue(merge, global: [problem.heads, problem.batch], arguments: [
+                            Int32(problem.heads), Int32(splitCount), maxima.argument, sums.argument, outputs.argument, o.argument,
+                        ])
+                        return EventSpan(first: first, last: last)
+                    }
+                }
+            }
         }
         let tiles = tiles(headDim: problem.headDim)
         let options = common + " -DBQ=\(tiles.queriesPerItem) -DBK=\(tiles.keysPerTile) -DCAUSAL=\(problem.causal ? 1 : 0)"

@@ -1,19 +1,29 @@
+import Synchronization
+
 /// A flat, row-major array of values in host memory: the operand type of the CPU backend, and
 /// what device tensors are uploaded from and downloaded to.
-public final class HostTensor: @unchecked Sendable {
+///
+/// Sendable: the values sit behind a lock, and ops read and replace them whole.
+public final class HostTensor: Sendable {
     /// The stored values.
     public typealias Storage = TypedStorage<[Float], [Float16]>
 
-    public var storage: Storage
+    private let values: Mutex<Storage>
 
-    public init(_ values: [Float]) { storage = .float32(values) }
-    public init(halves: [Float16]) { storage = .float16(halves) }
+    /// The stored values (a copy-on-write array: reading shares it, assigning replaces it).
+    public var storage: Storage {
+        get { values.withLock { $0 } }
+        set { values.withLock { $0 = newValue } }
+    }
+
+    public init(_ values: [Float]) { self.values = Mutex(.float32(values)) }
+    public init(halves: [Float16]) { values = Mutex(.float16(halves)) }
 
     /// A tensor of `count` zeros.
     public init(zeros count: Int, type: ElementType = .float32) {
         switch type {
-        case .float32: storage = .float32([Float](repeating: 0, count: count))
-        case .float16: storage = .float16([Float16](repeating: 0, count: count))
+        case .float32: values = Mutex(.float32([Float](repeating: 0, count: count)))
+        case .float16: values = Mutex(.float16([Float16](repeating: 0, count: count)))
         }
     }
 
@@ -31,8 +41,13 @@ public final class HostTensor: @unchecked Sendable {
     /// The values as fp32, leaving the tensor empty until the caller stores them back: an
     /// in-place update of a large tensor (a KV cache) without copying it.
     public func takeFloats() -> [Float] {
-        defer { storage = .float32([]) }
-        return floats
+        values.withLock { stored in
+            defer { stored = .float32([]) }
+            switch stored {
+            case .float32(let values): return values
+            case .float16(let values): return values.map(Float.init)
+            }
+        }
     }
 
     /// A copy stored as `type` (rounding to nearest when narrowing to fp16).
@@ -44,5 +59,5 @@ public final class HostTensor: @unchecked Sendable {
         }
     }
 
-    private init(storage: Storage) { self.storage = storage }
+    private init(storage: Storage) { values = Mutex(storage) }
 }

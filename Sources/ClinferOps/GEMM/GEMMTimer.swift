@@ -28,7 +28,7 @@ public struct GEMMTimer: Sendable {
     }
 
     /// Random operands for one problem on the device, and the CPU reference result.
-    public final class Workload: @unchecked Sendable {
+    public final class Workload: Sendable {
         public let problem: GEMMProblem
         let a: DeviceTensor, b: DeviceTensor, c: DeviceTensor
         /// Host copies of the operands, for peers that run on the host.

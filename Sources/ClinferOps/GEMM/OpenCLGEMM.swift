@@ -69,9 +69,11 @@ public final class OpenCLGEMM: GEMMOperation {
             guard !problem.transposeA else {
                 throw OpError.invalidConfiguration(kernel: "gemm_tiled", detail: "packB cannot serve a transposed A")
             }
-            let (packedB, packEvent) = try packed(b, k: problem.k, n: problem.n)
-            let event = try launch(problem, config: config, a: a, b: [packedB.argument], bOptions: "-DB_HALF=0", c: c)
-            return EventSpan(first: packEvent, last: event)
+            return try scratch.withTensor(count: problem.k * problem.n, backend: backend) { packedB in
+                let packEvent = try pack(b, k: problem.k, n: problem.n, into: packedB)
+                let event = try launch(problem, config: config, a: a, b: [packedB.argument], bOptions: "-DB_HALF=0", c: c)
+                return EventSpan(first: packEvent, last: event)
+            }
         case .tiled, .skinny:
             return EventSpan(try launch(problem, config: config, a: a, b: [b.argument], bOptions: bStorage, c: c))
         }
@@ -113,20 +115,13 @@ public final class OpenCLGEMM: GEMMOperation {
 }
 
 extension OpenCLGEMM {
-    /// B [K, N] packed into [N, K] fp32 in scratch memory (see `scratchTensor(count:)`).
-    func packed(_ b: DeviceTensor, k: Int, n: Int) throws -> (DeviceTensor, Event) {
+    /// Enqueues B [K, N] packed into `target`, [N, K] fp32.
+    private func pack(_ b: DeviceTensor, k: Int, n: Int, into target: DeviceTensor) throws -> Event {
         let tile = 16
-        let target = try scratchTensor(count: k * n)
         let kernel = try backend.kernel("gemm_pack_b", file: "gemm_pack.cl",
                                         options: "-DTILE=\(tile) -DB_HALF=\(b.elementType == .float16 ? 1 : 0)")
-        let event = try backend.queue.enqueue(kernel, global: [ceilDiv(k, tile), ceilDiv(n, tile)],
-                                              arguments: [Int32(k), Int32(n), b.argument, target.argument])
-        return (target, event)
-    }
-
-    /// An fp32 tensor of `count` elements in this GEMM's scratch memory; one is live at a time.
-    func scratchTensor(count: Int) throws -> DeviceTensor {
-        try scratch.tensor(count: count, backend: backend)
+        return try backend.queue.enqueue(kernel, global: [ceilDiv(k, tile), ceilDiv(n, tile)],
+                                         arguments: [Int32(k), Int32(n), b.argument, target.argument])
     }
 }
 

@@ -1,7 +1,7 @@
 import OpenCLKit
 
 /// A flat, row-major array of values in device memory: the operand type of the OpenCL backend.
-public final class DeviceTensor: TensorOperand, @unchecked Sendable {
+public final class DeviceTensor: TensorOperand, Sendable {
     /// The device buffer holding the values.
     public typealias Storage = TypedStorage<Buffer<Float>, Buffer<Float16>>
 

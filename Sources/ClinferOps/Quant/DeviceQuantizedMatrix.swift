@@ -4,7 +4,7 @@ import OpenCLKit
 /// contiguous array (GGUF block headers stripped, so loads are aligned), and fp32 per-group
 /// scale d and offset m (value = q·d + m) in two more; scales are converted from fp16 once here,
 /// not in every kernel (`vload_half` is a software routine on some drivers).
-public final class DeviceQuantizedMatrix: @unchecked Sendable {
+public final class DeviceQuantizedMatrix: Sendable {
     /// How the quants and scales are arranged on the device.
     public enum Layout: Sendable, Hashable {
         /// Row-major, as in the file (headers stripped): read by the fused GEMM loaders

@@ -1,7 +1,7 @@
 import OpenCLKit
 
 /// An ``Int8Matrix`` on a device: int8 quants [N, K] and fp32 per-row scales.
-public final class DeviceInt8Matrix: @unchecked Sendable {
+public final class DeviceInt8Matrix: Sendable {
     public let rows: Int
     public let columns: Int
     let quants: Buffer<Int8>

@@ -9,8 +9,9 @@ import OpenCLKit
 ///   M·N·K multiply-adds, and the fp32 kernels are the fastest the device has.
 public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
     public let gemm: OpenCLGEMM
-    /// Activations divided by a folded input scale; permuted activations and their block sums.
-    private let scaled = ScratchBuffer(), permuted = ScratchBuffer(), blockSums = ScratchBuffer()
+    /// Activations divided by a folded input scale; permuted activations and their block sums;
+    /// weights expanded to fp32 for the prefill GEMM.
+    private let scaled = ScratchBuffer(), permuted = ScratchBuffer(), blockSums = ScratchBuffer(), dense = ScratchBuffer()
 
     /// The fused kernel configuration for decode (M ≤ 16).
     public let decodeConfig: GEMMKernelConfig
@@ -83,65 +84,80 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
         case .dequantizeThenGEMM:
             break
         }
-        var input = x, first: Event?
-        if let inverse = weights.inverseInputScale {
-            (input, first) = try divideByInputScale(x, inverse: inverse, rows: rows, k: k)
+        guard let inverse = weights.inverseInputScale else {
+            return try encode(path, problem: problem, x: x, weights: weights, y: y, first: nil)
         }
+        return try scaled.withTensor(count: rows * k, backend: gemm.backend) { input in
+            let first = try divideByInputScale(x, inverse: inverse, rows: rows, k: k, into: input)
+            return try encode(path, problem: problem, x: input, weights: weights, y: y, first: first)
+        }
+    }
+
+    /// Enqueues `path` for x (already divided by any input scale, by the command `first`).
+    private func encode(_ path: Path, problem: GEMMProblem, x input: DeviceTensor, weights: DeviceQuantizedMatrix, y: DeviceTensor,
+                        first: Event?) throws -> EventSpan {
+        let (rows, n, k) = (problem.m, problem.n, problem.k)
+        let backend = gemm.backend
         switch path {
         case .fused(let config):
             let event = try gemm.launch(problem, config: config, a: input, b: weights.kernelArguments, bOptions: weights.buildOptions, c: y)
             return EventSpan(first: first ?? event, last: event)
         case .dequantizeThenGEMM:
-            let dense = try gemm.scratchTensor(count: n * k)
-            let expand = try weights.dequantize(into: dense, backend: gemm.backend)
-            let span = try gemm.encode(problem, a: input, b: dense, c: y)
-            return EventSpan(first: first ?? expand, last: span.last)
+            return try dense.withTensor(count: n * k, backend: backend) { dense in
+                let expand = try weights.dequantize(into: dense, backend: backend)
+                let span = try gemm.encode(problem, a: input, b: dense, c: y)
+                return EventSpan(first: first ?? expand, last: span.last)
+            }
         case .interleavedGEMV:
             return try encodeInterleaved(x: input, weights: weights, y: y, rows: rows, first: first)
         case .nibbleGEMV(let workGroup):
-            let backend = gemm.backend
             let pairs = (k / 32 + 1) / 2
-            let xp = try permuted.tensor(count: rows * pairs * 64, backend: backend), xs = try blockSums.tensor(count: rows * k / 32, backend: backend)
-            let precision = "-DA_HALF=\(input.elementType == .float16 ? 1 : 0)"
-            let prepare = try backend.kernel("quant_prepare_x_pairs", file: "quant_gemv.cl", options: precision)
-            let prepared = try backend.queue.enqueue(prepare, global: [pairs, rows],
-                                                     arguments: [Int32(rows), Int32(k), input.argument, xp.argument, xs.argument])
-            let rowsPerPass = min(4, nextPowerOfTwo(rows))
-            let kernel = try backend.kernel("quant_gemv_q4", file: "quant_gemv.cl",
-                                            options: "-DMR=\(rowsPerPass) -DQGROUP=\(weights.format.groupSize) -DWGN=\(workGroup) " + precision)
-            let event = try backend.queue.enqueue(kernel, global: [roundUp(n, workGroup)], local: [workGroup], arguments: [
-                Int32(rows), Int32(n), Int32(k), xp.argument, xs.argument,
-            ] + weights.kernelArguments + [y.argument])
-            return EventSpan(first: first ?? prepared, last: event)
+            return try permuted.withTensor(count: rows * pairs * 64, backend: backend) { xp in
+                try blockSums.withTensor(count: rows * k / 32, backend: backend) { xs in
+                    let precision = "-DA_HALF=\(input.elementType == .float16 ? 1 : 0)"
+                    let prepare = try backend.kernel("quant_prepare_x_pairs", file: "quant_gemv.cl", options: precision)
+                    let prepared = try backend.queue.enqueue(prepare, global: [pairs, rows],
+                                                             arguments: [Int32(rows), Int32(k), input.argument, xp.argument, xs.argument])
+                    let rowsPerPass = min(4, nextPowerOfTwo(rows))
+                    let kernel = try backend.kernel("quant_gemv_q4", file: "quant_gemv.cl",
+                                                    options: "-DMR=\(rowsPerPass) -DQGROUP=\(weights.format.groupSize) -DWGN=\(workGroup) " + precision)
+                    let event = try backend.queue.enqueue(kernel, global: [roundUp(n, workGroup)], local: [workGroup], arguments: [
+                        Int32(rows), Int32(n), Int32(k), xp.argument, xs.argument,
+                    ] + weights.kernelArguments + [y.argument])
+                    return EventSpan(first: first ?? prepared, last: event)
+                }
+            }
         }
     }
 
     private func encodeInterleaved(x: DeviceTensor, weights: DeviceQuantizedMatrix, y: DeviceTensor, rows: Int, first: Event?) throws -> EventSpan {
         let backend = gemm.backend, k = weights.columns
         let precision = "-DA_HALF=\(x.elementType == .float16 ? 1 : 0)"
-        var input = x, blockSumsArgument: any KernelArgument = x.argument, prepared: Event?
-        if weights.format.bits == 4 {
-            let xp = try permuted.tensor(count: rows * k, backend: backend), xs = try blockSums.tensor(count: rows * k / 32, backend: backend)
-            let prepare = try backend.kernel("quant_prepare_x", file: "quant_gemv.cl", options: precision)
-            prepared = try backend.queue.enqueue(prepare, global: [k / 32, rows], arguments: [Int32(rows), Int32(k), x.argument, xp.argument, xs.argument])
-            input = xp
-            blockSumsArgument = xs.argument
-        }
         let rowsPerPass = min(16, nextPowerOfTwo(rows))
         let kernel = try backend.kernel("quant_gemv_interleaved", file: "quant_interleaved.cl",
                                         options: "\(weights.interleavedOptions) -DMR=\(rowsPerPass) " + (weights.format.bits == 4 ? "" : precision))
         guard case .interleaved(let tile) = weights.layout else { preconditionFailure("interleaved GEMV on the blocks layout") }
-        let event = try backend.queue.enqueue(kernel, global: [weights.paddedRows], local: [tile], arguments: [
-            Int32(rows), Int32(weights.rows), Int32(k), input.argument, blockSumsArgument,
-        ] + weights.kernelArguments + [y.argument])
-        return EventSpan(first: first ?? prepared ?? event, last: event)
+        func launch(input: DeviceTensor, blockSums: any KernelArgument, prepared: Event?) throws -> EventSpan {
+            let event = try backend.queue.enqueue(kernel, global: [weights.paddedRows], local: [tile], arguments: [
+                Int32(rows), Int32(weights.rows), Int32(k), input.argument, blockSums,
+            ] + weights.kernelArguments + [y.argument])
+            return EventSpan(first: first ?? prepared ?? event, last: event)
+        }
+        guard weights.format.bits == 4 else { return try launch(input: x, blockSums: x.argument, prepared: nil) }
+        // 4-bit weights read activations permuted to the nibble order, with per-block sums.
+        return try permuted.withTensor(count: rows * k, backend: backend) { xp in
+            try blockSums.withTensor(count: rows * k / 32, backend: backend) { xs in
+                let prepare = try backend.kernel("quant_prepare_x", file: "quant_gemv.cl", options: precision)
+                let prepared = try backend.queue.enqueue(prepare, global: [k / 32, rows],
+                                                         arguments: [Int32(rows), Int32(k), x.argument, xp.argument, xs.argument])
+                return try launch(input: xp, blockSums: xs.argument, prepared: prepared)
+            }
+        }
     }
 
-    private func divideByInputScale(_ x: DeviceTensor, inverse: Buffer<Float>, rows: Int, k: Int) throws -> (DeviceTensor, Event) {
+    private func divideByInputScale(_ x: DeviceTensor, inverse: Buffer<Float>, rows: Int, k: Int, into target: DeviceTensor) throws -> Event {
         let backend = gemm.backend
-        let target = try scaled.tensor(count: rows * k, backend: backend)
         let kernel = try backend.kernel("quant_scale_columns", file: "quant_scale.cl", options: "-DA_HALF=\(x.elementType == .float16 ? 1 : 0)")
-        let event = try backend.queue.enqueue(kernel, global: [k, rows], arguments: [Int32(rows), Int32(k), x.argument, inverse, target.argument])
-        return (target, event)
+        return try backend.queue.enqueue(kernel, global: [k, rows], arguments: [Int32(rows), Int32(k), x.argument, inverse, target.argument])
     }
 }
