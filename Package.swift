@@ -3,7 +3,7 @@
 // Clinfer: an LLM inference runtime in Swift whose math runs as hand-written OpenCL C kernels.
 //
 // Layering (arrows point down only):
-//   clinfer-server / clinfer serve  ──►  ClinferServer (Hummingbird, OpenAI-compatible HTTP API)  ──►  ClinferEngine
+//   clinfer-server / clinfer serve  ──►  ClinferServeCommand (flags)  ──►  ClinferServer (Hummingbird, OpenAI API)  ──►  ClinferEngine
 //   clinfer (CLI)  ──►  ClinferEngine  ──►  ClinferOps  ──►  OpenCLKit  ──►  COpenCL (C shim, links libOpenCL)
 //   (formats, tokenizers, models,                  └──────►  ClinferKernels (Kernels/*.cl embedded by a build plugin)
 //    generation)
@@ -65,20 +65,30 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            ]
+        ),
+        // The flags of `clinfer serve` and `clinfer-server` (option parsing stays in the executables' layer).
+        .target(
+            name: "ClinferServeCommand",
+            dependencies: [
+                "ClinferServer", "ClinferOps",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(
             name: "clinfer-server",
             dependencies: [
-                "ClinferServer",
+                "ClinferServeCommand",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "clinfer",
             dependencies: [
-                "ClinferEngine", "ClinferOps", "OpenCLKit", "CPeers", "ClinferServer",
+                "ClinferEngine", "ClinferOps", "OpenCLKit", "CPeers", "ClinferServeCommand",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -90,7 +100,7 @@ let package = Package(
         .testTarget(name: "ClinferEngineTests", dependencies: ["ClinferEngine", "ClinferOps", "OpenCLKit"],
                     resources: [.copy("Golden")]),
         .testTarget(name: "ClinferServerTests", dependencies: [
-            "ClinferServer", "ClinferEngine",
+            "ClinferServer", "ClinferServeCommand", "ClinferEngine",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ]

@@ -28,7 +28,7 @@ public struct ClinferHTTPServer: Sendable {
     /// Loads the configuration's models.
     public static func loadModels(_ configuration: ServerConfiguration, logger: Logger) async throws -> ServedModels {
         logger.info("loading models", metadata: ["model": .string(configuration.modelPath), "embedding_model": .string(configuration.embeddingModelPath ?? "none")])
-        let options = EngineAdapter.loadOptions(configuration)
+        let options = configuration.languageModelOptions
         let language = try await LanguageModel.load(path: configuration.modelPath, options: options)
         var embedding: EmbeddingModel?
         if let directory = configuration.embeddingModelPath {

@@ -1,7 +1,8 @@
 import Synchronization
 
 /// The generations in flight and the positions each holds in the KV cache, for the `running`,
-/// `waiting` and KV-cache gauges (until the engine reports its own counts, see ``EngineAdapter``).
+/// KV-cache gauges, and the `running` and `waiting` ones until the model is loaded (then the
+/// engine's own counts, ``ServerState/sequenceCounts``).
 final class SequenceTracker: Sendable {
     private struct State {
         var nextID = 0

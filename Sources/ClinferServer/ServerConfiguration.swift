@@ -1,3 +1,4 @@
+import ClinferEngine
 import ClinferOps
 import Foundation
 
@@ -17,7 +18,7 @@ public struct ServerConfiguration: Sendable {
     /// The embedding model's id (default: the directory name).
     public var embeddingModelName: String?
     /// OpenCL, CPU, or OpenCL when a device exists (the device itself is `CLINFER_DEVICE`).
-    public var backend: ComputeBackend.Preference
+    public var backend: ComputeTarget.Preference
     /// Sequences generated at once.
     public var slots: Int
     /// Positions per sequence (prompt + completion); nil: min(model's, 4096).
@@ -50,7 +51,7 @@ public struct ServerConfiguration: Sendable {
 
     public init(host: String = "127.0.0.1", port: Int = 8080, modelPath: String = ServerConfiguration.defaultModel,
                 embeddingModelPath: String? = ServerConfiguration.defaultEmbeddingModel, modelName: String? = nil, embeddingModelName: String? = nil,
-                backend: ComputeBackend.Preference = .fromEnvironment, slots: Int = 4, contextLength: Int? = nil, queueSize: Int = 32,
+                backend: ComputeTarget.Preference = .fromEnvironment, slots: Int = 4, contextLength: Int? = nil, queueSize: Int = 32,
                 apiKey: String? = nil, maxBodyBytes: Int = 4 << 20, requestTimeout: Duration? = .seconds(600), shutdownGrace: Duration = .seconds(30),
                 readTimeout: Duration = .seconds(30), writeTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60),
                 maxConnections: Int = 256, sendBufferBytes: Int? = nil) {
@@ -102,5 +103,16 @@ public struct ServerConfiguration: Sendable {
         for (flag, value) in [("--read-timeout", readTimeout), ("--write-timeout", writeTimeout), ("--idle-timeout", idleTimeout)] where value <= .zero {
             throw fail("\(flag) must be > 0")
         }
+    }
+}
+
+extension ServerConfiguration {
+    /// The language model's load options: its slots, and a wait queue with room for everything
+    /// the admission gate lets in (`--queue-size`) plus one more per slot for sequences still
+    /// winding down when their request's place is already free. The gate decides who waits (429
+    /// past it); the engine never refuses what it admitted, so a streamed request never gets a
+    /// 200 and then a queue-full error event.
+    public var languageModelOptions: LanguageModel.LoadOptions {
+        LanguageModel.LoadOptions(backend: backend, contextLength: contextLength, slots: slots, maxWaiting: queueSize + slots)
     }
 }

@@ -27,10 +27,10 @@ public final class ServerState: Sendable {
     public var generationRequestsInFlight: Int { generation.gate.count }
 
     /// Sequences the engine is decoding, and those waiting for a slot (the engine's own counts
-    /// when it reports them, else the server's).
+    /// once the model is loaded, else the server's).
     public var sequenceCounts: (running: Int, waiting: Int) {
-        if case .ready(let served) = models.current, let counts = EngineAdapter.sequenceCounts(served.language) {
-            return (counts.active, counts.waiting)
+        if case .ready(let served) = models.current {
+            return (served.language.activeSequences, served.language.waitingSequences)
         }
         let sequences = generation.tracker.snapshot.sequences
         let running = min(sequences, configuration.slots)

@@ -1,5 +1,5 @@
 import ArgumentParser
-import ClinferServer
+import ClinferServeCommand
 
 /// `clinfer-server`: the OpenAI-compatible HTTP server (also `clinfer serve`).
 struct ClinferServerCommand: AsyncParsableCommand {

@@ -47,8 +47,8 @@ struct BenchEmbedCommand: AsyncParsableCommand {
         + "before the morning tide carried ships past a slow steady bell buoy").split(separator: " ").map(String.init)
 
     func run() async throws {
-        let backendList = try backends.split(separator: ",").map { name -> ComputeBackend.Preference in
-            guard let preference = ComputeBackend.Preference(rawValue: String(name)), preference != .automatic else {
+        let backendList = try backends.split(separator: ",").map { name -> ComputeTarget.Preference in
+            guard let preference = ComputeTarget.Preference(rawValue: String(name)), preference != .automatic else {
                 throw ValidationError("unknown backend '\(name)' (opencl, cpu)")
             }
             return preference

@@ -20,7 +20,7 @@ struct EmbedCommand: AsyncParsableCommand {
     var model = EmbedCommand.defaultModel
 
     @Option(name: .long, help: "Where the model runs: auto (OpenCL when a device exists), opencl or cpu; the OpenCL device is $CLINFER_DEVICE.")
-    var device: ComputeBackend.Preference = .fromEnvironment
+    var device: ComputeTarget.Preference = .fromEnvironment
 
     @Option(name: .long, help: "Texts per forward pass at most.")
     var batchSize = 32

@@ -9,7 +9,7 @@ struct ModelOptions: ParsableArguments {
     var model: String = ModelOptions.defaultModel
 
     @Option(name: .long, help: "Where the model runs: auto (OpenCL when a device exists), opencl or cpu; the OpenCL device is $CLINFER_DEVICE.")
-    var device: ComputeBackend.Preference = .fromEnvironment
+    var device: ComputeTarget.Preference = .fromEnvironment
 
     @Option(name: .long, help: "Positions per sequence (prompt + generated); default min(model's, 4096).")
     var context: Int?
@@ -28,4 +28,4 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
-extension ComputeBackend.Preference: ExpressibleByArgument {}
+extension ComputeTarget.Preference: ExpressibleByArgument {}

@@ -1,5 +1,5 @@
 import ArgumentParser
-import ClinferServer
+import ClinferServeCommand
 
 /// `clinfer serve`: the OpenAI-compatible HTTP server, the same as `clinfer-server`.
 struct ServeCommand: AsyncParsableCommand {

@@ -8,11 +8,11 @@ import Testing
 @Suite("Batched decode over a KV-cache pool", .serialized)
 struct BatchedDecodeTests {
     /// The same weights on one backend, a 4-slot pool for the batch and a cache per sequence alone.
-    static func compare<Backend: InferenceBackend>(on backend: Backend) throws -> Float {
+    static func compare<Ops: TransformerOps>(on backend: Ops) throws -> Float {
         let file = try GGUFFile(path: TestModels.smolLM2)
         let configuration = try LlamaConfiguration(gguf: file)
         let model = try LlamaModel(configuration: configuration, weights: try LlamaWeights(gguf: file, configuration: configuration),
-                                   backend: backend, maxPositions: 64)
+                                   ops: backend, maxPositions: 64)
         let prompts = [[1, 504, 3458, 282, 4649, 314], [1, 9690], [1, 2683, 416, 253, 1933, 30, 1230, 28, 339, 2476, 30]]
         let slots = [2, 0, 3]  // out of order, slot 1 idle
         let pool = try model.makeCache(sequences: 4)
@@ -43,14 +43,14 @@ struct BatchedDecodeTests {
 
     @Test("each sequence of a batched step gets the logits of its own decode (OpenCL: |Δ| ≤ 1e-3)", .enabled(if: TestModels.required(TestModels.smolLM2)))
     func openCL() throws {
-        guard case .opencl(let device) = try ComputeBackend.select(.opencl) else { Issue.record("no OpenCL device"); return }
-        let worst = try Self.compare(on: try OpenCLInferenceBackend(backend: device))
+        guard case .opencl(let device) = try ComputeTarget.select(.opencl) else { Issue.record("no OpenCL device"); return }
+        let worst = try Self.compare(on: try OpenCLTransformerOps(backend: device))
         #expect(worst <= 1e-3, "max |Δlogit| \(worst)")
     }
 
     @Test("each sequence of a batched step gets the logits of its own decode (CPU: |Δ| ≤ 1e-3)", .enabled(if: TestModels.required(TestModels.smolLM2)))
     func cpu() throws {
-        let worst = try Self.compare(on: CPUInferenceBackend())
+        let worst = try Self.compare(on: CPUTransformerOps())
         #expect(worst <= 1e-3, "max |Δlogit| \(worst)")
     }
 }

@@ -23,9 +23,9 @@ struct ReadmeExampleTests {
 
     @Test("backend preference parsing")
     func backendSelection() throws {
-        guard case .cpu = try ComputeBackend.select(.cpu) else { Issue.record("cpu preference must give the CPU backend"); return }
-        guard case .opencl = try ComputeBackend.select(.opencl) else { Issue.record("opencl preference must give OpenCL here"); return }
-        #expect(throws: (any Error).self) { try ComputeBackend.select(.opencl, device: .name("no-such-device")) }
-        #expect(ComputeBackend.Preference(rawValue: "auto") == .automatic)
+        guard case .cpu = try ComputeTarget.select(.cpu) else { Issue.record("cpu preference must give the CPU backend"); return }
+        guard case .opencl = try ComputeTarget.select(.opencl) else { Issue.record("opencl preference must give OpenCL here"); return }
+        #expect(throws: (any Error).self) { try ComputeTarget.select(.opencl, device: .name("no-such-device")) }
+        #expect(ComputeTarget.Preference(rawValue: "auto") == .automatic)
     }
 }

@@ -1,3 +1,4 @@
+@testable import ClinferServeCommand
 @testable import ClinferServer
 import ClinferEngine
 import Foundation

@@ -39,7 +39,7 @@ enum ServerFixture {
             let key = "\(slots)/\(queueSize)"
             if let model = loaded[key] { return model }
             let model = Result {
-                try LanguageModel(path: languagePath, options: EngineAdapter.loadOptions(configuration(slots: slots, queueSize: queueSize)))
+                try LanguageModel(path: languagePath, options: configuration(slots: slots, queueSize: queueSize).languageModelOptions)
             }
             loaded[key] = model
             return model

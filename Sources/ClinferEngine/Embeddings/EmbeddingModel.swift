@@ -24,7 +24,7 @@ public final class EmbeddingModel: Sendable {
     /// Where and how to load.
     public struct LoadOptions: Sendable {
         /// OpenCL, CPU, or OpenCL when a device exists (default: `CLINFER_BACKEND`, else auto).
-        public var backend: ComputeBackend.Preference
+        public var backend: ComputeTarget.Preference
         /// Texts per forward pass at most (default 32).
         public var batchSize: Int
         /// Padded tokens (texts × longest text) per forward pass at most, unless one text alone
@@ -35,7 +35,7 @@ public final class EmbeddingModel: Sendable {
         /// `max_seq_length`, at most the position table).
         public var maxSequenceLength: Int?
 
-        public init(backend: ComputeBackend.Preference = .fromEnvironment, batchSize: Int = 32, maxBatchTokens: Int = 512,
+        public init(backend: ComputeTarget.Preference = .fromEnvironment, batchSize: Int = 32, maxBatchTokens: Int = 512,
                     maxSequenceLength: Int? = nil) {
             self.backend = backend
             self.batchSize = batchSize
@@ -58,8 +58,9 @@ public final class EmbeddingModel: Sendable {
     public let batchSize: Int
     /// Padded tokens per forward pass at most (one text longer than this runs alone).
     public let maxBatchTokens: Int
-    /// The OpenCL command queue the model runs on (nil on the CPU backend), for profiling.
-    public let commandQueue: CommandQueue?
+    /// The OpenCL queue the model runs on (nil on the CPU backend), for the CLI's profiling: an
+    /// OpenCLKit type, so not part of the engine's public API.
+    package let commandQueue: CommandQueue?
 
     private let encoder: Mutex<any BertEncoder>
     private let worker = DispatchQueue(label: "clinfer.embedding-model")
@@ -96,12 +97,12 @@ public final class EmbeddingModel: Sendable {
         let length = min(options.maxSequenceLength ?? declared ?? configuration.maxPositions, configuration.maxPositions)
         guard length >= 2 else { throw GenerationError.invalidParameter("max sequence length must be ≥ 2 ([CLS] and [SEP])") }
         let encoder: any BertEncoder
-        switch try ComputeBackend.select(options.backend) {
+        switch try ComputeTarget.select(options.backend) {
         case .opencl(let backend):
-            encoder = try BertModel(configuration: configuration, weights: weights, backend: try OpenCLInferenceBackend(backend: backend))
+            encoder = try BertModel(configuration: configuration, weights: weights, ops: try OpenCLTransformerOps(backend: backend))
             commandQueue = backend.queue
         case .cpu:
-            encoder = try BertModel(configuration: configuration, weights: weights, backend: CPUInferenceBackend())
+            encoder = try BertModel(configuration: configuration, weights: weights, ops: CPUTransformerOps())
             commandQueue = nil
         }
         self.directory = directory
@@ -215,12 +216,12 @@ public final class EmbeddingModel: Sendable {
     }
 }
 
-/// A BERT encoder with the backend type erased, so the public API needs no generics.
+/// A BERT encoder with its ops type erased, so the public API needs no generics.
 protocol BertEncoder: AnyObject {
     var deviceName: String { get }
     func forward(_ batch: WordPieceBatch) throws -> [Float]
 }
 
 extension BertModel: BertEncoder {
-    var deviceName: String { backend.name }
+    var deviceName: String { ops.name }
 }

@@ -21,7 +21,7 @@ public final class LanguageModel: Sendable {
     /// Where and how to load.
     public struct LoadOptions: Sendable {
         /// OpenCL, CPU, or OpenCL when a device exists (default: `CLINFER_BACKEND`, else auto).
-        public var backend: ComputeBackend.Preference
+        public var backend: ComputeTarget.Preference
         /// Positions per sequence (prompt plus generated tokens); default min(model's, 4096).
         public var contextLength: Int?
         /// Sequences generated concurrently (each holds a KV cache of `contextLength` positions).
@@ -30,7 +30,7 @@ public final class LanguageModel: Sendable {
         /// ``GenerationError/queueFull(waiting:)``.
         public var maxWaiting: Int
 
-        public init(backend: ComputeBackend.Preference = .fromEnvironment, contextLength: Int? = nil, slots: Int = 1, maxWaiting: Int = 64) {
+        public init(backend: ComputeTarget.Preference = .fromEnvironment, contextLength: Int? = nil, slots: Int = 1, maxWaiting: Int = 64) {
             self.backend = backend
             self.contextLength = contextLength
             self.slots = slots
@@ -50,8 +50,9 @@ public final class LanguageModel: Sendable {
     /// Positions per sequence.
     public let contextLength: Int
 
-    /// The OpenCL queue the model runs on (nil on the CPU backend), e.g. for profiling.
-    public let commandQueue: CommandQueue?
+    /// The OpenCL queue the model runs on (nil on the CPU backend), for the CLI's profiling: an
+    /// OpenCLKit type, so not part of the engine's public API.
+    package let commandQueue: CommandQueue?
 
     private let scheduler: GenerationScheduler
 
@@ -69,14 +70,14 @@ public final class LanguageModel: Sendable {
         let upload: (Int, Int) -> Void = { done, _ in progress(configuration.layers + 2 + done, total) }
         let makeDecoder: (_ slots: Int) throws -> any SequenceDecoder
         var queue: CommandQueue?
-        switch try ComputeBackend.select(options.backend) {
+        switch try ComputeTarget.select(options.backend) {
         case .opencl(let backend):
             queue = backend.queue
-            let model = try LlamaModel(configuration: configuration, weights: weights, backend: try OpenCLInferenceBackend(backend: backend),
+            let model = try LlamaModel(configuration: configuration, weights: weights, ops: try OpenCLTransformerOps(backend: backend),
                                        maxPositions: context, progress: upload)
             makeDecoder = { try LlamaDecoder(model: model, capacity: context, slots: $0) }
         case .cpu:
-            let model = try LlamaModel(configuration: configuration, weights: weights, backend: CPUInferenceBackend(), maxPositions: context, progress: upload)
+            let model = try LlamaModel(configuration: configuration, weights: weights, ops: CPUTransformerOps(), maxPositions: context, progress: upload)
             makeDecoder = { try LlamaDecoder(model: model, capacity: context, slots: $0) }
         }
         let decoder = try makeDecoder(options.slots)

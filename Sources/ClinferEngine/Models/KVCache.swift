@@ -1,28 +1,28 @@
 import Synchronization
 
 /// The keys and values of up to `sequences` sequences (the slots of a cache pool), per layer
-/// [sequences, kvHeads, capacity, headDim] on the backend, and how many positions each has
+/// [sequences, kvHeads, capacity, headDim] on the ops, and how many positions each has
 /// filled. Pooling the slots in one tensor per layer is what lets one decode step attend every
 /// running sequence in a single launch. The model appends to a sequence on every forward pass.
 ///
 /// Sendable: the lengths sit behind a lock; the keys and values are written only by the model's
 /// forward passes, which run one at a time.
-public final class KVCache<Backend: InferenceBackend>: Sendable {
+public final class KVCache<Ops: TransformerOps>: Sendable {
     /// Positions per sequence.
     public let capacity: Int
     /// Sequences (slots) the cache holds.
     public let sequences: Int
     private let filled: Mutex<[Int]>
-    let keys: [Backend.Tensor]
-    let values: [Backend.Tensor]
+    let keys: [Ops.Tensor]
+    let values: [Ops.Tensor]
 
-    init(backend: Backend, layers: Int, kvHeads: Int, headDim: Int, capacity: Int, sequences: Int = 1) throws {
+    init(ops: Ops, layers: Int, kvHeads: Int, headDim: Int, capacity: Int, sequences: Int = 1) throws {
         self.capacity = capacity
         self.sequences = sequences
         filled = Mutex(Array(repeating: 0, count: sequences))
         let count = sequences * kvHeads * capacity * headDim
-        keys = try (0..<layers).map { _ in try backend.cacheTensor(count: count) }
-        values = try (0..<layers).map { _ in try backend.cacheTensor(count: count) }
+        keys = try (0..<layers).map { _ in try ops.cacheTensor(count: count) }
+        values = try (0..<layers).map { _ in try ops.cacheTensor(count: count) }
     }
 
     /// Positions filled, per sequence.

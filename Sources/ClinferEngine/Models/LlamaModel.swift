@@ -9,7 +9,7 @@ public enum LogitsSelection: Sendable {
     case all
 }
 
-/// A Llama-family decoder on one backend: token embedding, `layers` × (RMSNorm, fused QKV
+/// A Llama-family decoder on one set of ops (OpenCL or CPU): token embedding, `layers` × (RMSNorm, fused QKV
 /// projection, RoPE, grouped-query causal attention over the KV cache, output projection,
 /// residual, RMSNorm, SwiGLU feed-forward, residual), final RMSNorm and the output head.
 ///
@@ -18,34 +18,34 @@ public enum LogitsSelection: Sendable {
 /// token each in one pass. All enqueue every op without waiting and read back only the logits.
 ///
 /// Sendable: forward passes run one at a time (``ForwardPasses``).
-public final class LlamaModel<Backend: InferenceBackend>: Sendable {
+public final class LlamaModel<Ops: TransformerOps>: Sendable {
     public let configuration: LlamaConfiguration
-    public let backend: Backend
+    public let ops: Ops
     private let embedding: LinearWeight
-    private let layers: [(attentionNorm: Backend.Tensor, qkv: Backend.Weight, output: Backend.Weight,
-                          ffnNorm: Backend.Tensor, gateUp: Backend.Weight, down: Backend.Weight)]
-    private let outputNorm: Backend.Tensor
-    private let head: Backend.Weight
+    private let layers: [(attentionNorm: Ops.Tensor, qkv: Ops.Weight, output: Ops.Weight,
+                          ffnNorm: Ops.Tensor, gateUp: Ops.Weight, down: Ops.Weight)]
+    private let outputNorm: Ops.Tensor
+    private let head: Ops.Weight
     private let ropeTable: RoPETable
     private let passes: ForwardPasses<Workspace>
 
     /// Uploads `weights`; `maxPositions` bounds the RoPE table (and so every cache's capacity).
-    public init(configuration: LlamaConfiguration, weights: LlamaWeights, backend: Backend, maxPositions: Int? = nil,
+    public init(configuration: LlamaConfiguration, weights: LlamaWeights, ops: Ops, maxPositions: Int? = nil,
                 progress: (Int, Int) -> Void = { _, _ in }) throws {
         self.configuration = configuration
-        self.backend = backend
+        self.ops = ops
         embedding = weights.tokenEmbedding
-        var layers: [(Backend.Tensor, Backend.Weight, Backend.Weight, Backend.Tensor, Backend.Weight, Backend.Weight)] = []
+        var layers: [(Ops.Tensor, Ops.Weight, Ops.Weight, Ops.Tensor, Ops.Weight, Ops.Weight)] = []
         for (index, layer) in weights.layers.enumerated() {
-            layers.append((try backend.constant(layer.attentionNorm), try backend.weight(layer.qkv), try backend.weight(layer.output),
-                           try backend.constant(layer.ffnNorm), try backend.weight(layer.gateUp), try backend.weight(layer.down)))
+            layers.append((try ops.constant(layer.attentionNorm), try ops.weight(layer.qkv), try ops.weight(layer.output),
+                           try ops.constant(layer.ffnNorm), try ops.weight(layer.gateUp), try ops.weight(layer.down)))
             progress(index + 1, weights.layers.count + 1)
         }
         self.layers = layers
-        outputNorm = try backend.constant(weights.outputNorm)
-        head = try backend.weight(weights.output)
+        outputNorm = try ops.constant(weights.outputNorm)
+        head = try ops.weight(weights.output)
         // Keep the decode batches' activations (up to the scheduler's slots); drop old prompt sizes.
-        passes = ForwardPasses(limit: 24, keepingUpTo: 16) { try Workspace(backend: backend, tokens: $0, configuration: configuration) }
+        passes = ForwardPasses(limit: 24, keepingUpTo: 16) { try Workspace(ops: ops, tokens: $0, configuration: configuration) }
         ropeTable = try RoPETable(headDim: configuration.headDim, positions: min(maxPositions ?? configuration.contextLength, configuration.contextLength),
                                   base: configuration.ropeBase)
         progress(weights.layers.count + 1, weights.layers.count + 1)
@@ -55,17 +55,17 @@ public final class LlamaModel<Backend: InferenceBackend>: Sendable {
     public var maxPositions: Int { ropeTable.positions }
 
     /// A KV cache for `sequences` sequences (slots) of up to `capacity` positions each.
-    public func makeCache(capacity: Int? = nil, sequences: Int = 1) throws -> KVCache<Backend> {
+    public func makeCache(capacity: Int? = nil, sequences: Int = 1) throws -> KVCache<Ops> {
         let c = configuration
         guard sequences >= 1 else { throw GenerationError.invalidParameter("a KV cache holds at least one sequence") }
-        return try KVCache(backend: backend, layers: c.layers, kvHeads: c.kvHeads, headDim: c.headDim,
+        return try KVCache(ops: ops, layers: c.layers, kvHeads: c.kvHeads, headDim: c.headDim,
                            capacity: min(capacity ?? maxPositions, maxPositions), sequences: sequences)
     }
 
     /// Runs `tokens` through the model after the positions sequence `slot` of the cache holds,
     /// appends their keys and values there, and returns the requested logits (a prompt, or one
     /// sequence's decode step).
-    public func forward(_ tokens: [Int], cache: KVCache<Backend>, slot: Int = 0, logits: LogitsSelection = .last) throws -> [Float] {
+    public func forward(_ tokens: [Int], cache: KVCache<Ops>, slot: Int = 0, logits: LogitsSelection = .last) throws -> [Float] {
         let c = configuration, count = tokens.count
         guard (0..<cache.sequences).contains(slot) else {
             throw GenerationError.invalidParameter("slot \(slot) outside the cache's \(cache.sequences) sequences")
@@ -88,13 +88,13 @@ public final class LlamaModel<Backend: InferenceBackend>: Sendable {
             cache.setLength(position + count, slot: slot)
             switch logits {
             case .last:
-                try backend.copy(w.normed, offset: (count - 1) * c.embedding, count: c.embedding, to: w.lastRow)
-                try backend.matmul(w.lastRow, head, w.lastLogits, rows: 1)
-                return try backend.read(w.lastLogits)
+                try ops.copy(w.normed, offset: (count - 1) * c.embedding, count: c.embedding, to: w.lastRow)
+                try ops.matmul(w.lastRow, head, w.lastLogits, rows: 1)
+                return try ops.read(w.lastLogits)
             case .all:
-                let all = try backend.tensor(count: count * c.vocabularySize)
-                try backend.matmul(w.normed, head, all, rows: count)
-                return try backend.read(all)
+                let all = try ops.tensor(count: count * c.vocabularySize)
+                try ops.matmul(w.normed, head, all, rows: count)
+                return try ops.read(all)
             }
         }
     }
@@ -103,7 +103,7 @@ public final class LlamaModel<Backend: InferenceBackend>: Sendable {
     /// sequence `slots[i]` of the cache (distinct slots). The projections run as one matmul over
     /// the batch (each weight read once per step, not once per sequence) and attention reads each
     /// sequence's own cache in one launch. Returns each sequence's next-token logits.
-    public func decode(_ tokens: [Int], slots: [Int], cache: KVCache<Backend>) throws -> [[Float]] {
+    public func decode(_ tokens: [Int], slots: [Int], cache: KVCache<Ops>) throws -> [[Float]] {
         let c = configuration, count = tokens.count
         guard count >= 1 else { throw GenerationError.emptyPrompt }
         guard slots.count == count, Set(slots).count == count, slots.allSatisfy({ (0..<cache.sequences).contains($0) }) else {
@@ -124,64 +124,64 @@ public final class LlamaModel<Backend: InferenceBackend>: Sendable {
                                              kvSequences: cache.sequences, kvSlots: slots)
             try blocks(tokens, rope: rope, attention: attention, cache: cache, workspace: w)
             for (slot, length) in zip(slots, keyLengths) { cache.setLength(length, slot: slot) }
-            let logits = try w.batchLogits(backend: backend, vocabulary: c.vocabularySize)
-            try backend.matmul(w.normed, head, logits, rows: count)
-            let flat = try backend.read(logits)
+            let logits = try w.batchLogits(ops: ops, vocabulary: c.vocabularySize)
+            try ops.matmul(w.normed, head, logits, rows: count)
+            let flat = try ops.read(logits)
             return (0..<count).map { Array(flat[$0 * c.vocabularySize..<($0 + 1) * c.vocabularySize]) }
         }
     }
 
     /// The transformer blocks over `tokens` (embedding to the final norm, left in the workspace's
     /// `normed`), with keys and values placed in the cache as `rope` says.
-    private func blocks(_ tokens: [Int], rope: RoPEProblem, attention: AttentionProblem, cache: KVCache<Backend>, workspace w: Workspace) throws {
+    private func blocks(_ tokens: [Int], rope: RoPEProblem, attention: AttentionProblem, cache: KVCache<Ops>, workspace w: Workspace) throws {
         let c = configuration, count = tokens.count
         if let bad = tokens.first(where: { !(0..<c.vocabularySize).contains($0) }) {
             throw GenerationError.invalidToken(bad, vocabularySize: c.vocabularySize)
         }
-        try backend.write(try tokens.flatMap { try embedding.row($0) }, to: w.x)
+        try ops.write(try tokens.flatMap { try embedding.row($0) }, to: w.x)
         let norm = NormProblem(.rms, rows: count, width: c.embedding, eps: c.normEps)
         for (index, layer) in layers.enumerated() {
             // The previous layer's feed-forward output joins the residual stream inside the norm.
-            try backend.normalize(norm, x: w.x, residual: index == 0 ? nil : w.ffnOut, weight: layer.attentionNorm, bias: nil, out: w.normed)
-            try backend.matmul(w.normed, layer.qkv, w.qkv, rows: count)
-            try backend.rope(rope, table: ropeTable, qkv: w.qkv, q: w.q, k: cache.keys[index], v: cache.values[index])
-            try backend.attention(attention, q: w.q, k: cache.keys[index], v: cache.values[index], mask: nil, o: w.attention)
-            try backend.matmul(w.attention, layer.output, w.attentionOut, rows: count)
-            try backend.normalize(norm, x: w.x, residual: w.attentionOut, weight: layer.ffnNorm, bias: nil, out: w.normed)
-            try backend.matmul(w.normed, layer.gateUp, w.gateUp, rows: count)
-            try backend.swiglu(tokens: count, width: c.feedForward, gateUp: w.gateUp, out: w.activated)
-            try backend.matmul(w.activated, layer.down, w.ffnOut, rows: count)
+            try ops.normalize(norm, x: w.x, residual: index == 0 ? nil : w.ffnOut, weight: layer.attentionNorm, bias: nil, out: w.normed)
+            try ops.matmul(w.normed, layer.qkv, w.qkv, rows: count)
+            try ops.rope(rope, table: ropeTable, qkv: w.qkv, q: w.q, k: cache.keys[index], v: cache.values[index])
+            try ops.attention(attention, q: w.q, k: cache.keys[index], v: cache.values[index], mask: nil, o: w.attention)
+            try ops.matmul(w.attention, layer.output, w.attentionOut, rows: count)
+            try ops.normalize(norm, x: w.x, residual: w.attentionOut, weight: layer.ffnNorm, bias: nil, out: w.normed)
+            try ops.matmul(w.normed, layer.gateUp, w.gateUp, rows: count)
+            try ops.swiglu(tokens: count, width: c.feedForward, gateUp: w.gateUp, out: w.activated)
+            try ops.matmul(w.activated, layer.down, w.ffnOut, rows: count)
         }
-        try backend.normalize(norm, x: w.x, residual: w.ffnOut, weight: outputNorm, bias: nil, out: w.normed)
+        try ops.normalize(norm, x: w.x, residual: w.ffnOut, weight: outputNorm, bias: nil, out: w.normed)
     }
 
     /// Activations for a forward pass over `tokens` tokens, reused across passes of that size.
     private final class Workspace: Sendable {
-        let x, normed, qkv, q, attention, attentionOut, gateUp, activated, ffnOut, lastRow, lastLogits: Backend.Tensor
+        let x, normed, qkv, q, attention, attentionOut, gateUp, activated, ffnOut, lastRow, lastLogits: Ops.Tensor
 
-        init(backend: Backend, tokens t: Int, configuration c: LlamaConfiguration) throws {
-            x = try backend.tensor(count: t * c.embedding)
-            normed = try backend.tensor(count: t * c.embedding)
-            qkv = try backend.tensor(count: t * c.qkvWidth)
-            q = try backend.tensor(count: t * c.heads * c.headDim)
-            attention = try backend.tensor(count: t * c.heads * c.headDim)
-            attentionOut = try backend.tensor(count: t * c.embedding)
-            gateUp = try backend.tensor(count: t * 2 * c.feedForward)
-            activated = try backend.tensor(count: t * c.feedForward)
-            ffnOut = try backend.tensor(count: t * c.embedding)
-            lastRow = try backend.tensor(count: c.embedding)
-            lastLogits = try backend.tensor(count: c.vocabularySize)
+        init(ops: Ops, tokens t: Int, configuration c: LlamaConfiguration) throws {
+            x = try ops.tensor(count: t * c.embedding)
+            normed = try ops.tensor(count: t * c.embedding)
+            qkv = try ops.tensor(count: t * c.qkvWidth)
+            q = try ops.tensor(count: t * c.heads * c.headDim)
+            attention = try ops.tensor(count: t * c.heads * c.headDim)
+            attentionOut = try ops.tensor(count: t * c.embedding)
+            gateUp = try ops.tensor(count: t * 2 * c.feedForward)
+            activated = try ops.tensor(count: t * c.feedForward)
+            ffnOut = try ops.tensor(count: t * c.embedding)
+            lastRow = try ops.tensor(count: c.embedding)
+            lastLogits = try ops.tensor(count: c.vocabularySize)
             tokens = t
         }
 
         let tokens: Int
-        private let rowLogits = Mutex<Backend.Tensor?>(nil)
+        private let rowLogits = Mutex<Ops.Tensor?>(nil)
 
         /// [tokens, vocabulary] logits of a batched decode step, allocated on first use.
-        func batchLogits(backend: Backend, vocabulary: Int) throws -> Backend.Tensor {
-            try rowLogits.withLock { stored throws -> Backend.Tensor in
+        func batchLogits(ops: Ops, vocabulary: Int) throws -> Ops.Tensor {
+            try rowLogits.withLock { stored throws -> Ops.Tensor in
                 if let stored { return stored }
-                let fresh = try backend.tensor(count: tokens * vocabulary)
+                let fresh = try ops.tensor(count: tokens * vocabulary)
                 stored = fresh
                 return fresh
             }

@@ -1,4 +1,4 @@
-/// A decoder with a pool of KV-cache slots, one sequence each, with the backend type erased so
+/// A decoder with a pool of KV-cache slots, one sequence each, with the ops type erased so
 /// the public API needs no generics: ``LanguageModel``'s scheduler drives generation through it.
 protocol SequenceDecoder: AnyObject {
     var configuration: LlamaConfiguration { get }
@@ -16,18 +16,18 @@ protocol SequenceDecoder: AnyObject {
     func decode(_ tokens: [Int], slots: [Int]) throws -> [[Float]]
 }
 
-/// ``SequenceDecoder`` over a ``LlamaModel`` on any backend.
-final class LlamaDecoder<Backend: InferenceBackend>: SequenceDecoder {
-    let model: LlamaModel<Backend>
-    let cache: KVCache<Backend>
+/// ``SequenceDecoder`` over a ``LlamaModel`` on either set of ops.
+final class LlamaDecoder<Ops: TransformerOps>: SequenceDecoder {
+    let model: LlamaModel<Ops>
+    let cache: KVCache<Ops>
 
-    init(model: LlamaModel<Backend>, capacity: Int, slots: Int) throws {
+    init(model: LlamaModel<Ops>, capacity: Int, slots: Int) throws {
         self.model = model
         cache = try model.makeCache(capacity: capacity, sequences: slots)
     }
 
     var configuration: LlamaConfiguration { model.configuration }
-    var deviceName: String { model.backend.name }
+    var deviceName: String { model.ops.name }
     var slots: Int { cache.sequences }
     var capacity: Int { cache.capacity }
     func length(slot: Int) -> Int { cache.length(slot: slot) }

@@ -4,14 +4,14 @@ import OpenCLKit
 ///
 /// Decode speed is bounded by reading the weights once per token, so GEMV and decode
 /// benchmarks report their effective bandwidth as a fraction of this number.
-public struct BandwidthProbe: Sendable {
-    public let backend: OpenCLBackend
+package struct BandwidthProbe: Sendable {
+    package let backend: OpenCLBackend
 
-    public init(backend: OpenCLBackend) { self.backend = backend }
+    package init(backend: OpenCLBackend) { self.backend = backend }
 
     /// The median read bandwidth in bytes per second over `repetitions` passes over `bytes`
     /// of memory (default 256 MiB, capped by the device's allocation limit).
-    public func readBytesPerSecond(bytes: Int = 256 << 20, repetitions: Int = 7) throws -> Double {
+    package func readBytesPerSecond(bytes: Int = 256 << 20, repetitions: Int = 7) throws -> Double {
         let vw = 16, itemsPerWorkItem = 16
         let count = min(bytes, backend.device.maxAllocationBytes / 2) / 4
         let items = ceilDiv(count, vw * itemsPerWorkItem)
@@ -28,7 +28,7 @@ public struct BandwidthProbe: Sendable {
     }
 
     /// Sums `values` with the probe kernel (a correctness check of the kernel itself).
-    public func sum(_ values: [Float], vectorWidth: Int = 4, itemsPerWorkItem: Int = 3) throws -> Float {
+    package func sum(_ values: [Float], vectorWidth: Int = 4, itemsPerWorkItem: Int = 3) throws -> Float {
         let items = ceilDiv(values.count, vectorWidth * itemsPerWorkItem)
         let source = try backend.context.buffer(copying: values, access: .readOnly)
         let sums = try backend.context.buffer(Float.self, count: items)

@@ -51,7 +51,7 @@ extension KernelSelfTest {
 /// Attention on the device and on the CPU from the same random inputs, optionally with a mask
 /// that blocks every third key and the whole first query row, and fp16 K/V; returns the
 /// relative error of the device output.
-public func attentionError(_ problem: AttentionProblem, mask: Bool = false, kvHalf: Bool = false, attention: OpenCLAttention,
+package func attentionError(_ problem: AttentionProblem, mask: Bool = false, kvHalf: Bool = false, attention: OpenCLAttention,
                            splits: Int? = nil, seed: UInt64 = 9) throws -> Float {
     let backend = attention.backend
     let qCount = problem.batch * problem.heads * problem.seqQ * problem.headDim
@@ -74,7 +74,7 @@ public func attentionError(_ problem: AttentionProblem, mask: Bool = false, kvHa
 
 /// Block-sparse attention on the device and on the CPU from the same random inputs (optionally
 /// fp16 K/V); the relative error of the device output.
-public func blockSparseAttentionError(_ problem: BlockSparseAttentionProblem, kvHalf: Bool = false, backend: OpenCLBackend, seed: UInt64 = 11) throws -> Float {
+package func blockSparseAttentionError(_ problem: BlockSparseAttentionProblem, kvHalf: Bool = false, backend: OpenCLBackend, seed: UInt64 = 11) throws -> Float {
     let a = problem.attention
     let qCount = a.batch * a.heads * a.seqQ * a.headDim, kvCount = a.kvSequences * a.kvHeads * a.kvStride * a.headDim
     let q = HostTensor(SplitMix64.floats(qCount, seed: seed, in: -2...2))
@@ -90,7 +90,7 @@ public func blockSparseAttentionError(_ problem: BlockSparseAttentionProblem, kv
 }
 
 /// The key gather on the device and the CPU; the largest relative difference (0 when exact).
-public func gatherKeysError(_ problem: AttentionProblem, order: [Int], backend: OpenCLBackend, seed: UInt64 = 12) throws -> Float {
+package func gatherKeysError(_ problem: AttentionProblem, order: [Int], backend: OpenCLBackend, seed: UInt64 = 12) throws -> Float {
     let count = problem.batch * problem.kvHeads * problem.kvStride * problem.headDim
     let keys = HostTensor(SplitMix64.floats(count, seed: seed))
     let gathered = try DeviceTensor(backend: backend, copying: keys)

@@ -44,7 +44,7 @@ extension KernelSelfTest {
 
 /// A normalisation on the device and the CPU from the same random inputs; the relative error of
 /// the output and of the updated residual stream, whichever is larger.
-public func normError(_ problem: NormProblem, residual: Bool, norm: OpenCLNorm, seed: UInt64 = 5) throws -> Float {
+package func normError(_ problem: NormProblem, residual: Bool, norm: OpenCLNorm, seed: UInt64 = 5) throws -> Float {
     let backend = norm.backend
     let count = problem.rows * problem.width
     let x = SplitMix64.floats(count, seed: seed, in: -3...3), r = residual ? SplitMix64.floats(count, seed: seed + 1) : nil
@@ -63,7 +63,7 @@ public func normError(_ problem: NormProblem, residual: Bool, norm: OpenCLNorm, 
 /// RoPE with the QKV split and cache append on the device and the CPU; the relative error over
 /// Q and both caches (the cache starts from the same random contents, so rows the op must not
 /// touch are checked too).
-public func ropeError(_ problem: RoPEProblem, cacheHalf: Bool = false, base: Double = 10000, backend: OpenCLBackend, seed: UInt64 = 6) throws -> Float {
+package func ropeError(_ problem: RoPEProblem, cacheHalf: Bool = false, base: Double = 10000, backend: OpenCLBackend, seed: UInt64 = 6) throws -> Float {
     let table = try RoPETable(headDim: problem.headDim, positions: problem.kvStride, base: base)
     let qkv = SplitMix64.floats(problem.tokens * problem.qkvWidth, seed: seed, in: -2...2)
     let qCount = problem.tokens * problem.heads * problem.headDim, cacheCount = problem.slots * problem.kvHeads * problem.kvStride * problem.headDim
@@ -83,7 +83,7 @@ public func ropeError(_ problem: RoPEProblem, cacheHalf: Bool = false, base: Dou
 }
 
 /// SwiGLU, GELU and add on the device and the CPU; the largest relative error.
-public func activationError(tokens: Int, width: Int, backend: OpenCLBackend, seed: UInt64 = 7) throws -> Float {
+package func activationError(tokens: Int, width: Int, backend: OpenCLBackend, seed: UInt64 = 7) throws -> Float {
     let device = OpenCLActivation(backend: backend), host = CPUActivation()
     let gateUp = SplitMix64.floats(tokens * 2 * width, seed: seed, in: -6...6)
     let hostOut = HostTensor(zeros: tokens * width), deviceOut = try DeviceTensor(backend: backend, count: tokens * width)
@@ -100,7 +100,7 @@ public func activationError(tokens: Int, width: Int, backend: OpenCLBackend, see
 }
 
 /// Bias add and bias + GELU over [rows, width] on the device and the CPU; the largest relative error.
-public func biasActivationError(rows: Int, width: Int, backend: OpenCLBackend, seed: UInt64 = 8) throws -> Float {
+package func biasActivationError(rows: Int, width: Int, backend: OpenCLBackend, seed: UInt64 = 8) throws -> Float {
     let device = OpenCLActivation(backend: backend), host = CPUActivation()
     let bias = HostTensor(SplitMix64.floats(width, seed: seed, in: -2...2))
     let deviceBias = try DeviceTensor(backend: backend, copying: bias)
@@ -122,7 +122,7 @@ public func biasActivationError(rows: Int, width: Int, backend: OpenCLBackend, s
 
 /// The QKV split (with or without bias) on the device and the CPU from the same random
 /// projection; the largest relative error over Q, K and V.
-public func qkvSplitError(_ problem: QKVSplitProblem, bias: Bool, backend: OpenCLBackend, seed: UInt64 = 10) throws -> Float {
+package func qkvSplitError(_ problem: QKVSplitProblem, bias: Bool, backend: OpenCLBackend, seed: UInt64 = 10) throws -> Float {
     let qkv = HostTensor(SplitMix64.floats(problem.tokens * 3 * problem.hidden, seed: seed, in: -2...2))
     let offsets = bias ? HostTensor(SplitMix64.floats(3 * problem.hidden, seed: seed + 1)) : nil
     let count = problem.tokens * problem.hidden

@@ -4,17 +4,18 @@ import OpenCLKit
 ///
 /// `clinfer selftest` runs these on a device; `make check-kernels` runs them on the oclgrind
 /// simulator, which flags out-of-bounds accesses and data races. Each check names the kernel
-/// file it exercises, and a test asserts that every file under Kernels/ is covered.
-public struct KernelSelfTest: Sendable {
-    public let name: String
+/// file it exercises, and a test asserts that every file under Kernels/ is covered. Package
+/// access: the CLI and the tests use it; it is not part of the library's API.
+package struct KernelSelfTest: Sendable {
+    package let name: String
     /// The `Kernels/` file the check exercises.
-    public let file: String
+    package let file: String
     /// Largest acceptable relative error against the CPU result.
-    public let tolerance: Float
+    package let tolerance: Float
     private let body: @Sendable (OpenCLBackend) throws -> Float
 
     /// Runs the check and returns its relative error against the CPU.
-    public func run(_ backend: OpenCLBackend) throws -> Float { try body(backend) }
+    package func run(_ backend: OpenCLBackend) throws -> Float { try body(backend) }
 
     init(_ name: String, file: String, tolerance: Float = 1e-5, body: @escaping @Sendable (OpenCLBackend) throws -> Float) {
         self.name = name
@@ -23,7 +24,7 @@ public struct KernelSelfTest: Sendable {
         self.body = body
     }
 
-    public static let checks: [KernelSelfTest] = gemmChecks + quantChecks + softmaxChecks + attentionChecks + transformerChecks + [
+    package static let checks: [KernelSelfTest] = gemmChecks + quantChecks + softmaxChecks + attentionChecks + transformerChecks + [
         KernelSelfTest("bandwidth_read n=1001", file: "bandwidth.cl") { backend in
             let values = SplitMix64.floats(1001, seed: 9)
             let sum = try BandwidthProbe(backend: backend).sum(values)
@@ -126,7 +127,7 @@ extension KernelSelfTest {
 
 /// Runs x · Wᵀ with W quantized in `format` on the device and on the CPU (dequantize, then fp32
 /// GEMM) from the same random inputs; returns the relative error of the device result.
-public func quantizedMatmulError(format: QuantFormat, m: Int, n: Int, k: Int, path: OpenCLQuantizedMatmul.Path? = nil,
+package func quantizedMatmulError(format: QuantFormat, m: Int, n: Int, k: Int, path: OpenCLQuantizedMatmul.Path? = nil,
                                  layout: DeviceQuantizedMatrix.Layout = .blocks,
                                  inputScale: Bool = false, aType: ElementType = .float32, backend: OpenCLBackend,
                                  matmul: OpenCLQuantizedMatmul? = nil, seed: UInt64 = 7) throws -> Float {
@@ -157,7 +158,7 @@ extension KernelSelfTest {
 /// Softmax on the device and on the CPU from the same random logits (in ±`magnitude`), with an
 /// optional mask blocking every third position (and all of row 0 when per-row); returns the
 /// relative error of the device result.
-public func softmaxError(_ problem: SoftmaxProblem, mask: Bool = false, maskPerRow: Bool = true, magnitude: Float = 4,
+package func softmaxError(_ problem: SoftmaxProblem, mask: Bool = false, maskPerRow: Bool = true, magnitude: Float = 4,
                          softmax: OpenCLSoftmax, seed: UInt64 = 3) throws -> Float {
     let backend = softmax.backend
     let x = HostTensor(SplitMix64.floats(problem.rows * problem.n, seed: seed, in: -magnitude...magnitude))
@@ -181,7 +182,7 @@ public func softmaxError(_ problem: SoftmaxProblem, mask: Bool = false, maskPerR
 
 /// Activations in [−1, 1] with a few outlier columns (values up to ±`magnitude` in every
 /// `outlierEvery`-th column), like the transformer activations of the LLM.int8() paper.
-public func activationsWithOutliers(rows: Int, columns: Int, outlierEvery: Int = 9, magnitude: Float = 20, seed: UInt64) -> [Float] {
+package func activationsWithOutliers(rows: Int, columns: Int, outlierEvery: Int = 9, magnitude: Float = 20, seed: UInt64) -> [Float] {
     var x = SplitMix64.floats(rows * columns, seed: seed)
     for row in 0..<rows { for column in stride(from: 3, to: columns, by: outlierEvery) { x[row * columns + column] *= magnitude } }
     return x
@@ -189,7 +190,7 @@ public func activationsWithOutliers(rows: Int, columns: Int, outlierEvery: Int =
 
 /// Runs LLM.int8() on the device and on the CPU from the same inputs; returns the relative
 /// error of the device result against the CPU's.
-public func int8MatmulError(m: Int, n: Int, k: Int, threshold: Float, backend: OpenCLBackend,
+package func int8MatmulError(m: Int, n: Int, k: Int, threshold: Float, backend: OpenCLBackend,
                             matmul: OpenCLInt8Matmul? = nil, seed: UInt64 = 5) throws -> Float {
     let weights = try Int8Matrix(quantizing: SplitMix64.floats(n * k, seed: seed), rows: n, columns: k)
     let x = HostTensor(activationsWithOutliers(rows: m, columns: k, seed: seed + 1))
@@ -204,7 +205,7 @@ public func int8MatmulError(m: Int, n: Int, k: Int, threshold: Float, backend: O
 
 /// Runs `problem` with `config` on the device and on the CPU from the same random inputs and
 /// returns the relative error of the device result.
-public func gemmError(_ problem: GEMMProblem, config: GEMMKernelConfig?, aType: ElementType = .float32,
+package func gemmError(_ problem: GEMMProblem, config: GEMMKernelConfig?, aType: ElementType = .float32,
                       bType: ElementType = .float32, backend: OpenCLBackend, tuning: GEMMTuningTable? = nil,
                       gemm: OpenCLGEMM? = nil, seed: UInt64 = 1) throws -> Float {
     let a = HostTensor(SplitMix64.floats(problem.m * problem.k, seed: seed)).converted(to: aType)

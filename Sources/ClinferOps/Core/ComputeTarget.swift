@@ -2,7 +2,7 @@ import Foundation
 import OpenCLKit
 
 /// Where ops run: on an OpenCL device, or on the CPU fallback written in Swift.
-public enum ComputeBackend: Sendable {
+public enum ComputeTarget: Sendable {
     case opencl(OpenCLBackend)
     case cpu
 
@@ -20,15 +20,15 @@ public enum ComputeBackend: Sendable {
     }
 
     /// Resolves `preference`. Asking for OpenCL explicitly on a machine without a device throws.
-    public static func select(_ preference: Preference = .fromEnvironment, device: DeviceSelector = .fromEnvironment) throws -> ComputeBackend {
+    public static func select(_ preference: Preference = .fromEnvironment, device: DeviceSelector = .fromEnvironment) throws -> ComputeTarget {
         switch preference {
         case .cpu:
             return .cpu
         case .automatic:
-            return try OpenCLBackend.make(device).map(ComputeBackend.opencl) ?? .cpu
+            return try OpenCLBackend.make(device).map(ComputeTarget.opencl) ?? .cpu
         case .opencl:
             guard let backend = try OpenCLBackend.make(device) else {
-                throw CLError(code: CLError.deviceNotFound, call: "ComputeBackend.select", detail: "no OpenCL device matches \(device)")
+                throw CLError(code: CLError.deviceNotFound, call: "ComputeTarget.select", detail: "no OpenCL device matches \(device)")
             }
             return .opencl(backend)
         }

@@ -2,9 +2,9 @@ import ClinferOps
 
 /// What a model's forward pass needs from the hardware: tensors, weights in the backend's form,
 /// and the ops of a transformer block. Model code is written once against this protocol;
-/// ``OpenCLInferenceBackend`` enqueues kernels (no host round trip until logits are read) and
-/// ``CPUInferenceBackend`` runs the Swift fallback, op for op the same computation.
-public protocol InferenceBackend: AnyObject, Sendable {
+/// ``OpenCLTransformerOps`` enqueues kernels (no host round trip until logits are read) and
+/// ``CPUTransformerOps`` runs the Swift fallback, op for op the same computation.
+public protocol TransformerOps: AnyObject, Sendable {
     associatedtype Tensor: TensorOperand & Sendable
     associatedtype Weight: Sendable
 

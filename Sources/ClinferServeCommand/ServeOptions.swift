@@ -1,5 +1,6 @@
 import ArgumentParser
 import ClinferOps
+import ClinferServer
 import Foundation
 import Logging
 import Metrics
@@ -91,7 +92,7 @@ public struct ServeOptions: ParsableArguments {
         }
         configuration.modelName = try value(modelName, "CLINFER_MODEL_NAME", { $0 })
         if let device = try value(device, "CLINFER_BACKEND", { $0 }) {
-            guard let backend = ComputeBackend.Preference(rawValue: device) else { throw ValidationError("--device must be auto, opencl or cpu, got \(device)") }
+            guard let backend = ComputeTarget.Preference(rawValue: device) else { throw ValidationError("--device must be auto, opencl or cpu, got \(device)") }
             configuration.backend = backend
         }
         configuration.slots = try value(slots, "CLINFER_SLOTS", Int.init) ?? configuration.slots

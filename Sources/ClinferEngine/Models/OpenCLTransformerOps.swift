@@ -4,7 +4,7 @@ import Synchronization
 
 /// The forward pass on an OpenCL device: every op is enqueued on one in-order queue, so a whole
 /// token's kernels run back to back and only the logits read waits.
-public final class OpenCLInferenceBackend: InferenceBackend {
+public final class OpenCLTransformerOps: TransformerOps {
     public enum Weight: Sendable {
         case quantized(DeviceQuantizedMatrix)
         case dense(DeviceTensor, rows: Int, columns: Int)

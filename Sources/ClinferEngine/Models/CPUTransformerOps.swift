@@ -3,7 +3,7 @@ import ClinferOps
 /// The forward pass in Swift on the CPU: the fallback for machines without an OpenCL device and
 /// the reference the device path is compared with. Quantized weights are dequantized once at
 /// load (fp32 GEMV/GEMM is what the CPU fallback runs fastest).
-public final class CPUInferenceBackend: InferenceBackend {
+public final class CPUTransformerOps: TransformerOps {
     public struct Weight: Sendable {
         let values: HostTensor
         let rows: Int, columns: Int
