@@ -1,4 +1,4 @@
-// swift-tools-version: 6.1
+// swift-tools-version: 6.2
 //
 // Clinfer: an LLM inference runtime in Swift whose math runs as hand-written OpenCL C kernels.
 //
@@ -9,6 +9,10 @@
 //    generation)
 //   CPeers: dlopen loaders for the benchmark peers (CLBlast, OpenBLAS); used by the CLI only.
 import PackageDescription
+
+/// Every Swift target builds with warnings as errors: the code stays warning-free under Swift 6
+/// strict concurrency, and a new warning fails CI instead of piling up.
+let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
 
 let package = Package(
     name: "Clinfer",
@@ -44,13 +48,13 @@ let package = Package(
             linkerSettings: [.linkedLibrary("dl")]
         ),
         // Swift host layer: discovery, context, queues, buffers, programs (with disk cache), kernels, events.
-        .target(name: "OpenCLKit", dependencies: ["COpenCL"]),
+        .target(name: "OpenCLKit", dependencies: ["COpenCL"], swiftSettings: strict),
         // The OpenCL C sources of Kernels/, embedded as Swift string constants at build time.
-        .target(name: "ClinferKernels", plugins: ["KernelEmbedder"]),
+        .target(name: "ClinferKernels", swiftSettings: strict, plugins: ["KernelEmbedder"]),
         // Ops: one protocol per op family, each with an OpenCL and a CPU implementation.
-        .target(name: "ClinferOps", dependencies: ["OpenCLKit", "ClinferKernels"]),
+        .target(name: "ClinferOps", dependencies: ["OpenCLKit", "ClinferKernels"], swiftSettings: strict),
         // Engine: model formats (GGUF, safetensors), tokenizers, chat templates, models, generation.
-        .target(name: "ClinferEngine", dependencies: ["ClinferOps", "OpenCLKit"]),
+        .target(name: "ClinferEngine", dependencies: ["ClinferOps", "OpenCLKit"], swiftSettings: strict),
         // The OpenAI-compatible HTTP server on Hummingbird: routes, SSE streaming, auth, limits, metrics.
         .target(
             name: "ClinferServer",
@@ -65,7 +69,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
-            ]
+            ],
+            swiftSettings: strict
         ),
         // The flags of `clinfer serve` and `clinfer-server` (option parsing stays in the executables' layer).
         .target(
@@ -76,32 +81,35 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ]
+            ],
+            swiftSettings: strict
         ),
         .executableTarget(
             name: "clinfer-server",
             dependencies: [
                 "ClinferServeCommand",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: strict
         ),
         .executableTarget(
             name: "clinfer",
             dependencies: [
                 "ClinferEngine", "ClinferOps", "OpenCLKit", "CPeers", "ClinferServeCommand",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: strict
         ),
         // Build tool: turns Kernels/*.cl and Kernels/*.h into Swift string constants.
-        .executableTarget(name: "EmbedKernels"),
+        .executableTarget(name: "EmbedKernels", swiftSettings: strict),
         .plugin(name: "KernelEmbedder", capability: .buildTool(), dependencies: ["EmbedKernels"]),
-        .testTarget(name: "OpenCLKitTests", dependencies: ["OpenCLKit", "ClinferKernels"]),
-        .testTarget(name: "ClinferOpsTests", dependencies: ["ClinferOps", "OpenCLKit"]),
+        .testTarget(name: "OpenCLKitTests", dependencies: ["OpenCLKit", "ClinferKernels"], swiftSettings: strict),
+        .testTarget(name: "ClinferOpsTests", dependencies: ["ClinferOps", "OpenCLKit"], swiftSettings: strict),
         .testTarget(name: "ClinferEngineTests", dependencies: ["ClinferEngine", "ClinferOps", "OpenCLKit"],
-                    resources: [.copy("Golden")]),
+                    resources: [.copy("Golden")], swiftSettings: strict),
         .testTarget(name: "ClinferServerTests", dependencies: [
             "ClinferServer", "ClinferServeCommand", "ClinferEngine",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
-        ]),
+        ], swiftSettings: strict),
     ]
 )

@@ -65,26 +65,8 @@ __kernel void attention_block_sparse(const int seq_q, const int seq_k, const int
             s[j] = score;
             tileMax = fmax(tileMax, score);
         }
-        const float newMax = fmax(rowMax, tileMax);
-        const float correction = exp(rowMax - newMax);
-        rowMax = newMax;
-        rowSum *= correction;
-        UNROLL for (int d = 0; d < D; d++) acc[d] *= correction;
-        // Keys blocked by the causal rule weigh 0; eight exponentials at a time, as attention_flash.
-        int j = 0;
-        float8 sum8 = (float8)(0.0f);
-        for (; j + 8 <= count; j += 8) {
-            const float8 z = vload8(0, s + j);
-            const float8 p = select((float8)(0.0f), exp(z - newMax), isgreater(z, (float8)(CLINFER_NEG_LARGE)));
-            vstore8(p, 0, s + j);
-            sum8 += p;
-        }
-        rowSum += HSUM(8, sum8);
-        for (; j < count; j++) {
-            s[j] = s[j] > CLINFER_NEG_LARGE ? exp(s[j] - newMax) : 0.0f;
-            rowSum += s[j];
-        }
-        for (j = 0; j < count; j++) {
+        ONLINE_SOFTMAX_STEP(s, count, tileMax, rowMax, rowSum, acc);
+        for (int j = 0; j < count; j++) {
             __global const KV_T *value = vBase + (size_t)(first + j) * D;
             UNROLL for (int d = 0; d < D; d += 8) vstore8(fma((float8)(s[j]), KV_LOAD8(value, d), vload8(0, acc + d)), 0, acc + d);
         }

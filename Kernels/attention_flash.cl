@@ -114,27 +114,7 @@ __kernel void attention_flash(const int seq_q, const int seq_k, const int kv_str
                 s[i][j] = score;
                 tileMax = fmax(tileMax, score);
             }
-            const float newMax = fmax(rowMax[i], tileMax);
-            const float correction = exp(rowMax[i] - newMax);
-            rowMax[i] = newMax;
-            rowSum[i] *= correction;
-            UNROLL for (int d = 0; d < D; d++) acc[i][d] *= correction;
-            // Blocked keys (score -INFINITY or below the finite floor) contribute nothing. Eight
-            // exponentials at a time: one vector exp costs about what one scalar call does.
-            int j = 0;
-            float8 sum8 = (float8)(0.0f);
-            for (; j + 8 <= count; j += 8) {
-                const float8 z = vload8(0, s[i] + j);
-                const float8 p = select((float8)(0.0f), exp(z - newMax), isgreater(z, (float8)(CLINFER_NEG_LARGE)));
-                vstore8(p, 0, s[i] + j);
-                sum8 += p;
-            }
-            rowSum[i] += HSUM(8, sum8);
-            for (; j < count; j++) {
-                const float p = s[i][j] > CLINFER_NEG_LARGE ? exp(s[i][j] - newMax) : 0.0f;
-                s[i][j] = p;
-                rowSum[i] += p;
-            }
+            ONLINE_SOFTMAX_STEP(s[i], count, tileMax, rowMax[i], rowSum[i], acc[i]);
         }
         for (int j = 0; j < count; j++) {
             __global const KV_T *value = vBase + (size_t)(k0 + j) * D;

@@ -10,10 +10,10 @@ public final class CPUTransformerOps: TransformerOps {
     }
 
     private let gemm = CPUGEMM()
-    private let normOp = CPUNorm()
-    private let activation = CPUActivation()
-    private let attentionOp = CPUAttention()
-    private let qkvSplit = CPUQKVSplit()
+    public let norm = CPUNorm()
+    public let attention = CPUAttention()
+    public let activations = CPUActivation()
+    public let qkvSplit = CPUQKVSplit()
 
     public init() {}
 
@@ -49,31 +49,7 @@ public final class CPUTransformerOps: TransformerOps {
         try gemm.gemm(GEMMProblem(m: rows, n: weight.rows, k: weight.columns, transposeB: true), a: x, b: weight.values, c: y)
     }
 
-    public func normalize(_ problem: NormProblem, x: HostTensor, residual: HostTensor?, weight: HostTensor, bias: HostTensor?, out: HostTensor) throws {
-        try normOp.normalize(problem, x: x, residual: residual, weight: weight, bias: bias, out: out)
-    }
-
     public func rope(_ problem: RoPEProblem, table: RoPETable, qkv: HostTensor, q: HostTensor, k: HostTensor, v: HostTensor) throws {
         try CPURoPE(table: table).apply(problem, qkv: qkv, q: q, k: k, v: v)
-    }
-
-    public func attention(_ problem: AttentionProblem, q: HostTensor, k: HostTensor, v: HostTensor, mask: HostTensor?, o: HostTensor) throws {
-        try attentionOp.attention(problem, q: q, k: k, v: v, mask: mask, o: o)
-    }
-
-    public func swiglu(tokens: Int, width: Int, gateUp: HostTensor, out: HostTensor) throws {
-        try activation.swiglu(tokens: tokens, width: width, gateUp: gateUp, out: out)
-    }
-
-    public func geluErf(_ x: HostTensor) throws { try activation.geluErf(x) }
-
-    public func add(_ x: HostTensor, _ y: HostTensor) throws { try activation.add(x, y) }
-
-    public func biasAdd(_ x: HostTensor, bias: HostTensor) throws { try activation.biasAdd(x, bias: bias) }
-
-    public func biasGeluErf(_ x: HostTensor, bias: HostTensor) throws { try activation.biasGeluErf(x, bias: bias) }
-
-    public func splitQKV(_ problem: QKVSplitProblem, qkv: HostTensor, bias: HostTensor?, q: HostTensor, k: HostTensor, v: HostTensor) throws {
-        try qkvSplit.split(problem, qkv: qkv, bias: bias, q: q, k: k, v: v)
     }
 }

@@ -13,10 +13,10 @@ public final class OpenCLTransformerOps: TransformerOps {
     public let backend: OpenCLBackend
     private let gemm: OpenCLGEMM
     private let quantized: OpenCLQuantizedMatmul
-    private let attentionOp: OpenCLAttention
-    private let normOp: OpenCLNorm
-    private let activation: OpenCLActivation
-    private let qkvSplit: OpenCLQKVSplit
+    public let attention: OpenCLAttention
+    public let norm: OpenCLNorm
+    public let activations: OpenCLActivation
+    public let qkvSplit: OpenCLQKVSplit
     private let ropes = Mutex<[Int: OpenCLRoPE]>([:])
 
     public init(backend: OpenCLBackend) throws {
@@ -24,9 +24,9 @@ public final class OpenCLTransformerOps: TransformerOps {
         gemm = OpenCLGEMM(backend: backend)
         quantized = OpenCLQuantizedMatmul(gemm: gemm)
         // Decode splits the cache into 64-key ranges: enough work-items to fill a device at short contexts.
-        attentionOp = try OpenCLAttention(backend: backend, keysPerSplit: 64, tuning: gemm.tuning)
-        normOp = try OpenCLNorm(backend: backend)
-        activation = OpenCLActivation(backend: backend)
+        attention = try OpenCLAttention(backend: backend, keysPerSplit: 64, tuning: gemm.tuning)
+        norm = try OpenCLNorm(backend: backend)
+        activations = OpenCLActivation(backend: backend)
         qkvSplit = OpenCLQKVSplit(backend: backend)
     }
 
@@ -70,10 +70,6 @@ public final class OpenCLTransformerOps: TransformerOps {
         }
     }
 
-    public func normalize(_ problem: NormProblem, x: DeviceTensor, residual: DeviceTensor?, weight: DeviceTensor, bias: DeviceTensor?, out: DeviceTensor) throws {
-        try normOp.encode(problem, x: x, residual: residual, weight: weight, bias: bias, out: out)
-    }
-
     public func rope(_ problem: RoPEProblem, table: RoPETable, qkv: DeviceTensor, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor) throws {
         let key = table.positions &* 31 &+ table.headDim
         let op = try ropes.withLock { cache throws -> OpenCLRoPE in
@@ -83,25 +79,5 @@ public final class OpenCLTransformerOps: TransformerOps {
             return op
         }
         try op.encode(problem, qkv: qkv, q: q, k: k, v: v)
-    }
-
-    public func attention(_ problem: AttentionProblem, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, mask: DeviceTensor?, o: DeviceTensor) throws {
-        try attentionOp.encode(problem, q: q, k: k, v: v, mask: mask, o: o)
-    }
-
-    public func swiglu(tokens: Int, width: Int, gateUp: DeviceTensor, out: DeviceTensor) throws {
-        try activation.swiglu(tokens: tokens, width: width, gateUp: gateUp, out: out)
-    }
-
-    public func geluErf(_ x: DeviceTensor) throws { try activation.geluErf(x) }
-
-    public func add(_ x: DeviceTensor, _ y: DeviceTensor) throws { try activation.add(x, y) }
-
-    public func biasAdd(_ x: DeviceTensor, bias: DeviceTensor) throws { try activation.biasAdd(x, bias: bias) }
-
-    public func biasGeluErf(_ x: DeviceTensor, bias: DeviceTensor) throws { try activation.biasGeluErf(x, bias: bias) }
-
-    public func splitQKV(_ problem: QKVSplitProblem, qkv: DeviceTensor, bias: DeviceTensor?, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor) throws {
-        try qkvSplit.encode(problem, qkv: qkv, bias: bias, q: q, k: k, v: v)
     }
 }

@@ -7,6 +7,10 @@ import ClinferOps
 public protocol TransformerOps: AnyObject, Sendable {
     associatedtype Tensor: TensorOperand & Sendable
     associatedtype Weight: Sendable
+    associatedtype Norm: NormOperation where Norm.Tensor == Tensor
+    associatedtype Attention: AttentionOperation where Attention.Tensor == Tensor
+    associatedtype Activations: ActivationOperation where Activations.Tensor == Tensor
+    associatedtype QKVSplit: QKVSplitOperation where QKVSplit.Tensor == Tensor
 
     /// A short name for logs and stats ("opencl: <device>", "cpu").
     var name: String { get }
@@ -28,18 +32,42 @@ public protocol TransformerOps: AnyObject, Sendable {
     func weight(_ weight: LinearWeight) throws -> Weight
     /// y = x · Wᵀ for `rows` rows.
     func matmul(_ x: Tensor, _ weight: Weight, _ y: Tensor, rows: Int) throws
-    func normalize(_ problem: NormProblem, x: Tensor, residual: Tensor?, weight: Tensor, bias: Tensor?, out: Tensor) throws
     func rope(_ problem: RoPEProblem, table: RoPETable, qkv: Tensor, q: Tensor, k: Tensor, v: Tensor) throws
-    func attention(_ problem: AttentionProblem, q: Tensor, k: Tensor, v: Tensor, mask: Tensor?, o: Tensor) throws
-    func swiglu(tokens: Int, width: Int, gateUp: Tensor, out: Tensor) throws
-    func geluErf(_ x: Tensor) throws
-    func add(_ x: Tensor, _ y: Tensor) throws
 
-    // Encoder models (BERT): linear-layer biases and the QKV split of a padded batch.
-    /// x[r, j] += bias[j] for x [rows, bias.count].
-    func biasAdd(_ x: Tensor, bias: Tensor) throws
+    /// The norm, attention, elementwise and QKV-split ops of this device; the block steps below
+    /// (``normalize(_:x:residual:weight:bias:out:)`` and the rest) run on them.
+    var norm: Norm { get }
+    var attention: Attention { get }
+    var activations: Activations { get }
+    var qkvSplit: QKVSplit { get }
+}
+
+/// The block steps, one place for both devices: each runs on the device's op.
+extension TransformerOps {
+    public func normalize(_ problem: NormProblem, x: Tensor, residual: Tensor?, weight: Tensor, bias: Tensor?, out: Tensor) throws {
+        try norm.normalize(problem, x: x, residual: residual, weight: weight, bias: bias, out: out)
+    }
+
+    public func attention(_ problem: AttentionProblem, q: Tensor, k: Tensor, v: Tensor, mask: Tensor?, o: Tensor) throws {
+        try attention.attention(problem, q: q, k: k, v: v, mask: mask, o: o)
+    }
+
+    public func swiglu(tokens: Int, width: Int, gateUp: Tensor, out: Tensor) throws {
+        try activations.swiglu(tokens: tokens, width: width, gateUp: gateUp, out: out)
+    }
+
+    public func geluErf(_ x: Tensor) throws { try activations.geluErf(x) }
+
+    public func add(_ x: Tensor, _ y: Tensor) throws { try activations.add(x, y) }
+
+    /// x[r, j] += bias[j] for x [rows, bias.count] (encoder models' linear-layer biases).
+    public func biasAdd(_ x: Tensor, bias: Tensor) throws { try activations.biasAdd(x, bias: bias) }
+
     /// x[r, j] = gelu(x[r, j] + bias[j]) (exact erf GELU).
-    func biasGeluErf(_ x: Tensor, bias: Tensor) throws
+    public func biasGeluErf(_ x: Tensor, bias: Tensor) throws { try activations.biasGeluErf(x, bias: bias) }
+
     /// Q (token-major), K and V [batch, heads, seq, headDim] from a fused projection plus its bias.
-    func splitQKV(_ problem: QKVSplitProblem, qkv: Tensor, bias: Tensor?, q: Tensor, k: Tensor, v: Tensor) throws
+    public func splitQKV(_ problem: QKVSplitProblem, qkv: Tensor, bias: Tensor?, q: Tensor, k: Tensor, v: Tensor) throws {
+        try qkvSplit.split(problem, qkv: qkv, bias: bias, q: q, k: k, v: v)
+    }
 }
