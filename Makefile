@@ -9,7 +9,7 @@ export POCL_CACHE_DIR ?= $(CURDIR)/.build/pocl-cache
 # Pin PoCL's threads: removes slow outliers in timings on shared machines.
 export POCL_AFFINITY ?= 1
 
-.PHONY: help deps models example build test unit-test check-kernels demo serve check-openai check-fuzz fuzz-server soak scale-check bench-server bench-gemm bench-compare bench-quant bench-softmax bench-attention tune clean
+.PHONY: help deps models example build test unit-test check-format format check-kernels demo serve check-openai check-fuzz fuzz-server soak scale-check bench-server bench-gemm bench-compare bench-quant bench-softmax bench-attention tune clean
 
 help:
 	@echo "make serve          build (release) and start the OpenAI-compatible server on 127.0.0.1:8080"
@@ -20,7 +20,8 @@ help:
 	@echo "make scale-check    two replicas behind nginx, SIGTERM one mid-load: zero failed requests"
 	@echo "make bench-server   load test: 1, 4, 16 concurrent streams, then a mix with invalid and disconnecting clients"
 	@echo "make demo           build (release) and run the GEMM benchmark against CLBlast and OpenBLAS"
-	@echo "make test           unit tests (OpenCL vs CPU parity, host layer, tuning) + oclgrind kernel check"
+	@echo "make test           format check, unit tests, oclgrind kernel check, example app, openai client, HTTP fuzz"
+	@echo "make format         swift-format every Swift file in place (make check-format: fail on a difference)"
 	@echo "make example        build and run Examples/HelloClinfer, an app depending on Clinfer by path"
 	@echo "make check-kernels  every kernel at tiny shapes on the oclgrind simulator; fails on OOB or races"
 	@echo "make bench-gemm     full tile sweep over the default shapes (CSV + SVG heatmap in bench-out/)"
@@ -64,7 +65,7 @@ bench-server: deps models
 	$(SWIFT) build $(RELEASE) --product clinfer-server
 	Benchmarks/server-load.py --start .build/release/clinfer-server --url http://127.0.0.1:18081 --server-args "--slots 16 --context 1024" --requests 3
 
-test: unit-test check-kernels example check-openai check-fuzz
+test: check-format unit-test check-kernels example check-openai check-fuzz
 
 # Seeded hostile HTTP requests against a real clinfer-server on loopback: it must never crash, answer
 # every request in OpenAI's shape, and end with nothing running or waiting (scripts/fuzz-server.py).
@@ -92,6 +93,15 @@ example: deps models
 	cd Examples/HelloClinfer && $(SWIFT) build
 	cd Examples/HelloClinfer && answer="$$($$($(SWIFT) build --show-bin-path)/HelloClinfer ../../models/SmolLM2-135M-Instruct.Q4_1.gguf "What is the capital of France?")" \
 		&& echo "$$answer" && echo "$$answer" | grep -q "Paris"
+
+# swift-format (bundled with the toolchain) with the repository's .swift-format: `format` rewrites,
+# `check-format` fails on any difference (CI runs it first: it takes seconds).
+FORMAT_PATHS = Sources Tests Benchmarks Package.swift Examples/HelloClinfer
+format:
+	$(SWIFT) format format --in-place --recursive --configuration .swift-format $(FORMAT_PATHS)
+
+check-format:
+	$(SWIFT) format lint --strict --recursive --configuration .swift-format $(FORMAT_PATHS)
 
 unit-test: deps models
 	$(SWIFT) build $(TEST_BUILD) --build-tests

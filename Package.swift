@@ -105,11 +105,14 @@ let package = Package(
         .plugin(name: "KernelEmbedder", capability: .buildTool(), dependencies: ["EmbedKernels"]),
         .testTarget(name: "OpenCLKitTests", dependencies: ["OpenCLKit", "ClinferKernels"], swiftSettings: strict),
         .testTarget(name: "ClinferOpsTests", dependencies: ["ClinferOps", "OpenCLKit"], swiftSettings: strict),
-        .testTarget(name: "ClinferEngineTests", dependencies: ["ClinferEngine", "ClinferOps", "OpenCLKit"],
-                    resources: [.copy("Golden")], swiftSettings: strict),
-        .testTarget(name: "ClinferServerTests", dependencies: [
-            "ClinferServer", "ClinferServeCommand", "ClinferEngine",
-            .product(name: "HummingbirdTesting", package: "hummingbird"),
-        ], swiftSettings: strict),
+        .testTarget(
+            name: "ClinferEngineTests", dependencies: ["ClinferEngine", "ClinferOps", "OpenCLKit"],
+            resources: [.copy("Golden")], swiftSettings: strict),
+        .testTarget(
+            name: "ClinferServerTests",
+            dependencies: [
+                "ClinferServer", "ClinferServeCommand", "ClinferEngine",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ], swiftSettings: strict),
     ]
 )

@@ -8,6 +8,6 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [.package(name: "Clinfer", path: "../..")],
     targets: [
-        .executableTarget(name: "HelloClinfer", dependencies: [.product(name: "Clinfer", package: "Clinfer")]),
+        .executableTarget(name: "HelloClinfer", dependencies: [.product(name: "Clinfer", package: "Clinfer")])
     ]
 )

@@ -31,16 +31,7 @@ public enum KernelSource {
 
     /// The `__kernel` functions `file` defines, in source order (empty for an unknown file).
     public static func kernels(in file: String) -> [String] {
-        guard let body = EmbeddedKernels.sources[file] else { return [] }
-        var names: [String] = []
-        var rest = Substring(body)
-        while let marker = rest.firstRange(of: "__kernel") {
-            rest = rest[marker.upperBound...]
-            guard let void = rest.firstRange(of: "void") else { break }
-            let name = rest[void.upperBound...].drop { $0.isWhitespace }.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
-            if !name.isEmpty { names.append(String(name)) }
-        }
-        return names
+        KernelFunction.all.filter { $0.file == file }.map(\.name)
     }
 
     /// Names of every embedded kernel file (headers excluded).

@@ -10,7 +10,8 @@ import Prometheus
 /// environment variable, then to its default.
 public struct ServeOptions: ParsableArguments {
     /// The one-line help of `clinfer-server` and `clinfer serve`.
-    public static let abstract = "Serve the model over an OpenAI-compatible HTTP API (chat, completions, embeddings, models, health, metrics)."
+    public static let abstract =
+        "Serve the model over an OpenAI-compatible HTTP API (chat, completions, embeddings, models, health, metrics)."
 
     @Option(help: "Address to bind; 0.0.0.0 for every interface (env CLINFER_HOST, default 127.0.0.1).")
     var host: String?
@@ -21,13 +22,19 @@ public struct ServeOptions: ParsableArguments {
     @Option(help: "GGUF chat model (env CLINFER_MODEL, default \(ServerConfiguration.defaultModel)).")
     var model: String?
 
-    @Option(help: "Sentence-embedding model directory, or 'none' (env CLINFER_EMBEDDING_MODEL, default \(ServerConfiguration.defaultEmbeddingModel) when present).")
+    @Option(
+        help:
+            "Sentence-embedding model directory, or 'none' (env CLINFER_EMBEDDING_MODEL, default \(ServerConfiguration.defaultEmbeddingModel) when present)."
+    )
     var embeddingModel: String?
 
     @Option(help: "The id clients send as 'model' (env CLINFER_MODEL_NAME, default the GGUF file name without .gguf).")
     var modelName: String?
 
-    @Option(help: "auto (OpenCL when a device exists), opencl or cpu; the OpenCL device is $CLINFER_DEVICE (env CLINFER_BACKEND, default auto).")
+    @Option(
+        help:
+            "auto (OpenCL when a device exists), opencl or cpu; the OpenCL device is $CLINFER_DEVICE (env CLINFER_BACKEND, default auto)."
+    )
     var device: String?
 
     @Option(help: "Sequences generated at once (env CLINFER_SLOTS, default 4).")
@@ -39,31 +46,45 @@ public struct ServeOptions: ParsableArguments {
     @Option(help: "Requests that may wait for a slot; more get 429 (env CLINFER_QUEUE_SIZE, default 32).")
     var queueSize: Int?
 
-    @Option(help: "Require 'Authorization: Bearer KEY' on every endpoint but /health and /metrics (env CLINFER_API_KEY, default none).")
+    @Option(
+        help:
+            "Require 'Authorization: Bearer KEY' on every endpoint but /health and /metrics (env CLINFER_API_KEY, default none)."
+    )
     var apiKey: String?
 
     @Option(help: "Largest request body in bytes; larger is 413 (env CLINFER_MAX_BODY_BYTES, default 4194304).")
     var maxBodyBytes: Int?
 
-    @Option(help: "Seconds a request may run before it is stopped, 0 for no limit (env CLINFER_REQUEST_TIMEOUT, default 600).")
+    @Option(
+        help:
+            "Seconds a request may run before it is stopped, 0 for no limit (env CLINFER_REQUEST_TIMEOUT, default 600)."
+    )
     var requestTimeout: Double?
 
-    @Option(help: "Seconds running requests get to finish after SIGINT/SIGTERM (env CLINFER_SHUTDOWN_GRACE, default 30).")
+    @Option(
+        help: "Seconds running requests get to finish after SIGINT/SIGTERM (env CLINFER_SHUTDOWN_GRACE, default 30).")
     var shutdownGrace: Double?
 
     @Option(help: "Seconds a request's body may take to arrive after its head (env CLINFER_READ_TIMEOUT, default 30).")
     var readTimeout: Double?
 
-    @Option(help: "Seconds a response may wait for the client to read before the connection is closed (env CLINFER_WRITE_TIMEOUT, default 30).")
+    @Option(
+        help:
+            "Seconds a response may wait for the client to read before the connection is closed (env CLINFER_WRITE_TIMEOUT, default 30)."
+    )
     var writeTimeout: Double?
 
     @Option(help: "Seconds an idle keep-alive connection stays open (env CLINFER_IDLE_TIMEOUT, default 60).")
     var idleTimeout: Double?
 
-    @Option(help: "Connections open at once; more wait in the listen backlog (env CLINFER_MAX_CONNECTIONS, default 256).")
+    @Option(
+        help: "Connections open at once; more wait in the listen backlog (env CLINFER_MAX_CONNECTIONS, default 256).")
     var maxConnections: Int?
 
-    @Option(help: "Each connection's kernel send buffer in bytes (env CLINFER_SEND_BUFFER_BYTES, default: the kernel's autotuning).")
+    @Option(
+        help:
+            "Each connection's kernel send buffer in bytes (env CLINFER_SEND_BUFFER_BYTES, default: the kernel's autotuning)."
+    )
     var sendBufferBytes: Int?
 
     @Option(help: "trace, debug, info, notice, warning, error or critical (env CLINFER_LOG_LEVEL, default info).")
@@ -72,7 +93,9 @@ public struct ServeOptions: ParsableArguments {
     public init() {}
 
     /// The configuration: flags, then environment, then defaults; errors name the flag.
-    public func configuration(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServerConfiguration {
+    public func configuration(
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> ServerConfiguration {
         func value<T>(_ flag: T?, _ variable: String, _ parse: (String) -> T?) throws -> T? {
             if let flag { return flag }
             guard let text = environment[variable], !text.isEmpty else { return nil }
@@ -92,14 +115,17 @@ public struct ServeOptions: ParsableArguments {
         }
         configuration.modelName = try value(modelName, "CLINFER_MODEL_NAME", { $0 })
         if let device = try value(device, "CLINFER_BACKEND", { $0 }) {
-            guard let backend = ComputeTarget.Preference(rawValue: device) else { throw ValidationError("--device must be auto, opencl or cpu, got \(device)") }
+            guard let backend = ComputeTarget.Preference(rawValue: device) else {
+                throw ValidationError("--device must be auto, opencl or cpu, got \(device)")
+            }
             configuration.backend = backend
         }
         configuration.slots = try value(slots, "CLINFER_SLOTS", Int.init) ?? configuration.slots
         configuration.contextLength = try value(context, "CLINFER_CONTEXT", Int.init)
         configuration.queueSize = try value(queueSize, "CLINFER_QUEUE_SIZE", Int.init) ?? configuration.queueSize
         configuration.apiKey = try value(apiKey, "CLINFER_API_KEY", { $0 })
-        configuration.maxBodyBytes = try value(maxBodyBytes, "CLINFER_MAX_BODY_BYTES", Int.init) ?? configuration.maxBodyBytes
+        configuration.maxBodyBytes =
+            try value(maxBodyBytes, "CLINFER_MAX_BODY_BYTES", Int.init) ?? configuration.maxBodyBytes
         /// A duration flag in seconds, range-checked before it becomes a millisecond count.
         func seconds(_ flag: Double?, _ name: String, _ variable: String) throws -> Duration? {
             guard let seconds = try value(flag, variable, Double.init) else { return nil }
@@ -111,11 +137,16 @@ public struct ServeOptions: ParsableArguments {
         if let timeout = try seconds(requestTimeout, "request-timeout", "CLINFER_REQUEST_TIMEOUT") {
             configuration.requestTimeout = timeout == .zero ? nil : timeout
         }
-        configuration.shutdownGrace = try seconds(shutdownGrace, "shutdown-grace", "CLINFER_SHUTDOWN_GRACE") ?? configuration.shutdownGrace
-        configuration.readTimeout = try seconds(readTimeout, "read-timeout", "CLINFER_READ_TIMEOUT") ?? configuration.readTimeout
-        configuration.writeTimeout = try seconds(writeTimeout, "write-timeout", "CLINFER_WRITE_TIMEOUT") ?? configuration.writeTimeout
-        configuration.idleTimeout = try seconds(idleTimeout, "idle-timeout", "CLINFER_IDLE_TIMEOUT") ?? configuration.idleTimeout
-        configuration.maxConnections = try value(maxConnections, "CLINFER_MAX_CONNECTIONS", Int.init) ?? configuration.maxConnections
+        configuration.shutdownGrace =
+            try seconds(shutdownGrace, "shutdown-grace", "CLINFER_SHUTDOWN_GRACE") ?? configuration.shutdownGrace
+        configuration.readTimeout =
+            try seconds(readTimeout, "read-timeout", "CLINFER_READ_TIMEOUT") ?? configuration.readTimeout
+        configuration.writeTimeout =
+            try seconds(writeTimeout, "write-timeout", "CLINFER_WRITE_TIMEOUT") ?? configuration.writeTimeout
+        configuration.idleTimeout =
+            try seconds(idleTimeout, "idle-timeout", "CLINFER_IDLE_TIMEOUT") ?? configuration.idleTimeout
+        configuration.maxConnections =
+            try value(maxConnections, "CLINFER_MAX_CONNECTIONS", Int.init) ?? configuration.maxConnections
         configuration.sendBufferBytes = try value(sendBufferBytes, "CLINFER_SEND_BUFFER_BYTES", Int.init)
         do {
             try configuration.validate()
@@ -132,7 +163,9 @@ public struct ServeOptions: ParsableArguments {
     /// The log level: flag, then environment, then info.
     func level(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Logger.Level {
         let text = logLevel ?? environment["CLINFER_LOG_LEVEL"] ?? "info"
-        guard let level = Logger.Level(rawValue: text) else { throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical") }
+        guard let level = Logger.Level(rawValue: text) else {
+            throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
+        }
         return level
     }
 
@@ -141,10 +174,13 @@ public struct ServeOptions: ParsableArguments {
     public func run() async throws {
         let configuration = try configuration()
         guard FileManager.default.fileExists(atPath: configuration.modelPath) else {
-            throw ValidationError("no model at \(configuration.modelPath); run `make models` (or scripts/fetch-models.sh) to fetch the default one, or pass --model")
+            throw ValidationError(
+                "no model at \(configuration.modelPath); run `make models` (or scripts/fetch-models.sh) to fetch the default one, or pass --model"
+            )
         }
         if let directory = configuration.embeddingModelPath, !FileManager.default.fileExists(atPath: directory) {
-            throw ValidationError("no embedding model directory at \(directory); pass --embedding-model none to serve without embeddings")
+            throw ValidationError(
+                "no embedding model directory at \(directory); pass --embedding-model none to serve without embeddings")
         }
         let level = try level()
         LoggingSystem.bootstrap { label in
@@ -154,7 +190,8 @@ public struct ServeOptions: ParsableArguments {
         }
         let metrics = ServerMetrics()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
-        let server = ClinferHTTPServer(configuration: configuration, logger: Logger(label: "clinfer.server"), metrics: metrics)
+        let server = ClinferHTTPServer(
+            configuration: configuration, logger: Logger(label: "clinfer.server"), metrics: metrics)
         try await server.run()
     }
 }

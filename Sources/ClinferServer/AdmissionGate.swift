@@ -21,7 +21,8 @@ public final class AdmissionGate: Sendable {
     func admit() -> AdmissionTicket? {
         var current = held.load(ordering: .relaxed)
         while current < capacity {
-            let (exchanged, original) = held.compareExchange(expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
+            let (exchanged, original) = held.compareExchange(
+                expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
             if exchanged { return AdmissionTicket(gate: self) }
             current = original
         }

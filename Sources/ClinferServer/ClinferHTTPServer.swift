@@ -19,23 +19,32 @@ public struct ClinferHTTPServer: Sendable {
 
     /// A server loading its models with `load` (default: the configuration's paths) after it starts
     /// listening; `/health` answers 503 until they are ready.
-    public init(configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics = ServerMetrics(),
-                load: (@Sendable () async throws -> ServedModels)? = nil) {
+    public init(
+        configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics = ServerMetrics(),
+        load: (@Sendable () async throws -> ServedModels)? = nil
+    ) {
         state = ServerState(configuration: configuration, metrics: metrics, logger: logger)
         self.load = load ?? { try await Self.loadModels(configuration, logger: logger) }
     }
 
     /// Loads the configuration's models.
     public static func loadModels(_ configuration: ServerConfiguration, logger: Logger) async throws -> ServedModels {
-        logger.info("loading models", metadata: ["model": .string(configuration.modelPath), "embedding_model": .string(configuration.embeddingModelPath ?? "none")])
+        logger.info(
+            "loading models",
+            metadata: [
+                "model": .string(configuration.modelPath),
+                "embedding_model": .string(configuration.embeddingModelPath ?? "none"),
+            ])
         let options = configuration.languageModelOptions
         let language = try await LanguageModel.load(path: configuration.modelPath, options: options)
         var embedding: EmbeddingModel?
         if let directory = configuration.embeddingModelPath {
-            embedding = try await EmbeddingModel.load(directory: directory, options: .init(backend: configuration.backend))
+            embedding = try await EmbeddingModel.load(
+                directory: directory, options: .init(backend: configuration.backend))
         }
-        return ServedModels(language: language, languageID: configuration.languageModelID,
-                            embedding: embedding, embeddingID: embedding == nil ? nil : configuration.embeddingModelID)
+        return ServedModels(
+            language: language, languageID: configuration.languageModelID,
+            embedding: embedding, embeddingID: embedding == nil ? nil : configuration.embeddingModelID)
     }
 
     /// The methods each endpoint serves (others are 405).
@@ -77,8 +86,10 @@ public struct ClinferHTTPServer: Sendable {
         let http1 = HTTP1Channel.Configuration(
             additionalChannelHandlers: [
                 DisconnectWatcher(),
-                ConnectionGuard(readTimeout: configuration.readTimeout, writeTimeout: configuration.writeTimeout,
-                                sendBufferBytes: configuration.sendBufferBytes) { expiry in
+                ConnectionGuard(
+                    readTimeout: configuration.readTimeout, writeTimeout: configuration.writeTimeout,
+                    sendBufferBytes: configuration.sendBufferBytes
+                ) { expiry in
                     metrics.connectionsExpired.increment()
                     logger.notice("connection closed", metadata: ["reason": .string(expiry.rawValue)])
                 },
@@ -87,8 +98,9 @@ public struct ClinferHTTPServer: Sendable {
         return Application(
             router: makeRouter(),
             server: .http1(configuration: http1),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "clinfer",
-                                 availableConnectionsDelegate: .maximum(configuration.maxConnections, logger: logger)),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "clinfer",
+                availableConnectionsDelegate: .maximum(configuration.maxConnections, logger: logger)),
             services: [ModelLoadingService(store: state.models, metrics: state.metrics, logger: logger, load: load)],
             onServerRunning: { channel in
                 logger.info("listening", metadata: ["address": .string(channel.localAddress.map { "\($0)" } ?? "?")])
@@ -99,7 +111,8 @@ public struct ClinferHTTPServer: Sendable {
     /// Serves until SIGINT or SIGTERM, then stops accepting connections and gives running
     /// requests ``ServerConfiguration/shutdownGrace`` to finish before cancelling them.
     public func run() async throws {
-        var configuration = ServiceGroupConfiguration(services: [makeApplication()], gracefulShutdownSignals: [.sigterm, .sigint], logger: state.logger)
+        var configuration = ServiceGroupConfiguration(
+            services: [makeApplication()], gracefulShutdownSignals: [.sigterm, .sigint], logger: state.logger)
         configuration.maximumGracefulShutdownDuration = state.configuration.shutdownGrace
         configuration.maximumCancellationDuration = .seconds(5)
         try await ServiceGroup(configuration: configuration).run()

@@ -47,7 +47,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// - Parameter sendBufferBytes: the socket's send buffer (`SO_SNDBUF`); nil keeps the
     ///   kernel's autotuning, which lets one slow reader park megabytes in the kernel before its
     ///   writes stall.
-    init(readTimeout: Duration, writeTimeout: Duration, sendBufferBytes: Int? = nil, onExpiry: @escaping @Sendable (Expiry) -> Void) {
+    init(
+        readTimeout: Duration, writeTimeout: Duration, sendBufferBytes: Int? = nil,
+        onExpiry: @escaping @Sendable (Expiry) -> Void
+    ) {
         self.readTimeout = TimeAmount(readTimeout)
         self.writeTimeout = TimeAmount(writeTimeout)
         self.sendBufferBytes = sendBufferBytes
@@ -65,8 +68,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             if head.method == .connect {
-                refuse(APIError(status: .methodNotAllowed, message: "CONNECT is not supported: this is an API server, not a proxy.",
-                                type: "invalid_request_error", code: "method_not_allowed"), context)
+                refuse(
+                    APIError(
+                        status: .methodNotAllowed,
+                        message: "CONNECT is not supported: this is an API server, not a proxy.",
+                        type: "invalid_request_error", code: "method_not_allowed"), context)
                 return
             }
             readingSince = .now()
@@ -81,7 +87,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard error is HTTPParserError else { return context.fireErrorCaught(error) }
-        refuse(APIError.invalidRequest("The request is not valid HTTP/1.1 (\(error)).", code: "malformed_request"), context)
+        refuse(
+            APIError.invalidRequest("The request is not valid HTTP/1.1 (\(error)).", code: "malformed_request"), context
+        )
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -97,7 +105,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case .end:
             responding = false
             // Answered before the request body arrived: stop here rather than read the rest.
-            if readingSince != nil { promise.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
+            if readingSince != nil {
+                promise.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            }
         case .body: break
         }
         scheduleCheck(context)
@@ -113,12 +123,16 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         let body = JSONBody.buffer(ErrorEnvelope(error))
-        var fields: HTTPFields = [.contentType: "application/json", .connection: "close", .contentLength: String(body.readableBytes)]
+        var fields: HTTPFields = [
+            .contentType: "application/json", .connection: "close", .contentLength: String(body.readableBytes),
+        ]
         for field in error.headers { fields.append(field) }
         let head = HTTPResponse(status: error.status, headerFields: fields)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(body)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {

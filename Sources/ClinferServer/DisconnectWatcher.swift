@@ -68,7 +68,9 @@ final class DisconnectWatcher: ChannelInboundHandler, RemovableChannelHandler, S
 
     /// The watcher of `channel`'s connection, or nil when the server did not install one.
     static func of(_ channel: any Channel) async -> DisconnectWatcher? {
-        try? await channel.eventLoop.submit { try channel.pipeline.syncOperations.handler(type: DisconnectWatcher.self) }.get()
+        try? await channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.handler(type: DisconnectWatcher.self)
+        }.get()
     }
 }
 
@@ -78,8 +80,10 @@ struct ClientDisconnected: Error {}
 /// Runs `operation`, cancelling it and throwing ``ClientDisconnected`` as soon as the client
 /// closes `channel` (`until`: its input, or the whole connection), or at once if it already has.
 /// Cancelling the caller cancels the operation too.
-func cancellingOnDisconnect<T: Sendable>(_ channel: any Channel, until signal: DisconnectWatcher.Signal = .inputClosed,
-                                         _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+func cancellingOnDisconnect<T: Sendable>(
+    _ channel: any Channel, until signal: DisconnectWatcher.Signal = .inputClosed,
+    _ operation: @escaping @Sendable () async throws -> T
+) async throws -> T {
     let (closed, finish) = AsyncStream.makeStream(of: Void.self)
     let watcher = await DisconnectWatcher.of(channel)
     let observation = watcher?.on(signal) { finish.finish() }
@@ -89,7 +93,7 @@ func cancellingOnDisconnect<T: Sendable>(_ channel: any Channel, until signal: D
         group.addTask { try await operation() }
         group.addTask {
             for await _ in closed {}
-            return nil   // the connection closed (or this task was cancelled because the operation finished)
+            return nil  // the connection closed (or this task was cancelled because the operation finished)
         }
         defer { group.cancelAll() }
         guard let first = try await group.next(), let value = first else {

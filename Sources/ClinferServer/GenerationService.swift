@@ -53,7 +53,9 @@ final class GenerationService: Sendable {
     static func checkPromptSize(utf8Count: Int, model: LanguageModel, param: String) throws(APIError) {
         let fewestTokens = utf8Count / model.tokenizer.longestTokenBytes
         guard fewestTokens < model.contextLength else {
-            throw APIError.contextLengthExceeded(limit: model.contextLength, prompt: fewestTokens, completion: nil, atLeast: true).with(param: param)
+            throw APIError.contextLengthExceeded(
+                limit: model.contextLength, prompt: fewestTokens, completion: nil, atLeast: true
+            ).with(param: param)
         }
     }
 
@@ -68,7 +70,9 @@ final class GenerationService: Sendable {
 
     /// Generates one sequence, handing each released piece of text to `onText`. Cancelling the
     /// calling task stops the sequence at its next token and frees its slot.
-    func run(_ job: GenerationJob, model: LanguageModel, onText: @Sendable (String) -> Void = { _ in }) async throws -> GenerationOutcome {
+    func run(
+        _ job: GenerationJob, model: LanguageModel, onText: @Sendable (String) -> Void = { _ in }
+    ) async throws -> GenerationOutcome {
         let id = tracker.begin()
         defer { tracker.end(id) }
         metrics.promptTokens.increment(by: Int64(job.prompt.count))
@@ -92,12 +96,15 @@ final class GenerationService: Sendable {
             throw CancellationError()
         }
         metrics.latency.record(ContinuousClock.now - job.received)
-        return GenerationOutcome(text: text, finishReason: finish, promptTokens: job.prompt.count, completionTokens: generated)
+        return GenerationOutcome(
+            text: text, finishReason: finish, promptTokens: job.prompt.count, completionTokens: generated)
     }
 
     /// Runs `jobs` one after another within the request timeout, cancelled when the client
     /// disconnects, and returns their outcomes.
-    func collect(_ jobs: [GenerationJob], model: LanguageModel, channel: any Channel, ticket: AdmissionTicket) async throws -> [GenerationOutcome] {
+    func collect(
+        _ jobs: [GenerationJob], model: LanguageModel, channel: any Channel, ticket: AdmissionTicket
+    ) async throws -> [GenerationOutcome] {
         defer { ticket.release() }
         do {
             return try await cancellingOnDisconnect(channel) {
@@ -116,39 +123,47 @@ final class GenerationService: Sendable {
     /// A `text/event-stream` response that generates `jobs` one after another as it is written.
     /// A client that disconnects cancels the generation at once; a timeout or an engine error
     /// after the 200 head becomes an error event followed by `[DONE]`.
-    func streamingResponse(_ jobs: [GenerationJob], model: LanguageModel, channel: any Channel, path: String,
-                           ticket: AdmissionTicket, shape: StreamShape) -> Response {
-        Response(status: .ok, headers: ServerSentEvents.headers, body: .init { [self] writer in
-            defer { ticket.release() }
-            let (events, sink) = AsyncStream.makeStream(of: ByteBuffer.self)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    defer { sink.finish() }
-                    // The stream writes every token, so a client that really left is noticed
-                    // by a failed write; one that only half-closed keeps its stream.
-                    try await cancellingOnDisconnect(channel, until: .closed) {
-                        try await self.produce(jobs, model: model, path: path, shape: shape, into: sink)
+    func streamingResponse(
+        _ jobs: [GenerationJob], model: LanguageModel, channel: any Channel, path: String,
+        ticket: AdmissionTicket, shape: StreamShape
+    ) -> Response {
+        Response(
+            status: .ok, headers: ServerSentEvents.headers,
+            body: .init { [self] writer in
+                defer { ticket.release() }
+                let (events, sink) = AsyncStream.makeStream(of: ByteBuffer.self)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        defer { sink.finish() }
+                        // The stream writes every token, so a client that really left is noticed
+                        // by a failed write; one that only half-closed keeps its stream.
+                        try await cancellingOnDisconnect(channel, until: .closed) {
+                            try await self.produce(jobs, model: model, path: path, shape: shape, into: sink)
+                        }
                     }
+                    for await event in events { try await writer.write(event) }
+                    try await group.waitForAll()
                 }
-                for await event in events { try await writer.write(event) }
-                try await group.waitForAll()
-            }
-            try await writer.finish(nil)
-        })
+                try await writer.finish(nil)
+            })
     }
 
     /// The events of a streamed response, ending with `[DONE]`.
-    private func produce(_ jobs: [GenerationJob], model: LanguageModel, path: String, shape: StreamShape,
-                         into sink: AsyncStream<ByteBuffer>.Continuation) async throws {
+    private func produce(
+        _ jobs: [GenerationJob], model: LanguageModel, path: String, shape: StreamShape,
+        into sink: AsyncStream<ByteBuffer>.Continuation
+    ) async throws {
         for event in shape.opening { sink.yield(event) }
         do {
             let usage = try await withTimeout(timeout) {
                 var usage = Usage(promptTokens: 0, completionTokens: 0)
                 for (choice, job) in jobs.enumerated() {
-                    let outcome = try await self.run(job, model: model) { text in sink.yield(shape.delta(text, choice)) }
+                    let outcome = try await self.run(job, model: model) { text in sink.yield(shape.delta(text, choice))
+                    }
                     sink.yield(shape.closing(outcome.finishReason, choice))
-                    usage = Usage(promptTokens: usage.promptTokens + outcome.promptTokens,
-                                  completionTokens: usage.completionTokens + outcome.completionTokens)
+                    usage = Usage(
+                        promptTokens: usage.promptTokens + outcome.promptTokens,
+                        completionTokens: usage.completionTokens + outcome.completionTokens)
                 }
                 return usage
             }

@@ -24,7 +24,9 @@ enum JSONBody {
         do {
             return try encoder.encode(value)
         } catch {
-            return Data(#"{"error":{"message":"response encoding failed","type":"server_error","param":null,"code":"internal_error"}}"#.utf8)
+            return Data(
+                #"{"error":{"message":"response encoding failed","type":"server_error","param":null,"code":"internal_error"}}"#
+                    .utf8)
         }
     }
 

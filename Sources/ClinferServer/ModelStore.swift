@@ -13,7 +13,9 @@ public struct ServedModels: Sendable {
     /// When the models were loaded (the `created` of `/v1/models`).
     public var created: Int
 
-    public init(language: LanguageModel, languageID: String, embedding: EmbeddingModel? = nil, embeddingID: String? = nil) {
+    public init(
+        language: LanguageModel, languageID: String, embedding: EmbeddingModel? = nil, embeddingID: String? = nil
+    ) {
         self.language = language
         self.languageID = languageID
         self.embedding = embedding
@@ -44,7 +46,10 @@ public final class ModelStore: Sendable {
         switch current {
         case .ready(let models): return models
         case .loading: throw APIError.loading
-        case .failed: throw APIError(status: .serviceUnavailable, message: "The model failed to load; the reason is in the server's log.", type: "server_error", code: "model_load_failed")
+        case .failed:
+            throw APIError(
+                status: .serviceUnavailable, message: "The model failed to load; the reason is in the server's log.",
+                type: "server_error", code: "model_load_failed")
         }
     }
 
@@ -66,12 +71,14 @@ struct ModelLoadingService: Service {
             let models = try await load()
             store.set(models)
             metrics.modelReady.set(1.0)
-            logger.info("models ready", metadata: [
-                "model": .string(models.languageID), "device": .string(models.language.deviceName),
-                "context": .stringConvertible(models.language.contextLength),
-                "embedding_model": .string(models.embeddingID ?? "none"),
-                "load_seconds": .stringConvertible((ContinuousClock.now - start).components.seconds),
-            ])
+            logger.info(
+                "models ready",
+                metadata: [
+                    "model": .string(models.languageID), "device": .string(models.language.deviceName),
+                    "context": .stringConvertible(models.language.contextLength),
+                    "embedding_model": .string(models.embeddingID ?? "none"),
+                    "load_seconds": .stringConvertible((ContinuousClock.now - start).components.seconds),
+                ])
         } catch {
             store.fail(String(describing: error))
             logger.critical("model loading failed", metadata: ["error": .string(String(describing: error))])

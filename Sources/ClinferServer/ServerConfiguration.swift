@@ -49,12 +49,18 @@ public struct ServerConfiguration: Sendable {
     /// holds and lets ``writeTimeout`` notice it sooner.
     public var sendBufferBytes: Int?
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, modelPath: String = ServerConfiguration.defaultModel,
-                embeddingModelPath: String? = ServerConfiguration.defaultEmbeddingModel, modelName: String? = nil, embeddingModelName: String? = nil,
-                backend: ComputeTarget.Preference = .fromEnvironment, slots: Int = 4, contextLength: Int? = nil, queueSize: Int = 32,
-                apiKey: String? = nil, maxBodyBytes: Int = 4 << 20, requestTimeout: Duration? = .seconds(600), shutdownGrace: Duration = .seconds(30),
-                readTimeout: Duration = .seconds(30), writeTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(60),
-                maxConnections: Int = 256, sendBufferBytes: Int? = nil) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, modelPath: String = ServerConfiguration.defaultModel,
+        embeddingModelPath: String? = ServerConfiguration.defaultEmbeddingModel, modelName: String? = nil,
+        embeddingModelName: String? = nil,
+        backend: ComputeTarget.Preference = .fromEnvironment, slots: Int = 4, contextLength: Int? = nil,
+        queueSize: Int = 32,
+        apiKey: String? = nil, maxBodyBytes: Int = 4 << 20, requestTimeout: Duration? = .seconds(600),
+        shutdownGrace: Duration = .seconds(30),
+        readTimeout: Duration = .seconds(30), writeTimeout: Duration = .seconds(30),
+        idleTimeout: Duration = .seconds(60),
+        maxConnections: Int = 256, sendBufferBytes: Int? = nil
+    ) {
         self.host = host
         self.port = port
         self.modelPath = modelPath
@@ -86,12 +92,15 @@ public struct ServerConfiguration: Sendable {
 
     /// The id of the embedding model: ``embeddingModelName``, else the directory name.
     public var embeddingModelID: String? {
-        embeddingModelName ?? embeddingModelPath.map { (($0 as NSString).standardizingPath as NSString).lastPathComponent }
+        embeddingModelName
+            ?? embeddingModelPath.map { (($0 as NSString).standardizingPath as NSString).lastPathComponent }
     }
 
     /// Checks ranges; the message names the flag.
     public func validate() throws(APIError) {
-        func fail(_ message: String) -> APIError { APIError(status: .badRequest, message: message, type: "configuration_error") }
+        func fail(_ message: String) -> APIError {
+            APIError(status: .badRequest, message: message, type: "configuration_error")
+        }
         guard (0...65535).contains(port) else { throw fail("--port must be in 0...65535, got \(port)") }
         guard slots >= 1 else { throw fail("--slots must be ≥ 1, got \(slots)") }
         guard queueSize >= 0 else { throw fail("--queue-size must be ≥ 0, got \(queueSize)") }
@@ -99,8 +108,12 @@ public struct ServerConfiguration: Sendable {
         guard maxBodyBytes >= 1024 else { throw fail("--max-body-bytes must be ≥ 1024, got \(maxBodyBytes)") }
         guard apiKey.map({ !$0.isEmpty }) ?? true else { throw fail("--api-key must not be empty") }
         guard maxConnections >= 1 else { throw fail("--max-connections must be ≥ 1, got \(maxConnections)") }
-        guard sendBufferBytes.map({ (1024...(1 << 30)).contains($0) }) ?? true else { throw fail("--send-buffer-bytes must be in 1024...\(1 << 30)") }
-        for (flag, value) in [("--read-timeout", readTimeout), ("--write-timeout", writeTimeout), ("--idle-timeout", idleTimeout)] where value <= .zero {
+        guard sendBufferBytes.map({ (1024...(1 << 30)).contains($0) }) ?? true else {
+            throw fail("--send-buffer-bytes must be in 1024...\(1 << 30)")
+        }
+        for (flag, value) in [
+            ("--read-timeout", readTimeout), ("--write-timeout", writeTimeout), ("--idle-timeout", idleTimeout),
+        ] where value <= .zero {
             throw fail("\(flag) must be > 0")
         }
     }
@@ -113,6 +126,7 @@ extension ServerConfiguration {
     /// past it); the engine never refuses what it admitted, so a streamed request never gets a
     /// 200 and then a queue-full error event.
     public var languageModelOptions: LanguageModel.LoadOptions {
-        LanguageModel.LoadOptions(backend: backend, contextLength: contextLength, slots: slots, maxWaiting: queueSize + slots)
+        LanguageModel.LoadOptions(
+            backend: backend, contextLength: contextLength, slots: slots, maxWaiting: queueSize + slots)
     }
 }

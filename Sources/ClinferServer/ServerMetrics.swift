@@ -28,26 +28,61 @@ public final class ServerMetrics: Sendable {
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
-        requestsRunning = registry.makeGauge(descriptor: Self.name("requests_running", help: "Generation requests holding a slot (decoding)."))
-        requestsWaiting = registry.makeGauge(descriptor: Self.name("requests_waiting", help: "Generation requests admitted and waiting for a slot."))
-        slots = registry.makeGauge(descriptor: Self.name("slots", help: "Generation slots (sequences generated at once)."))
-        queueCapacity = registry.makeGauge(descriptor: Self.name("queue_capacity", help: "Requests that may wait for a slot before the server answers 429."))
-        modelReady = registry.makeGauge(descriptor: Self.name("model_ready", help: "1 once the models are loaded and requests are served, else 0."))
-        promptTokens = registry.makeCounter(descriptor: Self.name("prompt_tokens_total", help: "Prompt tokens of admitted generation requests (tokens in)."))
-        generatedTokens = registry.makeCounter(descriptor: Self.name("generated_tokens_total", help: "Tokens generated (tokens out)."))
-        tokensPerSecond = registry.makeGauge(descriptor: Self.name("generated_tokens_per_second", help: "Tokens generated per second, all requests together, over the last 10 s."))
-        kvCacheUsage = registry.makeGauge(descriptor: Self.name("kv_cache_usage_ratio", help: "KV-cache positions held by running sequences over slots x context length."))
-        let latencyBuckets: [Duration] = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120].map { .milliseconds(Int($0 * 1000)) }
-        timeToFirstToken = registry.makeDurationHistogram(descriptor: Self.name("time_to_first_token_seconds", help: "From request arrival to the first generated token (queueing and prefill included)."),
-                                                          buckets: latencyBuckets)
-        latency = registry.makeDurationHistogram(descriptor: Self.name("request_duration_seconds", help: "From request arrival to the last generated token of generation requests that completed."),
-                                                 buckets: latencyBuckets)
-        rejected = registry.makeCounter(descriptor: Self.name("requests_rejected_total", help: "Requests answered 429 because the slots and the wait queue were full."))
-        cancelled = registry.makeCounter(descriptor: Self.name("requests_cancelled_total", help: "Generation and embedding requests stopped because the client disconnected."))
-        timedOut = registry.makeCounter(descriptor: Self.name("requests_timed_out_total", help: "Generation and embedding requests stopped by the request timeout."))
+        requestsRunning = registry.makeGauge(
+            descriptor: Self.name("requests_running", help: "Generation requests holding a slot (decoding)."))
+        requestsWaiting = registry.makeGauge(
+            descriptor: Self.name("requests_waiting", help: "Generation requests admitted and waiting for a slot."))
+        slots = registry.makeGauge(
+            descriptor: Self.name("slots", help: "Generation slots (sequences generated at once)."))
+        queueCapacity = registry.makeGauge(
+            descriptor: Self.name(
+                "queue_capacity", help: "Requests that may wait for a slot before the server answers 429."))
+        modelReady = registry.makeGauge(
+            descriptor: Self.name("model_ready", help: "1 once the models are loaded and requests are served, else 0."))
+        promptTokens = registry.makeCounter(
+            descriptor: Self.name(
+                "prompt_tokens_total", help: "Prompt tokens of admitted generation requests (tokens in)."))
+        generatedTokens = registry.makeCounter(
+            descriptor: Self.name("generated_tokens_total", help: "Tokens generated (tokens out)."))
+        tokensPerSecond = registry.makeGauge(
+            descriptor: Self.name(
+                "generated_tokens_per_second",
+                help: "Tokens generated per second, all requests together, over the last 10 s."))
+        kvCacheUsage = registry.makeGauge(
+            descriptor: Self.name(
+                "kv_cache_usage_ratio",
+                help: "KV-cache positions held by running sequences over slots x context length."))
+        let latencyBuckets: [Duration] = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120].map {
+            .milliseconds(Int($0 * 1000))
+        }
+        timeToFirstToken = registry.makeDurationHistogram(
+            descriptor: Self.name(
+                "time_to_first_token_seconds",
+                help: "From request arrival to the first generated token (queueing and prefill included)."),
+            buckets: latencyBuckets)
+        latency = registry.makeDurationHistogram(
+            descriptor: Self.name(
+                "request_duration_seconds",
+                help: "From request arrival to the last generated token of generation requests that completed."),
+            buckets: latencyBuckets)
+        rejected = registry.makeCounter(
+            descriptor: Self.name(
+                "requests_rejected_total", help: "Requests answered 429 because the slots and the wait queue were full."
+            ))
+        cancelled = registry.makeCounter(
+            descriptor: Self.name(
+                "requests_cancelled_total",
+                help: "Generation and embedding requests stopped because the client disconnected."))
+        timedOut = registry.makeCounter(
+            descriptor: Self.name(
+                "requests_timed_out_total", help: "Generation and embedding requests stopped by the request timeout."))
         embeddingInputs = registry.makeCounter(descriptor: Self.name("embedding_inputs_total", help: "Texts embedded."))
-        connectionsExpired = registry.makeCounter(descriptor: Self.name("connections_expired_total",
-                                                                         help: "Connections closed because a request arrived too slowly or a response was not read (--read-timeout, --write-timeout)."))
+        connectionsExpired = registry.makeCounter(
+            descriptor: Self.name(
+                "connections_expired_total",
+                help:
+                    "Connections closed because a request arrived too slowly or a response was not read (--read-timeout, --write-timeout)."
+            ))
     }
 
     /// `clinfer_<name>` (the unit, when there is one, is part of `name`).

@@ -15,8 +15,9 @@ public final class ServerState: Sendable {
         models = ModelStore()
         self.metrics = metrics
         self.logger = logger
-        generation = GenerationService(slots: configuration.slots, queueSize: configuration.queueSize, timeout: configuration.requestTimeout,
-                                       metrics: metrics, logger: logger)
+        generation = GenerationService(
+            slots: configuration.slots, queueSize: configuration.queueSize, timeout: configuration.requestTimeout,
+            metrics: metrics, logger: logger)
         embeddingGate = AdmissionGate(capacity: configuration.slots + configuration.queueSize)
         metrics.slots.set(Int64(configuration.slots))
         metrics.queueCapacity.set(Int64(configuration.queueSize))
@@ -53,7 +54,9 @@ public final class ServerState: Sendable {
         let served = try models.models()
         if let requested, requested != served.languageID {
             if requested == served.embeddingID {
-                throw APIError.invalidRequest("'\(requested)' is an embedding model; use /v1/embeddings.", param: "model", code: "model_not_supported")
+                throw APIError.invalidRequest(
+                    "'\(requested)' is an embedding model; use /v1/embeddings.", param: "model",
+                    code: "model_not_supported")
             }
             throw APIError.unknownModel(requested, served: served.ids)
         }

@@ -25,7 +25,9 @@ final class ThroughputMeter: Sendable {
     /// Tokens per second over the last full `window` seconds.
     var rate: Double {
         let now = second
-        let total = buckets.withLock { buckets in buckets.filter { $0.key >= now - window && $0.key < now }.values.reduce(0, +) }
+        let total = buckets.withLock { buckets in
+            buckets.filter { $0.key >= now - window && $0.key < now }.values.reduce(0, +)
+        }
         return Double(total) / Double(window)
     }
 }

@@ -41,8 +41,9 @@ public final class Buffer<Element: BitwiseCopyable>: Sendable {
         let bytes = elements.count * MemoryLayout<Element>.stride
         handle = try create("clCreateBuffer") { status in
             elements.withUnsafeBytes { raw in
-                clCreateBuffer(context.handle, access.flags | COPENCL_MEM_COPY_HOST_PTR, bytes,
-                               UnsafeMutableRawPointer(mutating: raw.baseAddress), status)
+                clCreateBuffer(
+                    context.handle, access.flags | COPENCL_MEM_COPY_HOST_PTR, bytes,
+                    UnsafeMutableRawPointer(mutating: raw.baseAddress), status)
             }
         }
         count = elements.count
@@ -62,11 +63,15 @@ public final class Buffer<Element: BitwiseCopyable>: Sendable {
     private static func validate(count: Int, device: Device) throws(CLError) {
         let bytes = count.multipliedReportingOverflow(by: MemoryLayout<Element>.stride)
         guard count > 0, !bytes.overflow else {
-            throw CLError(code: CLError.invalidBufferSize, call: "clCreateBuffer", detail: "cannot allocate \(count) elements of \(Element.self)")
+            throw CLError(
+                code: CLError.invalidBufferSize, call: "clCreateBuffer",
+                detail: "cannot allocate \(count) elements of \(Element.self)")
         }
         guard bytes.partialValue <= device.maxAllocationBytes else {
-            throw CLError(code: CLError.invalidBufferSize, call: "clCreateBuffer",
-                          detail: "\(bytes.partialValue) bytes exceed the device's max allocation of \(device.maxAllocationBytes)")
+            throw CLError(
+                code: CLError.invalidBufferSize, call: "clCreateBuffer",
+                detail: "\(bytes.partialValue) bytes exceed the device's max allocation of \(device.maxAllocationBytes)"
+            )
         }
     }
 
@@ -76,14 +81,16 @@ public final class Buffer<Element: BitwiseCopyable>: Sendable {
     /// (`CL_DEVICE_MEM_BASE_ADDR_ALIGN`), as OpenCL requires.
     public func subBuffer(offset: Int, count: Int) throws(CLError) -> Buffer<Element> {
         guard offset >= 0, count > 0, offset + count <= self.count else {
-            throw CLError(code: CL_INVALID_VALUE, call: "clCreateSubBuffer",
-                          detail: "range \(offset)..<\(offset + count) is outside a buffer of \(self.count) elements")
+            throw CLError(
+                code: CL_INVALID_VALUE, call: "clCreateSubBuffer",
+                detail: "range \(offset)..<\(offset + count) is outside a buffer of \(self.count) elements")
         }
         let stride = MemoryLayout<Element>.stride
         let alignment = max(1, context.device.baseAddressAlignment)
         guard (offset * stride) % alignment == 0 else {
-            throw CLError(code: CL_MISALIGNED_SUB_BUFFER_OFFSET, call: "clCreateSubBuffer",
-                          detail: "byte offset \(offset * stride) is not a multiple of the device alignment \(alignment)")
+            throw CLError(
+                code: CL_MISALIGNED_SUB_BUFFER_OFFSET, call: "clCreateSubBuffer",
+                detail: "byte offset \(offset * stride) is not a multiple of the device alignment \(alignment)")
         }
         var region = cl_buffer_region(origin: offset * stride, size: count * stride)
         let sub = try create("clCreateSubBuffer") {

@@ -52,7 +52,9 @@ func queryValue<T: BitwiseCopyable>(
 ) throws(CLError) -> T {
     let bytes = try queryBytes(call, query)
     guard bytes.count >= MemoryLayout<T>.size else {
-        throw CLError(code: CL_INVALID_VALUE, call: call, detail: "info value has \(bytes.count) bytes, expected \(MemoryLayout<T>.size)")
+        throw CLError(
+            code: CL_INVALID_VALUE, call: call,
+            detail: "info value has \(bytes.count) bytes, expected \(MemoryLayout<T>.size)")
     }
     return bytes.withUnsafeBytes { $0.loadUnaligned(as: T.self) }
 }
@@ -64,7 +66,9 @@ func queryArray<T: BitwiseCopyable>(
 ) throws(CLError) -> [T] {
     let bytes = try queryBytes(call, query)
     let count = bytes.count / MemoryLayout<T>.stride
-    return bytes.withUnsafeBytes { raw in (0..<count).map { raw.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.stride, as: T.self) } }
+    return bytes.withUnsafeBytes { raw in
+        (0..<count).map { raw.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.stride, as: T.self) }
+    }
 }
 
 extension String {

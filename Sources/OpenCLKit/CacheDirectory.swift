@@ -14,7 +14,8 @@ public enum CacheDirectory {
         if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty {
             return URL(fileURLWithPath: xdg, isDirectory: true).appending(path: "clinfer", directoryHint: .isDirectory)
         }
-        return FileManager.default.homeDirectoryForCurrentUser.appending(path: ".cache/clinfer", directoryHint: .isDirectory)
+        return FileManager.default.homeDirectoryForCurrentUser.appending(
+            path: ".cache/clinfer", directoryHint: .isDirectory)
     }
 
     /// A file-name-safe rendering of `text` (letters, digits, '-', '_', '.'), with a hash

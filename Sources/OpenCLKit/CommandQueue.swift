@@ -24,12 +24,14 @@ public final class CommandQueue: Sendable {
     /// Copies `elements` into `buffer` starting at element `offset`; blocks until the copy is done.
     public func write<Element>(_ elements: [Element], to buffer: Buffer<Element>, offset: Int = 0) throws(CLError) {
         guard offset >= 0, offset + elements.count <= buffer.count else {
-            throw CLError(code: CLError.invalidValue, call: "clEnqueueWriteBuffer",
-                          detail: "writing \(elements.count) elements at \(offset) overruns a buffer of \(buffer.count)")
+            throw CLError(
+                code: CLError.invalidValue, call: "clEnqueueWriteBuffer",
+                detail: "writing \(elements.count) elements at \(offset) overruns a buffer of \(buffer.count)")
         }
         let stride = MemoryLayout<Element>.stride
         let status = elements.withUnsafeBytes { raw in
-            clEnqueueWriteBuffer(handle, buffer.handle, cl_bool(CL_TRUE), offset * stride, raw.count, raw.baseAddress, 0, nil, nil)
+            clEnqueueWriteBuffer(
+                handle, buffer.handle, cl_bool(CL_TRUE), offset * stride, raw.count, raw.baseAddress, 0, nil, nil)
         }
         try check(status, "clEnqueueWriteBuffer")
     }
@@ -42,12 +44,15 @@ public final class CommandQueue: Sendable {
     /// Reads the first `count` elements of `buffer`.
     public func read<Element>(_ buffer: Buffer<Element>, count: Int) throws(CLError) -> [Element] {
         guard count > 0, count <= buffer.count else {
-            throw CLError(code: CLError.invalidValue, call: "clEnqueueReadBuffer", detail: "cannot read \(count) of \(buffer.count) elements")
+            throw CLError(
+                code: CLError.invalidValue, call: "clEnqueueReadBuffer",
+                detail: "cannot read \(count) of \(buffer.count) elements")
         }
         var status: cl_int = CL_SUCCESS
         let result = [Element](unsafeUninitializedCapacity: count) { storage, initialized in
-            status = clEnqueueReadBuffer(handle, buffer.handle, cl_bool(CL_TRUE), 0, count * MemoryLayout<Element>.stride,
-                                         storage.baseAddress, 0, nil, nil)
+            status = clEnqueueReadBuffer(
+                handle, buffer.handle, cl_bool(CL_TRUE), 0, count * MemoryLayout<Element>.stride,
+                storage.baseAddress, 0, nil, nil)
             initialized = status == CL_SUCCESS ? count : 0
         }
         try check(status, "clEnqueueReadBuffer")
@@ -57,17 +62,25 @@ public final class CommandQueue: Sendable {
     /// Enqueues a device-side copy of `count` elements from `source` (starting at element
     /// `sourceOffset`) to `destination` (at `destinationOffset`), without waiting.
     @discardableResult
-    public func copy<Element>(from source: Buffer<Element>, sourceOffset: Int = 0, to destination: Buffer<Element>,
-                              destinationOffset: Int = 0, count: Int) throws(CLError) -> Event {
+    public func copy<Element>(
+        from source: Buffer<Element>, sourceOffset: Int = 0, to destination: Buffer<Element>,
+        destinationOffset: Int = 0, count: Int
+    ) throws(CLError) -> Event {
         guard count > 0, sourceOffset >= 0, destinationOffset >= 0,
-              sourceOffset + count <= source.count, destinationOffset + count <= destination.count else {
-            throw CLError(code: CLError.invalidValue, call: "clEnqueueCopyBuffer",
-                          detail: "copying \(count) elements from \(sourceOffset) of \(source.count) to \(destinationOffset) of \(destination.count)")
+            sourceOffset + count <= source.count, destinationOffset + count <= destination.count
+        else {
+            throw CLError(
+                code: CLError.invalidValue, call: "clEnqueueCopyBuffer",
+                detail:
+                    "copying \(count) elements from \(sourceOffset) of \(source.count) to \(destinationOffset) of \(destination.count)"
+            )
         }
         let stride = MemoryLayout<Element>.stride
         var event: cl_event?
-        try check(clEnqueueCopyBuffer(handle, source.handle, destination.handle, sourceOffset * stride, destinationOffset * stride,
-                                      count * stride, 0, nil, &event), "clEnqueueCopyBuffer")
+        try check(
+            clEnqueueCopyBuffer(
+                handle, source.handle, destination.handle, sourceOffset * stride, destinationOffset * stride,
+                count * stride, 0, nil, &event), "clEnqueueCopyBuffer")
         return Event(handle: event!)
     }
 
@@ -90,13 +103,15 @@ public final class CommandQueue: Sendable {
         _ kernel: Kernel, global: [Int], local: [Int]? = nil, arguments: [any KernelArgument]
     ) throws(CLError) -> Event {
         guard (1...3).contains(global.count), local == nil || local!.count == global.count else {
-            throw CLError(code: CL_INVALID_WORK_DIMENSION, call: "clEnqueueNDRangeKernel",
-                          detail: "kernel \(kernel.name): global \(global), local \(local ?? [])")
+            throw CLError(
+                code: CL_INVALID_WORK_DIMENSION, call: "clEnqueueNDRangeKernel",
+                detail: "kernel \(kernel.name): global \(global), local \(local ?? [])")
         }
         if let local {
             for (g, l) in zip(global, local) where l <= 0 || g % l != 0 {
-                throw CLError(code: CL_INVALID_WORK_GROUP_SIZE, call: "clEnqueueNDRangeKernel",
-                              detail: "kernel \(kernel.name): global size \(global) is not a multiple of local size \(local)")
+                throw CLError(
+                    code: CL_INVALID_WORK_GROUP_SIZE, call: "clEnqueueNDRangeKernel",
+                    detail: "kernel \(kernel.name): global size \(global) is not a multiple of local size \(local)")
             }
         }
         return try kernel.withLock { () throws(CLError) -> Event in
@@ -108,7 +123,8 @@ public final class CommandQueue: Sendable {
             }
             var event: cl_event?
             let status = local.withOptionalPointer { localPointer in
-                clEnqueueNDRangeKernel(handle, kernel.handle, cl_uint(global.count), nil, global, localPointer, 0, nil, &event)
+                clEnqueueNDRangeKernel(
+                    handle, kernel.handle, cl_uint(global.count), nil, global, localPointer, 0, nil, &event)
             }
             try check(status, "clEnqueueNDRangeKernel(\(kernel.name))")
             let launched = Event(handle: event!)

@@ -60,9 +60,12 @@ public struct Device: Sendable, Hashable, CustomStringConvertible {
         driverVersion = try string(CL_DRIVER_VERSION)
         openCLCVersion = try string(CL_DEVICE_OPENCL_C_VERSION)
         let rawType = try value(CL_DEVICE_TYPE, cl_device_type.self)
-        type = rawType & COPENCL_DEVICE_TYPE_GPU != 0 ? .gpu
-            : rawType & COPENCL_DEVICE_TYPE_CPU != 0 ? .cpu
-            : rawType & COPENCL_DEVICE_TYPE_ACCELERATOR != 0 ? .accelerator : .other
+        type =
+            rawType & COPENCL_DEVICE_TYPE_GPU != 0
+            ? .gpu
+            : rawType & COPENCL_DEVICE_TYPE_CPU != 0
+                ? .cpu
+                : rawType & COPENCL_DEVICE_TYPE_ACCELERATOR != 0 ? .accelerator : .other
         computeUnits = Int(try value(CL_DEVICE_MAX_COMPUTE_UNITS, cl_uint.self))
         maxClockMHz = Int(try value(CL_DEVICE_MAX_CLOCK_FREQUENCY, cl_uint.self))
         maxWorkGroupSize = try value(CL_DEVICE_MAX_WORK_GROUP_SIZE, Int.self)
@@ -78,5 +81,7 @@ public struct Device: Sendable, Hashable, CustomStringConvertible {
     }
 
     public static func == (lhs: Device, rhs: Device) -> Bool { lhs.id == rhs.id }
-    public func hash(into hasher: inout Hasher) { hasher.combine(UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(id)))) }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(id))))
+    }
 }

@@ -14,7 +14,9 @@ public enum DeviceSelector: Sendable, Hashable {
 
     /// `CLINFER_DEVICE` if set, else ``automatic``.
     public static var fromEnvironment: DeviceSelector {
-        guard let value = ProcessInfo.processInfo.environment["CLINFER_DEVICE"], !value.isEmpty else { return .automatic }
+        guard let value = ProcessInfo.processInfo.environment["CLINFER_DEVICE"], !value.isEmpty else {
+            return .automatic
+        }
         return DeviceSelector(parsing: value)
     }
 
@@ -32,7 +34,9 @@ public enum DeviceSelector: Sendable, Hashable {
             return devices.indices.contains(index) ? devices[index] : nil
         case .name(let fragment):
             let needle = fragment.lowercased()
-            return devices.first { $0.name.lowercased().contains(needle) || $0.platformName.lowercased().contains(needle) }
+            return devices.first {
+                $0.name.lowercased().contains(needle) || $0.platformName.lowercased().contains(needle)
+            }
         }
     }
 }

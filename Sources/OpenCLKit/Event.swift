@@ -22,14 +22,16 @@ public final class Event: Sendable {
     public func completion() async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let box = Unmanaged.passRetained(ContinuationBox(continuation))
-            let status = clSetEventCallback(handle, CL_COMPLETE, { _, status, userData in
-                let box = Unmanaged<ContinuationBox>.fromOpaque(userData!).takeRetainedValue()
-                if status < 0 {
-                    box.continuation.resume(throwing: CLError(code: status, call: "command execution"))
-                } else {
-                    box.continuation.resume()
-                }
-            }, box.toOpaque())
+            let status = clSetEventCallback(
+                handle, CL_COMPLETE,
+                { _, status, userData in
+                    let box = Unmanaged<ContinuationBox>.fromOpaque(userData!).takeRetainedValue()
+                    if status < 0 {
+                        box.continuation.resume(throwing: CLError(code: status, call: "command execution"))
+                    } else {
+                        box.continuation.resume()
+                    }
+                }, box.toOpaque())
             if status != CL_SUCCESS {
                 box.release()
                 continuation.resume(throwing: CLError(code: status, call: "clSetEventCallback"))

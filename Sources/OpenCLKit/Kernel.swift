@@ -28,7 +28,8 @@ public final class Kernel: Sendable {
     /// (`CL_KERNEL_WORK_GROUP_SIZE`, often below the device maximum for register-heavy kernels).
     public func maxWorkGroupSize() throws(CLError) -> Int {
         try queryValue("clGetKernelWorkGroupInfo", Int.self) {
-            clGetKernelWorkGroupInfo(handle, program.context.device.id, cl_kernel_work_group_info(CL_KERNEL_WORK_GROUP_SIZE), $0, $1, $2)
+            clGetKernelWorkGroupInfo(
+                handle, program.context.device.id, cl_kernel_work_group_info(CL_KERNEL_WORK_GROUP_SIZE), $0, $1, $2)
         }
     }
 

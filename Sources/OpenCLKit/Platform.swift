@@ -11,9 +11,15 @@ public struct Platform: Sendable, Hashable {
 
     init(id: cl_platform_id) throws(CLError) {
         self.id = id
-        name = try queryString("clGetPlatformInfo") { clGetPlatformInfo(id, cl_platform_info(CL_PLATFORM_NAME), $0, $1, $2) }
-        vendor = try queryString("clGetPlatformInfo") { clGetPlatformInfo(id, cl_platform_info(CL_PLATFORM_VENDOR), $0, $1, $2) }
-        version = try queryString("clGetPlatformInfo") { clGetPlatformInfo(id, cl_platform_info(CL_PLATFORM_VERSION), $0, $1, $2) }
+        name = try queryString("clGetPlatformInfo") {
+            clGetPlatformInfo(id, cl_platform_info(CL_PLATFORM_NAME), $0, $1, $2)
+        }
+        vendor = try queryString("clGetPlatformInfo") {
+            clGetPlatformInfo(id, cl_platform_info(CL_PLATFORM_VENDOR), $0, $1, $2)
+        }
+        version = try queryString("clGetPlatformInfo") {
+            clGetPlatformInfo(id, cl_platform_info(CL_PLATFORM_VERSION), $0, $1, $2)
+        }
         var count: cl_uint = 0
         let status = clGetDeviceIDs(id, COPENCL_DEVICE_TYPE_ALL, 0, nil, &count)
         if status == CL_DEVICE_NOT_FOUND || count == 0 {
@@ -32,7 +38,9 @@ public struct Platform: Sendable, Hashable {
     }
 
     public static func == (lhs: Platform, rhs: Platform) -> Bool { lhs.id == rhs.id }
-    public func hash(into hasher: inout Hasher) { hasher.combine(UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(id)))) }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(id))))
+    }
 }
 
 /// Process-wide OpenCL discovery.

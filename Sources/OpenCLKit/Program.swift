@@ -15,9 +15,12 @@ public final class Program: Sendable {
     ///
     /// A compiler error throws ``CLError`` with `CL_BUILD_PROGRAM_FAILURE` and the build log
     /// in ``CLError/detail``.
-    public convenience init(context: Context, source: String, options: String = "", cache: ProgramCache? = nil) throws(CLError) {
+    public convenience init(
+        context: Context, source: String, options: String = "", cache: ProgramCache? = nil
+    ) throws(CLError) {
         if let cache, let binary = cache.binary(source: source, options: options, device: context.device),
-           let program = try? Program.fromBinary(context: context, binary: binary, options: options) {
+            let program = try? Program.fromBinary(context: context, binary: binary, options: options)
+        {
             self.init(handle: program, context: context, options: options, origin: .diskCache)
             return
         }
@@ -47,11 +50,15 @@ public final class Program: Sendable {
         let size = try queryValue("clGetProgramInfo", Int.self) {
             clGetProgramInfo(handle, cl_program_info(CL_PROGRAM_BINARY_SIZES), $0, $1, $2)
         }
-        guard size > 0 else { throw CLError(code: CL_INVALID_PROGRAM_EXECUTABLE, call: "clGetProgramInfo", detail: "empty binary") }
+        guard size > 0 else {
+            throw CLError(code: CL_INVALID_PROGRAM_EXECUTABLE, call: "clGetProgramInfo", detail: "empty binary")
+        }
         var bytes = [UInt8](repeating: 0, count: size)
         let status = bytes.withUnsafeMutableBufferPointer { storage in
             var pointer: UnsafeMutablePointer<UInt8>? = storage.baseAddress
-            return clGetProgramInfo(handle, cl_program_info(CL_PROGRAM_BINARIES), MemoryLayout<UnsafeMutablePointer<UInt8>>.size, &pointer, nil)
+            return clGetProgramInfo(
+                handle, cl_program_info(CL_PROGRAM_BINARIES), MemoryLayout<UnsafeMutablePointer<UInt8>>.size, &pointer,
+                nil)
         }
         try check(status, "clGetProgramInfo")
         return bytes
@@ -92,9 +99,11 @@ public final class Program: Sendable {
         var deviceID: cl_device_id? = context.device.id
         let status = clBuildProgram(program, 1, &deviceID, options, nil, nil)
         guard status == CL_SUCCESS else {
-            let log = (try? queryString("clGetProgramBuildInfo") {
-                clGetProgramBuildInfo(program, context.device.id, cl_program_build_info(CL_PROGRAM_BUILD_LOG), $0, $1, $2)
-            }) ?? "(no build log)"
+            let log =
+                (try? queryString("clGetProgramBuildInfo") {
+                    clGetProgramBuildInfo(
+                        program, context.device.id, cl_program_build_info(CL_PROGRAM_BUILD_LOG), $0, $1, $2)
+                }) ?? "(no build log)"
             clReleaseProgram(program)
             throw CLError(code: status, call: "clBuildProgram", detail: "options: \(options)\nbuild log:\n\(log)")
         }

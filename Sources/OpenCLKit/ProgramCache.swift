@@ -34,13 +34,18 @@ public final class ProgramCache: Sendable {
     /// The cached binary for this build, or nil if absent or unreadable.
     public func binary(source: String, options: String, device: Device) -> [UInt8]? {
         let key = Array(key(source: source, options: options, device: device).utf8)
-        guard let data = try? Data(contentsOf: fileURL(forKey: String(decoding: key, as: UTF8.self))) else { return nil }
+        guard let data = try? Data(contentsOf: fileURL(forKey: String(decoding: key, as: UTF8.self))) else {
+            return nil
+        }
         let bytes = [UInt8](data)
         let headerSize = Self.magic.count + 8
         guard bytes.count > headerSize, Array(bytes[0..<Self.magic.count]) == Self.magic else { return nil }
-        let keyLength = bytes[Self.magic.count..<headerSize].withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
+        let keyLength = bytes[Self.magic.count..<headerSize].withUnsafeBytes {
+            Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)))
+        }
         guard keyLength == key.count, bytes.count > headerSize + keyLength,
-              Array(bytes[headerSize..<headerSize + keyLength]) == key else { return nil }
+            Array(bytes[headerSize..<headerSize + keyLength]) == key
+        else { return nil }
         return Array(bytes[(headerSize + keyLength)...])
     }
 

@@ -39,10 +39,13 @@ struct BenchEmbedCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "One JSON object per configuration instead of a table.")
     var json = false
 
-    @Flag(name: .long, help: "Also print device time per kernel for one call of each configuration (OpenCL only), on standard error.")
+    @Flag(
+        name: .long,
+        help: "Also print device time per kernel for one call of each configuration (OpenCL only), on standard error.")
     var profile = false
 
-    static let passage = ("the harbor was quiet while fishing boats rocked against their moorings and gulls "
+    static let passage =
+        ("the harbor was quiet while fishing boats rocked against their moorings and gulls "
         + "circled overhead as an old keeper walked the pier checking every rope and cleat "
         + "before the morning tide carried ships past a slow steady bell buoy").split(separator: " ").map(String.init)
 
@@ -55,14 +58,22 @@ struct BenchEmbedCommand: AsyncParsableCommand {
         }
         let batchList = try integers(batches, "batch size"), tokenList = try integers(tokens, "token count")
         guard runs >= 1 else { throw ValidationError("--runs must be ≥ 1") }
-        if !json { print([pad("backend", 44), pad("batch", 6, right: true), pad("tokens", 7, right: true), pad("ms/batch", 10, right: true), pad("emb/s", 9, right: true)].joined(separator: " ")) }
+        if !json {
+            print(
+                [
+                    pad("backend", 44), pad("batch", 6, right: true), pad("tokens", 7, right: true),
+                    pad("ms/batch", 10, right: true), pad("emb/s", 9, right: true),
+                ].joined(separator: " "))
+        }
         for preference in backendList {
             var options = EmbeddingModel.LoadOptions(backend: preference, batchSize: max(batchList.max() ?? 1, 1))
             if let batchTokens { options.maxBatchTokens = batchTokens }
             let embedder = try await EmbeddingModel.load(directory: model, options: options)
             for length in tokenList {
                 for batch in batchList {
-                    let texts = (0..<batch).map { Self.sentence(tokens: length, seed: $0, tokenizer: embedder.tokenizer) }
+                    let texts = (0..<batch).map {
+                        Self.sentence(tokens: length, seed: $0, tokenizer: embedder.tokenizer)
+                    }
                     progress("\(embedder.deviceName): batch \(batch) × \(length) tokens…")
                     _ = try await embedder.embed(texts)
                     var times: [Double] = []
@@ -79,12 +90,21 @@ struct BenchEmbedCommand: AsyncParsableCommand {
                         Self.printProfile(queue.recorder.stop(), wall: (ContinuousClock.now - start) / .seconds(1))
                     }
                     if json {
-                        print(jsonLine(["backend": .string(preference.rawValue), "device": .string(embedder.deviceName), "batch": .number(Double(batch)),
-                                        "tokens": .number(Double(length)), "ms_per_batch": .number(seconds * 1e3),
-                                        "embeddings_per_s": .number(Double(batch) / seconds)]))
+                        print(
+                            jsonLine([
+                                "backend": .string(preference.rawValue), "device": .string(embedder.deviceName),
+                                "batch": .number(Double(batch)),
+                                "tokens": .number(Double(length)), "ms_per_batch": .number(seconds * 1e3),
+                                "embeddings_per_s": .number(Double(batch) / seconds),
+                            ]))
                     } else {
-                        print([pad(embedder.deviceName, 44), pad("\(batch)", 6, right: true), pad("\(length)", 7, right: true),
-                               pad(format(seconds * 1e3, 2), 10, right: true), pad(format(Double(batch) / seconds), 9, right: true)].joined(separator: " "))
+                        print(
+                            [
+                                pad(embedder.deviceName, 44), pad("\(batch)", 6, right: true),
+                                pad("\(length)", 7, right: true),
+                                pad(format(seconds * 1e3, 2), 10, right: true),
+                                pad(format(Double(batch) / seconds), 9, right: true),
+                            ].joined(separator: " "))
                     }
                 }
             }
@@ -99,9 +119,13 @@ struct BenchEmbedCommand: AsyncParsableCommand {
             byKernel[launch.kernel, default: (0, 0)].seconds += (try? launch.event.deviceSeconds()) ?? 0
         }
         let total = byKernel.values.reduce(0) { $0 + $1.seconds }
-        progress("  profile: \(launches.count) launches, device time \(format(total * 1e3)) ms of \(format(wall * 1e3)) ms wall")
+        progress(
+            "  profile: \(launches.count) launches, device time \(format(total * 1e3)) ms of \(format(wall * 1e3)) ms wall"
+        )
         for (name, entry) in byKernel.sorted(by: { $0.value.seconds > $1.value.seconds }) {
-            progress("    \(pad(name, 24)) \(pad(String(entry.count), 5, right: true)) launches \(pad(format(entry.seconds * 1e3, 2), 9, right: true)) ms \(pad(format(100 * entry.seconds / max(total, 1e-12)), 5, right: true)) %")
+            progress(
+                "    \(pad(name, 24)) \(pad(String(entry.count), 5, right: true)) launches \(pad(format(entry.seconds * 1e3, 2), 9, right: true)) ms \(pad(format(100 * entry.seconds / max(total, 1e-12)), 5, right: true)) %"
+            )
         }
     }
 

@@ -19,7 +19,10 @@ struct BenchGEMMCommand: ParsableCommand {
 
     @OptionGroup var deviceOptions: DeviceOptions
 
-    @Option(help: "Comma-separated MxNxK shapes (default: 256³, 512³, 1024³, 2048³, 1×4096×4096, 8×4096×4096, 128×4096×4096, 512×4096×4096).")
+    @Option(
+        help:
+            "Comma-separated MxNxK shapes (default: 256³, 512³, 1024³, 2048³, 1×4096×4096, 8×4096×4096, 128×4096×4096, 512×4096×4096)."
+    )
     var shapes: String?
 
     @Option(help: "B layout: nn ([K, N]), nt ([N, K], weights) or both.")
@@ -28,7 +31,11 @@ struct BenchGEMMCommand: ParsableCommand {
     @Option(help: "Comma-separated peers to compare against: clblast, openblas.")
     var compare: String?
 
-    @Option(name: .customLong("config"), help: "Sweep only this configuration (repeatable), in the form the sweep prints, e.g. \"tiled tm8 tn2 vw16 wg8x1\".")
+    @Option(
+        name: .customLong("config"),
+        help:
+            "Sweep only this configuration (repeatable), in the form the sweep prints, e.g. \"tiled tm8 tn2 vw16 wg8x1\"."
+    )
     var configs: [String] = []
 
     @Option(help: "Timed runs per measurement; the median is reported.")
@@ -52,7 +59,8 @@ struct BenchGEMMCommand: ParsableCommand {
         if let compare {
             let peers = try compare.split(separator: ",").map { name in
                 guard let peer = Peer(rawValue: name.trimmingCharacters(in: .whitespaces).lowercased()) else {
-                    throw ValidationError("unknown peer '\(name)'; choose from \(Peer.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw ValidationError(
+                        "unknown peer '\(name)'; choose from \(Peer.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 return peer
             }
@@ -72,12 +80,15 @@ struct BenchGEMMCommand: ParsableCommand {
                 let problem = shape.problem(transposedB: transposedB)
                 let shapeClass = GEMMShapeClass(problem)
                 var candidates = try configs.map { text in
-                    guard let config = GEMMKernelConfig(parsing: text) else { throw ValidationError("cannot parse configuration '\(text)'") }
+                    guard let config = GEMMKernelConfig(parsing: text) else {
+                        throw ValidationError("cannot parse configuration '\(text)'")
+                    }
                     return config
                 }
                 if candidates.isEmpty {
                     candidates = [timer.gemm.plan(for: problem)]
-                    for config in GEMMSearchSpace(shapeClass: shapeClass, randomSamples: 0).candidates(for: device) where !candidates.contains(config) {
+                    for config in GEMMSearchSpace(shapeClass: shapeClass, randomSamples: 0).candidates(for: device)
+                    where !candidates.contains(config) {
                         candidates.append(config)
                     }
                 }
@@ -102,7 +113,8 @@ struct BenchGEMMCommand: ParsableCommand {
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         let csvPath = "\(output)/gemm-sweep.csv", svgPath = "\(output)/gemm-sweep.svg"
         try SweepRow.csv(rows).write(toFile: csvPath, atomically: true, encoding: .utf8)
-        try Heatmap(rows: rows, title: "GEMM GFLOPS on \(device.name)").svg().write(toFile: svgPath, atomically: true, encoding: .utf8)
+        try Heatmap(rows: rows, title: "GEMM GFLOPS on \(device.name)").svg().write(
+            toFile: svgPath, atomically: true, encoding: .utf8)
         printSweepSummary(rows)
         progress("wrote \(csvPath) and \(svgPath)")
     }
@@ -114,14 +126,19 @@ struct BenchGEMMCommand: ParsableCommand {
             let best = candidates.compactMap(\.measurement).max { $0.gflops < $1.gflops }
             let planned = candidates.first?.measurement
             if json {
-                print(jsonLine([
-                    "shape": .string(row.problem.shapeText), "layout": .string(layoutName(row.problem.transposeB)),
-                    "config": .string(planned.map { "\($0.config)" } ?? "failed"), "gflops": .number(planned?.gflops),
-                    "best_config": .string(best.map { "\($0.config)" } ?? "none"), "best_gflops": .number(best?.gflops),
-                ]))
+                print(
+                    jsonLine([
+                        "shape": .string(row.problem.shapeText), "layout": .string(layoutName(row.problem.transposeB)),
+                        "config": .string(planned.map { "\($0.config)" } ?? "failed"),
+                        "gflops": .number(planned?.gflops),
+                        "best_config": .string(best.map { "\($0.config)" } ?? "none"),
+                        "best_gflops": .number(best?.gflops),
+                    ]))
             } else {
-                print("\(pad(row.problem.shapeText, 16)) \(layoutName(row.problem.transposeB))  planned \(pad(format(planned?.gflops ?? 0), 7, right: true)) GFLOPS"
-                    + "  best \(pad(format(best?.gflops ?? 0), 7, right: true)) GFLOPS (\(best.map { "\($0.config)" } ?? "none"))")
+                print(
+                    "\(pad(row.problem.shapeText, 16)) \(layoutName(row.problem.transposeB))  planned \(pad(format(planned?.gflops ?? 0), 7, right: true)) GFLOPS"
+                        + "  best \(pad(format(best?.gflops ?? 0), 7, right: true)) GFLOPS (\(best.map { "\($0.config)" } ?? "none"))"
+                )
             }
         }
     }
@@ -137,10 +154,13 @@ struct BenchGEMMCommand: ParsableCommand {
         let bandwidth = try BandwidthProbe(backend: backend).readBytesPerSecond()
         progress("read bandwidth: \(format(bandwidth / 1e9)) GB/s")
         if !json {
-            print("timing: wall-clock median of \(repetitions) runs after a warm-up, same device buffers for Clinfer and CLBlast")
-            print([pad("shape", 16), "layout", pad("config", 34), pad("clinfer", 9, right: true)].joined(separator: " ")
-                + peers.map { " " + pad($0.rawValue, 9, right: true) + " " + pad("ratio", 6, right: true) }.joined()
-                + "   weights GB/s (× bandwidth)")
+            print(
+                "timing: wall-clock median of \(repetitions) runs after a warm-up, same device buffers for Clinfer and CLBlast"
+            )
+            print(
+                [pad("shape", 16), "layout", pad("config", 34), pad("clinfer", 9, right: true)].joined(separator: " ")
+                    + peers.map { " " + pad($0.rawValue, 9, right: true) + " " + pad("ratio", 6, right: true) }.joined()
+                    + "   weights GB/s (× bandwidth)")
         }
         for shape in shapes {
             for transposedB in layout.transposedB {
@@ -158,7 +178,9 @@ struct BenchGEMMCommand: ParsableCommand {
                 for peer in peers where peer.isAvailable {
                     let result = try peer.measure(workload, backend: backend, repetitions: repetitions)
                     peerGflops[peer] = problem.flops / result.seconds / 1e9
-                    if let error = result.error, error > 1e-3 { progress("warning: \(peer.rawValue) differs from the CPU reference by \(error)") }
+                    if let error = result.error, error > 1e-3 {
+                        progress("warning: \(peer.rawValue) differs from the CPU reference by \(error)")
+                    }
                 }
                 let weightRate = Double(problem.n * problem.k * 4) / seconds
                 let skinny = problem.m <= GEMMShapeClass.skinnyMaxM
@@ -178,8 +200,10 @@ struct BenchGEMMCommand: ParsableCommand {
                     }
                     print(jsonLine(fields))
                 } else {
-                    var line = [pad(problem.shapeText, 16), pad(layoutName(transposedB), 6), pad("\(ours.config)", 34),
-                                pad(format(gflops), 9, right: true)].joined(separator: " ")
+                    var line = [
+                        pad(problem.shapeText, 16), pad(layoutName(transposedB), 6), pad("\(ours.config)", 34),
+                        pad(format(gflops), 9, right: true),
+                    ].joined(separator: " ")
                     for peer in peers {
                         let value = peerGflops[peer]
                         line += " " + pad(value.map { format($0) } ?? "—", 9, right: true)

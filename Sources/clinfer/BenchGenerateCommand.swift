@@ -8,7 +8,8 @@ import OpenCLKit
 /// runs, with decode's weight traffic against the device's read bandwidth measured in the same
 /// run. Benchmarks/generate-vs-llamacpp.sh puts llama.cpp's numbers beside it.
 struct BenchGenerateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "generate", abstract: "Prefill and decode tok/s of a GGUF model.")
+    static let configuration = CommandConfiguration(
+        commandName: "generate", abstract: "Prefill and decode tok/s of a GGUF model.")
 
     @OptionGroup var modelOptions: ModelOptions
 
@@ -27,13 +28,18 @@ struct BenchGenerateCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Also profile one decode run: device time per kernel and token (OpenCL only).")
     var profile = false
 
-    @Option(name: .long, parsing: .upToNextOption, help: "Concurrent sequences to measure continuous batching with, e.g. --streams 1 4 16: aggregate decode tok/s per count and its ratio to one stream.")
+    @Option(
+        name: .long, parsing: .upToNextOption,
+        help:
+            "Concurrent sequences to measure continuous batching with, e.g. --streams 1 4 16: aggregate decode tok/s per count and its ratio to one stream."
+    )
     var streams: [Int] = []
 
     func run() async throws {
         if !streams.isEmpty { return try await runStreams() }
         let model = try modelOptions.load()
-        let text = "The history of computing is a story of abstraction: each generation of engineers builds tools that hide the details of the last, from vacuum tubes to transistors, from assembly to compilers, from single machines to warehouse-scale clusters. "
+        let text =
+            "The history of computing is a story of abstraction: each generation of engineers builds tools that hide the details of the last, from vacuum tubes to transistors, from assembly to compilers, from single machines to warehouse-scale clusters. "
         var prompt: [Int] = []
         while prompt.count < promptTokens { prompt += model.tokenizer.encode(text) }
         prompt = Array(prompt.prefix(promptTokens))
@@ -44,25 +50,40 @@ struct BenchGenerateCommand: AsyncParsableCommand {
             guard run > 0 else { continue }
             prefill.append(stats.promptTokensPerSecond)
             decode.append(stats.decodeTokensPerSecond)
-            progress("run \(run): prefill \(format(stats.promptTokensPerSecond)) tok/s, decode \(format(stats.decodeTokensPerSecond)) tok/s")
+            progress(
+                "run \(run): prefill \(format(stats.promptTokensPerSecond)) tok/s, decode \(format(stats.decodeTokensPerSecond)) tok/s"
+            )
         }
         if profile, let queue = model.commandQueue {
             queue.recorder.start()
             let stats = try await model.generate(tokens: prompt, parameters: parameters).collect().stats
-            printProfile(queue.recorder.stop(), tokens: stats.decodeTokens + 1, wall: stats.decodeSeconds + stats.promptSeconds)
+            printProfile(
+                queue.recorder.stop(), tokens: stats.decodeTokens + 1, wall: stats.decodeSeconds + stats.promptSeconds)
         }
         let weightBytes = Double(try GGUFFile(path: modelOptions.model).tensors.reduce(0) { $0 + $1.byteCount })
         let bandwidth = try? deviceBandwidth(model: model)
         let prefillMedian = median(prefill), decodeMedian = median(decode)
         let decodeBandwidth = decodeMedian * weightBytes
         if json {
-            print(jsonLine(["device": .string(model.deviceName), "prompt_tokens": .number(Double(promptTokens)), "decode_tokens": .number(Double(decodeTokens)),
-                            "prefill_tok_s": .number(prefillMedian), "decode_tok_s": .number(decodeMedian),
-                            "decode_weight_gb_s": .number(decodeBandwidth / 1e9), "device_read_gb_s": .number(bandwidth.map { $0 / 1e9 })]))
+            print(
+                jsonLine([
+                    "device": .string(model.deviceName), "prompt_tokens": .number(Double(promptTokens)),
+                    "decode_tokens": .number(Double(decodeTokens)),
+                    "prefill_tok_s": .number(prefillMedian), "decode_tok_s": .number(decodeMedian),
+                    "decode_weight_gb_s": .number(decodeBandwidth / 1e9),
+                    "device_read_gb_s": .number(bandwidth.map { $0 / 1e9 }),
+                ]))
         } else {
-            print("\(model.deviceName): prefill \(format(prefillMedian)) tok/s (\(promptTokens) tokens), decode \(format(decodeMedian)) tok/s (\(decodeTokens) tokens), medians of \(runs)")
-            let share = bandwidth.map { " = \(format(decodeBandwidth / $0, 2))× the device's read bandwidth (\(format($0 / 1e9)) GB/s)" } ?? ""
-            print("decode streams \(format(weightBytes / 1e6)) MB of weights a token: \(format(decodeBandwidth / 1e9, 2)) GB/s\(share)")
+            print(
+                "\(model.deviceName): prefill \(format(prefillMedian)) tok/s (\(promptTokens) tokens), decode \(format(decodeMedian)) tok/s (\(decodeTokens) tokens), medians of \(runs)"
+            )
+            let share =
+                bandwidth.map {
+                    " = \(format(decodeBandwidth / $0, 2))× the device's read bandwidth (\(format($0 / 1e9)) GB/s)"
+                } ?? ""
+            print(
+                "decode streams \(format(weightBytes / 1e6)) MB of weights a token: \(format(decodeBandwidth / 1e9, 2)) GB/s\(share)"
+            )
         }
     }
 
@@ -72,7 +93,8 @@ struct BenchGenerateCommand: AsyncParsableCommand {
     private func runStreams() async throws {
         guard streams.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--streams counts must be ≥ 1") }
         let model = try modelOptions.load(slots: streams.max()!)
-        let prompt = Array(model.tokenizer.encode("Write a long story about a lighthouse keeper and the sea.").prefix(promptTokens))
+        let prompt = Array(
+            model.tokenizer.encode("Write a long story about a lighthouse keeper and the sea.").prefix(promptTokens))
         let parameters = GenerationParameters(maxTokens: decodeTokens, temperature: 0, ignoreEndOfSequence: true)
         _ = try await model.generate(tokens: prompt, parameters: .greedy(maxTokens: 2)).collect()  // warm-up
         var rows: [(streams: Int, tokensPerSecond: Double)] = []
@@ -80,12 +102,15 @@ struct BenchGenerateCommand: AsyncParsableCommand {
             var rates: [Double] = []
             for run in 1...runs {
                 let results = try await withThrowingTaskGroup(of: GenerationResult.self) { group in
-                    for _ in 0..<count { group.addTask { try await model.generate(tokens: prompt, parameters: parameters).collect() } }
+                    for _ in 0..<count {
+                        group.addTask { try await model.generate(tokens: prompt, parameters: parameters).collect() }
+                    }
                     return try await group.reduce(into: []) { $0.append($1) }
                 }
                 // From the last prompt finished to the last token: every sequence decoding.
                 let tokens = results.reduce(0) { $0 + $1.stats.decodeTokens }
-                let seconds = results.map { $0.stats.queueSeconds + $0.stats.promptSeconds + $0.stats.decodeSeconds }.max()!
+                let seconds =
+                    results.map { $0.stats.queueSeconds + $0.stats.promptSeconds + $0.stats.decodeSeconds }.max()!
                     - results.map { $0.stats.queueSeconds + $0.stats.promptSeconds }.max()!
                 let rate = Double(tokens) / max(seconds, 1e-9)
                 rates.append(rate)
@@ -97,7 +122,9 @@ struct BenchGenerateCommand: AsyncParsableCommand {
             queue.recorder.start()
             let start = ContinuousClock.now
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<count { group.addTask { _ = try await model.generate(tokens: prompt, parameters: parameters).collect() } }
+                for _ in 0..<count {
+                    group.addTask { _ = try await model.generate(tokens: prompt, parameters: parameters).collect() }
+                }
                 try await group.waitForAll()
             }
             print("\(count) streams:")
@@ -108,10 +135,17 @@ struct BenchGenerateCommand: AsyncParsableCommand {
         for row in rows {
             let ratio = single.map { " = \(format(row.tokensPerSecond / $0, 2))× one stream" } ?? ""
             if json {
-                print(jsonLine(["device": .string(model.deviceName), "streams": .number(Double(row.streams)), "decode_tokens": .number(Double(decodeTokens)),
-                                "aggregate_decode_tok_s": .number(row.tokensPerSecond), "ratio_to_one_stream": .number(single.map { row.tokensPerSecond / $0 })]))
+                print(
+                    jsonLine([
+                        "device": .string(model.deviceName), "streams": .number(Double(row.streams)),
+                        "decode_tokens": .number(Double(decodeTokens)),
+                        "aggregate_decode_tok_s": .number(row.tokensPerSecond),
+                        "ratio_to_one_stream": .number(single.map { row.tokensPerSecond / $0 }),
+                    ]))
             } else {
-                print("\(model.deviceName): \(pad(String(row.streams), 3, right: true)) streams: \(format(row.tokensPerSecond)) tok/s aggregate decode\(ratio) (median of \(runs))")
+                print(
+                    "\(model.deviceName): \(pad(String(row.streams), 3, right: true)) streams: \(format(row.tokensPerSecond)) tok/s aggregate decode\(ratio) (median of \(runs))"
+                )
             }
         }
     }
@@ -132,8 +166,12 @@ private func printProfile(_ launches: [LaunchRecorder.Launch], tokens: Int, wall
         byKernel[launch.kernel, default: (0, 0)].seconds += seconds
     }
     let total = byKernel.values.reduce(0) { $0 + $1.seconds }
-    print("profile: \(launches.count) launches, device time \(format(total * 1e3)) ms of \(format(wall * 1e3)) ms wall, over \(tokens) forward passes")
+    print(
+        "profile: \(launches.count) launches, device time \(format(total * 1e3)) ms of \(format(wall * 1e3)) ms wall, over \(tokens) forward passes"
+    )
     for (name, entry) in byKernel.sorted(by: { $0.value.seconds > $1.value.seconds }) {
-        print("  \(pad(name, 28)) \(pad(String(entry.count), 7, right: true)) launches  \(pad(format(entry.seconds * 1e3 / Double(tokens), 3), 8, right: true)) ms/pass  \(pad(format(100 * entry.seconds / max(total, 1e-12)), 5, right: true)) %")
+        print(
+            "  \(pad(name, 28)) \(pad(String(entry.count), 7, right: true)) launches  \(pad(format(entry.seconds * 1e3 / Double(tokens), 3), 8, right: true)) ms/pass  \(pad(format(100 * entry.seconds / max(total, 1e-12)), 5, right: true)) %"
+        )
     }
 }

@@ -48,11 +48,16 @@ struct BenchQuantCommand: ParsableCommand {
         let quantized = OpenCLQuantizedMatmul(gemm: gemm), int8 = try OpenCLInt8Matmul(backend: backend)
         let bandwidth = try DeviceBandwidth.measure(backend)
         if !json {
-            print("device \(backend.device.name); bandwidth \(format(bandwidth.reference / 1e9)) GB/s (\(bandwidth.source))"
-                + (bandwidth.clpeak != nil ? "; Clinfer probe \(format(bandwidth.probe / 1e9)) GB/s" : ""))
+            print(
+                "device \(backend.device.name); bandwidth \(format(bandwidth.reference / 1e9)) GB/s (\(bandwidth.source))"
+                    + (bandwidth.clpeak != nil ? "; Clinfer probe \(format(bandwidth.probe / 1e9)) GB/s" : ""))
             print("timing: wall-clock median of \(repetitions) runs after a warm-up")
-            print([pad("shape", 16), pad("format", 10), pad("ms", 9, right: true), pad("GFLOPS", 8, right: true),
-                   pad("weights GB/s", 13, right: true), pad("× bw", 6, right: true), pad("× F32", 7, right: true), "  rel. error"].joined(separator: " "))
+            print(
+                [
+                    pad("shape", 16), pad("format", 10), pad("ms", 9, right: true), pad("GFLOPS", 8, right: true),
+                    pad("weights GB/s", 13, right: true), pad("× bw", 6, right: true), pad("× F32", 7, right: true),
+                    "  rel. error",
+                ].joined(separator: " "))
         }
         for shape in try GEMMShape.list(shapes) {
             let (m, n, k) = (shape.m, shape.n, shape.k)
@@ -80,7 +85,9 @@ struct BenchQuantCommand: ParsableCommand {
                 case .int8:
                     let matrix = try Int8Matrix(quantizing: weights, rows: n, columns: k)
                     let device = try DeviceInt8Matrix(backend: backend, copying: matrix)
-                    run = { try int8.matmul(x: x, weights: device, y: y, rows: m); try backend.queue.finish() }
+                    run = {
+                        try int8.matmul(x: x, weights: device, y: y, rows: m); try backend.queue.finish()
+                    }
                     bytes = n * k + n * 4
                     try CPUInt8Matmul().matmul(x: hostX, weights: matrix, y: reference, rows: m)
                 }
@@ -91,17 +98,24 @@ struct BenchQuantCommand: ParsableCommand {
                 let gflops = 2 * Double(m * n * k) / seconds / 1e9, rate = Double(bytes) / seconds
                 let speedup = fp32Seconds.map { $0 / seconds } ?? 1
                 if json {
-                    print(jsonLine([
-                        "shape": .string("\(shape)"), "format": .string(kind.name), "ms": .number(seconds * 1e3),
-                        "gflops": .number(gflops), "weights_gbps": .number(rate / 1e9), "bandwidth_gbps": .number(bandwidth.reference / 1e9),
-                        "bandwidth_ratio": .number(rate / bandwidth.reference), "speedup_vs_f32": .number(speedup),
-                        "relative_error": .number(Double(error)),
-                    ]))
+                    print(
+                        jsonLine([
+                            "shape": .string("\(shape)"), "format": .string(kind.name), "ms": .number(seconds * 1e3),
+                            "gflops": .number(gflops), "weights_gbps": .number(rate / 1e9),
+                            "bandwidth_gbps": .number(bandwidth.reference / 1e9),
+                            "bandwidth_ratio": .number(rate / bandwidth.reference), "speedup_vs_f32": .number(speedup),
+                            "relative_error": .number(Double(error)),
+                        ]))
                 } else {
-                    print([pad("\(shape)", 16), pad(kind.name, 10), pad(String(format: "%.3f", seconds * 1e3), 9, right: true),
-                           pad(format(gflops), 8, right: true), pad(format(rate / 1e9), 13, right: true),
-                           pad(format(rate / bandwidth.reference, 2), 6, right: true), pad(format(speedup, 2), 7, right: true),
-                           "  " + String(format: "%.1e", error)].joined(separator: " "))
+                    print(
+                        [
+                            pad("\(shape)", 16), pad(kind.name, 10),
+                            pad(String(format: "%.3f", seconds * 1e3), 9, right: true),
+                            pad(format(gflops), 8, right: true), pad(format(rate / 1e9), 13, right: true),
+                            pad(format(rate / bandwidth.reference, 2), 6, right: true),
+                            pad(format(speedup, 2), 7, right: true),
+                            "  " + String(format: "%.1e", error),
+                        ].joined(separator: " "))
                 }
             }
         }

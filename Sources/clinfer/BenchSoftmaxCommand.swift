@@ -8,7 +8,9 @@ struct BenchSoftmaxCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "softmax",
         abstract: "Compare two-pass and three-pass softmax kernels on large rows.",
-        discussion: "Shapes are ROWSxN. Reports device-time medians, the element rate and the ratio; results are checked against the CPU.")
+        discussion:
+            "Shapes are ROWSxN. Reports device-time medians, the element rate and the ratio; results are checked against the CPU."
+    )
 
     @OptionGroup var deviceOptions: DeviceOptions
 
@@ -24,15 +26,23 @@ struct BenchSoftmaxCommand: ParsableCommand {
     func run() throws {
         let backend = try deviceOptions.backend()
         let bandwidth = try BandwidthProbe(backend: backend).readBytesPerSecond()
-        print("device \(backend.device.name); read bandwidth \(format(bandwidth / 1e9)) GB/s (Clinfer probe); device-time medians of \(repetitions)")
-        print([pad("shape", 14), pad("three-pass ms", 14, right: true), pad("two-pass ms", 12, right: true),
-               pad("two-pass GB/s", 14, right: true), pad("speed-up", 9, right: true)].joined(separator: " "))
+        print(
+            "device \(backend.device.name); read bandwidth \(format(bandwidth / 1e9)) GB/s (Clinfer probe); device-time medians of \(repetitions)"
+        )
+        print(
+            [
+                pad("shape", 14), pad("three-pass ms", 14, right: true), pad("two-pass ms", 12, right: true),
+                pad("two-pass GB/s", 14, right: true), pad("speed-up", 9, right: true),
+            ].joined(separator: " "))
         for text in shapes.split(separator: ",") {
             let parts = text.lowercased().split(separator: "x").compactMap { Int($0) }
-            guard parts.count == 2, parts.allSatisfy({ $0 >= 1 }) else { throw ValidationError("'\(text)' is not ROWSxN") }
+            guard parts.count == 2, parts.allSatisfy({ $0 >= 1 }) else {
+                throw ValidationError("'\(text)' is not ROWSxN")
+            }
             let problem = SoftmaxProblem(rows: parts[0], n: parts[1], scale: 0.125)
             let host = HostTensor(SplitMix64.floats(problem.rows * problem.n, seed: 4, in: -8...8))
-            let x = try DeviceTensor(backend: backend, copying: host), y = try DeviceTensor(backend: backend, count: problem.rows * problem.n)
+            let x = try DeviceTensor(backend: backend, copying: host),
+                y = try DeviceTensor(backend: backend, count: problem.rows * problem.n)
             let reference = HostTensor(zeros: problem.rows * problem.n)
             try CPUSoftmax().softmax(problem, x: host, mask: nil, y: reference)
             var seconds: [OpenCLSoftmax.Algorithm: Double] = [:]
@@ -41,13 +51,19 @@ struct BenchSoftmaxCommand: ParsableCommand {
                 try softmax.encode(problem, x: x, mask: nil, y: y).wait()
                 let error = maxRelativeError(try y.download(backend.queue).floats, reference.floats)
                 if error > 1e-5 { progress("warning: \(algorithm.rawValue) differs from the CPU by \(error)") }
-                seconds[algorithm] = median(try (0..<repetitions).map { _ in try softmax.encode(problem, x: x, mask: nil, y: y).deviceSeconds() })
+                seconds[algorithm] = median(
+                    try (0..<repetitions).map { _ in try softmax.encode(problem, x: x, mask: nil, y: y).deviceSeconds()
+                    })
             }
             let two = seconds[.twoPass]!, three = seconds[.threePass]!
             let bytes = Double(problem.rows * problem.n * 4 * 3)  // two reads and one write
-            print([pad(String(text), 14), pad(String(format: "%.3f", three * 1e3), 14, right: true),
-                   pad(String(format: "%.3f", two * 1e3), 12, right: true), pad(format(bytes / two / 1e9), 14, right: true),
-                   pad(format(three / two, 2) + "×", 9, right: true)].joined(separator: " "))
+            print(
+                [
+                    pad(String(text), 14), pad(String(format: "%.3f", three * 1e3), 14, right: true),
+                    pad(String(format: "%.3f", two * 1e3), 12, right: true),
+                    pad(format(bytes / two / 1e9), 14, right: true),
+                    pad(format(three / two, 2) + "×", 9, right: true),
+                ].joined(separator: " "))
         }
     }
 }

@@ -23,7 +23,9 @@ struct DeviceBandwidth {
 
     /// Runs `clpeak --global-bandwidth` and returns its best figure for the named device.
     static func clpeakBandwidth(deviceName: String) -> Double? {
-        let path = ["/usr/bin/clpeak", "/usr/local/bin/clpeak"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        let path = ["/usr/bin/clpeak", "/usr/local/bin/clpeak"].first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
         guard let path else { return nil }
         progress("running clpeak --global-bandwidth…")
         let process = Process()
@@ -39,7 +41,9 @@ struct DeviceBandwidth {
         for line in output.split(separator: "\n") {
             let text = line.trimmingCharacters(in: .whitespaces)
             if text.hasPrefix("Device:") { inDevice = text.contains(deviceName) }
-            guard inDevice, text.hasPrefix("float"), let value = text.split(separator: ":").last.flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }) else { continue }
+            guard inDevice, text.hasPrefix("float"),
+                let value = text.split(separator: ":").last.flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) })
+            else { continue }
             best = max(best ?? 0, value * 1e9)
         }
         return best

@@ -4,7 +4,8 @@ import OpenCLKit
 
 /// `clinfer devices`: every OpenCL platform and device with the limits kernels are sized from.
 struct DevicesCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "devices", abstract: "List OpenCL platforms and devices with their limits and extensions.")
+    static let configuration = CommandConfiguration(
+        commandName: "devices", abstract: "List OpenCL platforms and devices with their limits and extensions.")
 
     @Flag(help: "Also list each device's extensions.")
     var extensions = false
@@ -20,13 +21,19 @@ struct DevicesCommand: ParsableCommand {
             print("Platform: \(platform.name) — \(platform.vendor) — \(platform.version)")
             for device in platform.devices {
                 print("  [\(index)] \(device.name) (\(device.type.rawValue))")
-                print("      version         \(device.version); OpenCL C \(device.openCLCVersion); driver \(device.driverVersion)")
+                print(
+                    "      version         \(device.version); OpenCL C \(device.openCLCVersion); driver \(device.driverVersion)"
+                )
                 print("      compute units   \(device.computeUnits) @ \(device.maxClockMHz) MHz")
-                print("      global memory   \(mebibytes(device.globalMemoryBytes)) (max allocation \(mebibytes(device.maxAllocationBytes)))")
+                print(
+                    "      global memory   \(mebibytes(device.globalMemoryBytes)) (max allocation \(mebibytes(device.maxAllocationBytes)))"
+                )
                 print("      local memory    \(device.localMemoryBytes / 1024) KiB")
                 print("      work-group      max \(device.maxWorkGroupSize), item sizes \(device.maxWorkItemSizes)")
                 print("      float vectors   preferred width \(device.preferredFloatVectorWidth)")
-                print("      fp16 arithmetic \(device.supportsFP16Arithmetic ? "yes" : "no (fp16 storage via vload_half)"); fp64 \(device.supportsFP64 ? "yes" : "no"); subgroups \(device.supportsSubgroups ? "yes" : "no")")
+                print(
+                    "      fp16 arithmetic \(device.supportsFP16Arithmetic ? "yes" : "no (fp16 storage via vload_half)"); fp64 \(device.supportsFP64 ? "yes" : "no"); subgroups \(device.supportsSubgroups ? "yes" : "no")"
+                )
                 if extensions { print("      extensions      \(device.extensions.sorted().joined(separator: " "))") }
                 index += 1
             }

@@ -19,7 +19,11 @@ struct EmbedCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Model directory (default: the fetched all-MiniLM-L6-v2).")
     var model = EmbedCommand.defaultModel
 
-    @Option(name: .long, help: "Where the model runs: auto (OpenCL when a device exists), opencl or cpu; the OpenCL device is $CLINFER_DEVICE.")
+    @Option(
+        name: .long,
+        help:
+            "Where the model runs: auto (OpenCL when a device exists), opencl or cpu; the OpenCL device is $CLINFER_DEVICE."
+    )
     var device: ComputeTarget.Preference = .fromEnvironment
 
     @Option(name: .long, help: "Texts per forward pass at most.")
@@ -28,7 +32,9 @@ struct EmbedCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Padded tokens per forward pass at most.")
     var batchTokens = 512
 
-    @Flag(name: .long, help: "Print one JSON array of embeddings (one array of numbers per text, in order) instead of similarities.")
+    @Flag(
+        name: .long,
+        help: "Print one JSON array of embeddings (one array of numbers per text, in order) instead of similarities.")
     var json = false
 
     @Argument(help: "The texts to embed.")
@@ -40,20 +46,29 @@ struct EmbedCommand: AsyncParsableCommand {
         let inputs = texts.isEmpty ? Self.standardInputLines() : texts
         guard !inputs.isEmpty else { throw ValidationError("give at least one TEXT (or lines on standard input)") }
         guard FileManager.default.fileExists(atPath: model) else {
-            throw ValidationError("no model directory at \(model); run `make models` (or scripts/fetch-models.sh) to fetch all-MiniLM-L6-v2")
+            throw ValidationError(
+                "no model directory at \(model); run `make models` (or scripts/fetch-models.sh) to fetch all-MiniLM-L6-v2"
+            )
         }
-        let embedder = try await EmbeddingModel.load(directory: model, options: .init(backend: device, batchSize: batchSize, maxBatchTokens: batchTokens))
+        let embedder = try await EmbeddingModel.load(
+            directory: model, options: .init(backend: device, batchSize: batchSize, maxBatchTokens: batchTokens))
         let start = ContinuousClock.now
         let vectors = try await embedder.embed(inputs)
         let elapsed = ContinuousClock.now - start
         let milliseconds = elapsed.seconds * 1e3
-        progress("embedded \(inputs.count) text\(inputs.count == 1 ? "" : "s") (\(embedder.dimension) dimensions) on \(embedder.deviceName) in \(format(milliseconds)) ms")
+        progress(
+            "embedded \(inputs.count) text\(inputs.count == 1 ? "" : "s") (\(embedder.dimension) dimensions) on \(embedder.deviceName) in \(format(milliseconds)) ms"
+        )
         if json {
-            print("[" + vectors.map { "[" + $0.map { "\($0)" }.joined(separator: ", ") + "]" }.joined(separator: ",\n ") + "]")
+            print(
+                "[" + vectors.map { "[" + $0.map { "\($0)" }.joined(separator: ", ") + "]" }.joined(separator: ",\n ")
+                    + "]")
             return
         }
         for (index, text) in inputs.enumerated() {
-            print("[\(index + 1)] \(text.replacingOccurrences(of: "\n", with: " ")) (\(embedder.tokenize(text).count) tokens)")
+            print(
+                "[\(index + 1)] \(text.replacingOccurrences(of: "\n", with: " ")) (\(embedder.tokenize(text).count) tokens)"
+            )
         }
         guard inputs.count > 1 else {
             print("one text: nothing to compare (--json prints the vector)")
@@ -80,6 +95,7 @@ struct EmbedCommand: AsyncParsableCommand {
 
     private static func standardInputLines() -> [String] {
         let data = FileHandle.standardInput.readDataToEndOfFile()
-        return String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        return String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true).map(
+            String.init)
     }
 }

@@ -5,7 +5,8 @@ import Foundation
 /// `clinfer generate`: streams a completion (or, with `--chat`, an assistant reply) to standard
 /// output and prints prompt and decode speed at the end.
 struct GenerateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "generate", abstract: "Generate text with a GGUF model, streamed to stdout.")
+    static let configuration = CommandConfiguration(
+        commandName: "generate", abstract: "Generate text with a GGUF model, streamed to stdout.")
 
     @OptionGroup var modelOptions: ModelOptions
 
@@ -42,13 +43,16 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Stop string (repeatable).")
     var stop: [String] = []
 
-    @Flag(name: .long, help: "Print one JSON object with prompt_tokens, prompt_tok_s, decode_tokens, decode_tok_s, device on stderr.")
+    @Flag(
+        name: .long,
+        help: "Print one JSON object with prompt_tokens, prompt_tok_s, decode_tokens, decode_tok_s, device on stderr.")
     var statsJson = false
 
     func run() async throws {
         let model = try modelOptions.load()
-        let parameters = GenerationParameters(maxTokens: maxTokens, temperature: temperature, topK: topK, topP: topP, minP: minP,
-                                              repetitionPenalty: repeatPenalty, seed: seed, stop: stop)
+        let parameters = GenerationParameters(
+            maxTokens: maxTokens, temperature: temperature, topK: topK, topP: topP, minP: minP,
+            repetitionPenalty: repeatPenalty, seed: seed, stop: stop)
         let stream: AsyncThrowingStream<GenerationChunk, any Error>
         if chat {
             var messages = [ChatMessage(role: "user", content: prompt)]
@@ -65,11 +69,18 @@ struct GenerateCommand: AsyncParsableCommand {
         print()
         guard let stats else { return }
         if statsJson {
-            progress(jsonLine(["prompt_tokens": .number(Double(stats.promptTokens)), "prompt_tok_s": .number(stats.promptTokensPerSecond),
-                               "decode_tokens": .number(Double(stats.decodeTokens)), "decode_tok_s": .number(stats.decodeTokensPerSecond),
-                               "device": .string(stats.device)]))
+            progress(
+                jsonLine([
+                    "prompt_tokens": .number(Double(stats.promptTokens)),
+                    "prompt_tok_s": .number(stats.promptTokensPerSecond),
+                    "decode_tokens": .number(Double(stats.decodeTokens)),
+                    "decode_tok_s": .number(stats.decodeTokensPerSecond),
+                    "device": .string(stats.device),
+                ]))
         } else {
-            progress("prompt: \(stats.promptTokens) tokens, \(format(stats.promptTokensPerSecond)) tok/s · decode: \(stats.decodeTokens) tokens, \(format(stats.decodeTokensPerSecond)) tok/s · \(stats.device)")
+            progress(
+                "prompt: \(stats.promptTokens) tokens, \(format(stats.promptTokensPerSecond)) tok/s · decode: \(stats.decodeTokens) tokens, \(format(stats.decodeTokensPerSecond)) tok/s · \(stats.device)"
+            )
         }
     }
 }

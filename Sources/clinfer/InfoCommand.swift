@@ -56,10 +56,15 @@ struct InfoCommand: ParsableCommand {
         let directory = URL(fileURLWithPath: path)
         let safetensors = directory.appendingPathComponent("model.safetensors").path
         if FileManager.default.fileExists(atPath: safetensors) { return safetensors }
-        let ggufs = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(".gguf") }.sorted()
+        let ggufs = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter {
+            $0.hasSuffix(".gguf")
+        }.sorted()
         guard ggufs.count == 1 else {
-            throw .missing(path: path, detail: ggufs.isEmpty ? "the directory has no model.safetensors and no .gguf file"
-                                                             : "the directory has several .gguf files (\(ggufs.joined(separator: ", "))); name one")
+            throw .missing(
+                path: path,
+                detail: ggufs.isEmpty
+                    ? "the directory has no model.safetensors and no .gguf file"
+                    : "the directory has several .gguf files (\(ggufs.joined(separator: ", "))); name one")
         }
         return directory.appendingPathComponent(ggufs[0]).path
     }
@@ -76,14 +81,18 @@ struct InfoCommand: ParsableCommand {
     // MARK: Text
 
     private func describe(_ file: GGUFFile) -> String {
-        var lines = ["\(file.path): GGUF v\(file.version), \(Self.size(file.fileSize)), alignment \(file.alignment), data at offset \(file.dataOffset)"]
+        var lines = [
+            "\(file.path): GGUF v\(file.version), \(Self.size(file.fileSize)), alignment \(file.alignment), data at offset \(file.dataOffset)"
+        ]
         lines.append("metadata (\(Self.count(file.metadataKeys.count, "key"))):")
         let keyWidth = min(48, file.metadataKeys.map(\.count).max() ?? 0)
         for key in file.metadataKeys {
             guard let value = file.metadata[key] else { continue }
             lines.append("  \(pad(key, keyWidth))  \(Self.text(value))")
         }
-        let rows = file.tensors.map { (name: $0.name, type: $0.type.name, dims: "\($0.dimensions)", bytes: $0.byteCount) }
+        let rows = file.tensors.map {
+            (name: $0.name, type: $0.type.name, dims: "\($0.dimensions)", bytes: $0.byteCount)
+        }
         lines += tensorLines(rows, dimsTitle: "dims (ne0 first)")
         return lines.joined(separator: "\n")
     }
@@ -92,28 +101,45 @@ struct InfoCommand: ParsableCommand {
         var lines = ["\(file.path): safetensors, \(Self.size(file.fileSize)), JSON header \(file.headerLength) bytes"]
         if !file.metadata.isEmpty {
             lines.append("metadata (\(Self.count(file.metadata.count, "key"))):")
-            for key in file.metadata.keys.sorted() { lines.append("  \(key) = \(Self.quoted(file.metadata[key] ?? ""))") }
+            for key in file.metadata.keys.sorted() {
+                lines.append("  \(key) = \(Self.quoted(file.metadata[key] ?? ""))")
+            }
         }
-        let rows = file.orderedTensors.map { (name: $0.name, type: $0.dtype.rawValue, dims: "\($0.shape)", bytes: $0.byteCount) }
+        let rows = file.orderedTensors.map {
+            (name: $0.name, type: $0.dtype.rawValue, dims: "\($0.shape)", bytes: $0.byteCount)
+        }
         lines += tensorLines(rows, dimsTitle: "shape")
         return lines.joined(separator: "\n")
     }
 
     /// The per-type counts and the table of the first tensors (all with `--tensors`).
-    private func tensorLines(_ rows: [(name: String, type: String, dims: String, bytes: Int)], dimsTitle: String) -> [String] {
+    private func tensorLines(
+        _ rows: [(name: String, type: String, dims: String, bytes: Int)], dimsTitle: String
+    ) -> [String] {
         var lines = ["tensors: \(rows.count), \(Self.size(rows.reduce(0) { $0 + $1.bytes }))"]
         var byType: [String: (count: Int, bytes: Int)] = [:]
-        for row in rows { byType[row.type, default: (0, 0)].count += 1; byType[row.type, default: (0, 0)].bytes += row.bytes }
+        for row in rows {
+            byType[row.type, default: (0, 0)].count += 1; byType[row.type, default: (0, 0)].bytes += row.bytes
+        }
         for (type, entry) in byType.sorted(by: { $0.value.bytes > $1.value.bytes }) {
-            lines.append("  \(pad(type, 8)) \(pad(String(entry.count), 6, right: true)) \(entry.count == 1 ? "tensor " : "tensors")  \(pad(Self.size(entry.bytes), 10, right: true))")
+            lines.append(
+                "  \(pad(type, 8)) \(pad(String(entry.count), 6, right: true)) \(entry.count == 1 ? "tensor " : "tensors")  \(pad(Self.size(entry.bytes), 10, right: true))"
+            )
         }
         let listed = tensors ? rows : Array(rows.prefix(Self.defaultListed))
         guard !listed.isEmpty else { return lines }
-        lines.append(listed.count == rows.count ? "all tensors:" : "first \(listed.count) tensors (--tensors lists all \(rows.count)):")
-        let nameWidth = max(4, min(60, listed.map(\.name.count).max() ?? 0)), dimsWidth = max(dimsTitle.count, listed.map(\.dims.count).max() ?? 0)
-        lines.append("  \(pad("name", nameWidth))  \(pad("type", 8))  \(pad(dimsTitle, dimsWidth))  \(pad("bytes", 12, right: true))")
+        lines.append(
+            listed.count == rows.count
+                ? "all tensors:" : "first \(listed.count) tensors (--tensors lists all \(rows.count)):")
+        let nameWidth = max(4, min(60, listed.map(\.name.count).max() ?? 0)),
+            dimsWidth = max(dimsTitle.count, listed.map(\.dims.count).max() ?? 0)
+        lines.append(
+            "  \(pad("name", nameWidth))  \(pad("type", 8))  \(pad(dimsTitle, dimsWidth))  \(pad("bytes", 12, right: true))"
+        )
         for row in listed {
-            lines.append("  \(pad(row.name, nameWidth))  \(pad(row.type, 8))  \(pad(row.dims, dimsWidth))  \(pad(String(row.bytes), 12, right: true))")
+            lines.append(
+                "  \(pad(row.name, nameWidth))  \(pad(row.type, 8))  \(pad(row.dims, dimsWidth))  \(pad(String(row.bytes), 12, right: true))"
+            )
         }
         return lines
     }
@@ -128,7 +154,8 @@ struct InfoCommand: ParsableCommand {
     }
 
     private static func arrayText(_ array: GGUFArray, depth: Int = 0) -> String {
-        let head = (0..<min(array.count, depth == 0 ? 5 : 2)).compactMap { array.element(at: $0) }.map { element -> String in
+        let head = (0..<min(array.count, depth == 0 ? 5 : 2)).compactMap { array.element(at: $0) }.map {
+            element -> String in
             switch element {
             case .string(let text): quoted(text, limit: 24)
             case .array(let inner): arrayText(inner, depth: depth + 1)
@@ -136,7 +163,8 @@ struct InfoCommand: ParsableCommand {
             }
         }
         let more = array.count > head.count ? (head.isEmpty ? "…" : ", …") : ""
-        return "[\(array.elementType) × \(array.count)]" + (array.count == 0 ? "" : " \(head.joined(separator: ", "))\(more)")
+        return "[\(array.elementType) × \(array.count)]"
+            + (array.count == 0 ? "" : " \(head.joined(separator: ", "))\(more)")
     }
 
     private static func scalarText(_ value: GGUFValue) -> String {
@@ -160,7 +188,8 @@ struct InfoCommand: ParsableCommand {
     /// `text` in quotes with newlines and tabs escaped, shortened past `limit` characters.
     static func quoted(_ text: String, limit: Int = 80) -> String {
         let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
-            .replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\t", with: "\\t").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\t", with: "\\t")
+            .replacingOccurrences(of: "\"", with: "\\\"")
         guard escaped.count > limit else { return "\"\(escaped)\"" }
         return "\"\(escaped.prefix(limit))…\" (\(text.count) characters)"
     }
@@ -180,23 +209,35 @@ struct InfoCommand: ParsableCommand {
         var metadata: [String: Any] = [:]
         for (key, value) in file.metadata { metadata[key] = jsonValue(value) }
         let tensors: [[String: Any]] = file.tensors.map {
-            ["name": $0.name, "type": $0.type.name, "dims": $0.dimensions, "offset": $0.offset, "bytes": $0.byteCount, "supported": $0.type.isSupported]
+            [
+                "name": $0.name, "type": $0.type.name, "dims": $0.dimensions, "offset": $0.offset,
+                "bytes": $0.byteCount, "supported": $0.type.isSupported,
+            ]
         }
-        return ["format": "gguf", "path": file.path, "version": file.version, "file_bytes": file.fileSize, "alignment": file.alignment,
-                "data_offset": file.dataOffset, "metadata": metadata, "tensor_count": file.tensors.count,
-                "tensor_bytes": file.tensors.reduce(0) { $0 + $1.byteCount },
-                "types": typeCounts(file.tensors.map { ($0.type.name, $0.byteCount) }), "tensors": tensors]
+        return [
+            "format": "gguf", "path": file.path, "version": file.version, "file_bytes": file.fileSize,
+            "alignment": file.alignment,
+            "data_offset": file.dataOffset, "metadata": metadata, "tensor_count": file.tensors.count,
+            "tensor_bytes": file.tensors.reduce(0) { $0 + $1.byteCount },
+            "types": typeCounts(file.tensors.map { ($0.type.name, $0.byteCount) }), "tensors": tensors,
+        ]
     }
 
     static func summary(of file: SafetensorsFile) -> [String: Any] {
         let ordered = file.orderedTensors
         let tensors: [[String: Any]] = ordered.map {
-            ["name": $0.name, "dtype": $0.dtype.rawValue, "shape": $0.shape, "data_offsets": [$0.dataOffsets.lowerBound, $0.dataOffsets.upperBound],
-             "bytes": $0.byteCount, "supported": $0.dtype.isSupported]
+            [
+                "name": $0.name, "dtype": $0.dtype.rawValue, "shape": $0.shape,
+                "data_offsets": [$0.dataOffsets.lowerBound, $0.dataOffsets.upperBound],
+                "bytes": $0.byteCount, "supported": $0.dtype.isSupported,
+            ]
         }
-        return ["format": "safetensors", "path": file.path, "file_bytes": file.fileSize, "header_bytes": file.headerLength,
-                "metadata": file.metadata, "tensor_count": ordered.count, "tensor_bytes": ordered.reduce(0) { $0 + $1.byteCount },
-                "types": typeCounts(ordered.map { ($0.dtype.rawValue, $0.byteCount) }), "tensors": tensors]
+        return [
+            "format": "safetensors", "path": file.path, "file_bytes": file.fileSize, "header_bytes": file.headerLength,
+            "metadata": file.metadata, "tensor_count": ordered.count,
+            "tensor_bytes": ordered.reduce(0) { $0 + $1.byteCount },
+            "types": typeCounts(ordered.map { ($0.dtype.rawValue, $0.byteCount) }), "tensors": tensors,
+        ]
     }
 
     private static func typeCounts(_ entries: [(String, Int)]) -> [String: [String: Int]] {
@@ -225,7 +266,10 @@ struct InfoCommand: ParsableCommand {
     }
 
     static func json(_ object: [String: Any]) -> String {
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return "{}" }
+        guard
+            let data = try? JSONSerialization.data(
+                withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        else { return "{}" }
         return String(decoding: data, as: UTF8.self)
     }
 }

@@ -8,7 +8,11 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "GGUF model file (default: the fetched SmolLM2-135M-Instruct; `make model` fetches it).")
     var model: String = ModelOptions.defaultModel
 
-    @Option(name: .long, help: "Where the model runs: auto (OpenCL when a device exists), opencl or cpu; the OpenCL device is $CLINFER_DEVICE.")
+    @Option(
+        name: .long,
+        help:
+            "Where the model runs: auto (OpenCL when a device exists), opencl or cpu; the OpenCL device is $CLINFER_DEVICE."
+    )
     var device: ComputeTarget.Preference = .fromEnvironment
 
     @Option(name: .long, help: "Positions per sequence (prompt + generated); default min(model's, 4096).")
@@ -19,10 +23,13 @@ struct ModelOptions: ParsableArguments {
     /// Loads the model with `slots` concurrent sequences, drawing a progress bar on standard error.
     func load(slots: Int = 1) throws -> LanguageModel {
         guard FileManager.default.fileExists(atPath: model) else {
-            throw ValidationError("no model at \(model); run `make model` (or scripts/fetch-models.sh) to fetch the default one")
+            throw ValidationError(
+                "no model at \(model); run `make model` (or scripts/fetch-models.sh) to fetch the default one")
         }
         let bar = ProgressBar(label: "loading \((model as NSString).lastPathComponent)")
-        let loaded = try LanguageModel(path: model, options: .init(backend: device, contextLength: context, slots: slots)) { done, total in bar.update(done, total) }
+        let loaded = try LanguageModel(
+            path: model, options: .init(backend: device, contextLength: context, slots: slots)
+        ) { done, total in bar.update(done, total) }
         bar.finish("loaded on \(loaded.deviceName)")
         return loaded
     }

@@ -6,7 +6,8 @@ import Foundation
 /// `--context` tokens (the second half of each window is scored, as llama.cpp does), the usual
 /// way to compare quantizations of one model.
 struct PerplexityCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "perplexity", abstract: "Perplexity of a text file under the model.")
+    static let configuration = CommandConfiguration(
+        commandName: "perplexity", abstract: "Perplexity of a text file under the model.")
 
     @OptionGroup var modelOptions: ModelOptions
 
@@ -20,11 +21,15 @@ struct PerplexityCommand: ParsableCommand {
     var maxWindows = 0
 
     func run() throws {
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ValidationError("cannot read \(file) as UTF-8 text") }
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw ValidationError("cannot read \(file) as UTF-8 text")
+        }
         let model = try modelOptions.load()
         let tokens = model.tokenizer.encode(text)
         let size = min(window, model.contextLength)
-        guard size >= 4, tokens.count >= size else { throw ValidationError("need at least \(size) tokens, the file has \(tokens.count)") }
+        guard size >= 4, tokens.count >= size else {
+            throw ValidationError("need at least \(size) tokens, the file has \(tokens.count)")
+        }
         var total = 0.0, counted = 0, windows = 0
         for start in stride(from: 0, through: tokens.count - size, by: size) {
             if maxWindows > 0 && windows == maxWindows { break }
@@ -37,7 +42,9 @@ struct PerplexityCommand: ParsableCommand {
             windows += 1
             progress("window \(windows): perplexity so far \(format(exp(total / Double(counted)), 4))")
         }
-        print("perplexity: \(format(exp(total / Double(counted)), 4)) over \(counted) tokens in \(windows) windows of \(size)")
+        print(
+            "perplexity: \(format(exp(total / Double(counted)), 4)) over \(counted) tokens in \(windows) windows of \(size)"
+        )
     }
 
     private func logSoftmax(_ logits: [Float], at index: Int) -> Double {

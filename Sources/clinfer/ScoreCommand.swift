@@ -5,7 +5,8 @@ import Foundation
 /// `clinfer score`: teacher-forced logits of every position of a token sequence, as JSON, for
 /// debugging and parity checks against other runtimes.
 struct ScoreCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "score", abstract: "Print each position's logits (or top-k) for given token ids.")
+    static let configuration = CommandConfiguration(
+        commandName: "score", abstract: "Print each position's logits (or top-k) for given token ids.")
 
     @OptionGroup var modelOptions: ModelOptions
 

@@ -16,7 +16,10 @@ struct SweepRow {
             let seconds: String = row.measurement.map { String($0.seconds) } ?? ""
             let error: String = row.measurement?.relativeError.map { String($0) } ?? ""
             let status: String = row.failure.map { "\"rejected: \(csvSafe($0))\"" } ?? "ok"
-            let fields: [String] = [row.problem.shapeText, layoutName(row.problem.transposeB), "\"\(row.config)\"", gflops, seconds, error, status]
+            let fields: [String] = [
+                row.problem.shapeText, layoutName(row.problem.transposeB), "\"\(row.config)\"", gflops, seconds, error,
+                status,
+            ]
             text += fields.joined(separator: ",") + "\n"
         }
         return text
@@ -55,15 +58,19 @@ struct Heatmap {
             for (columnIndex, column) in columns.enumerated() {
                 let x = left + columnIndex * cellWidth
                 guard let cell = rows.first(where: { $0.column == column && "\($0.config)" == config }) else {
-                    svg += "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(cellWidth - 2)\" height=\"\(cellHeight - 2)\" fill=\"#eee\"/>\n"
+                    svg +=
+                        "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(cellWidth - 2)\" height=\"\(cellHeight - 2)\" fill=\"#eee\"/>\n"
                     continue
                 }
                 if let gflops = cell.measurement?.gflops {
                     let fraction = gflops / best
-                    svg += "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(cellWidth - 2)\" height=\"\(cellHeight - 2)\" fill=\"\(color(fraction))\"/>\n"
-                    svg += "<text x=\"\(x + cellWidth / 2)\" y=\"\(y + 15)\" text-anchor=\"middle\" fill=\"\(fraction > 0.55 ? "black" : "white")\">\(format(gflops))</text>\n"
+                    svg +=
+                        "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(cellWidth - 2)\" height=\"\(cellHeight - 2)\" fill=\"\(color(fraction))\"/>\n"
+                    svg +=
+                        "<text x=\"\(x + cellWidth / 2)\" y=\"\(y + 15)\" text-anchor=\"middle\" fill=\"\(fraction > 0.55 ? "black" : "white")\">\(format(gflops))</text>\n"
                 } else {
-                    svg += "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(cellWidth - 2)\" height=\"\(cellHeight - 2)\" fill=\"#ccc\"/>\n"
+                    svg +=
+                        "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(cellWidth - 2)\" height=\"\(cellHeight - 2)\" fill=\"#ccc\"/>\n"
                     svg += "<text x=\"\(x + cellWidth / 2)\" y=\"\(y + 15)\" text-anchor=\"middle\">×</text>\n"
                 }
             }
@@ -82,7 +89,8 @@ struct Heatmap {
     }
 
     private func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;")
     }
 
     private func unique(_ values: [String]) -> [String] {

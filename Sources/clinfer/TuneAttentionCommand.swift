@@ -28,7 +28,8 @@ struct TuneAttentionCommand: ParsableCommand {
         let backend = try deviceOptions.backend()
         let dims = try headDims.split(separator: ",").map { text -> Int in
             guard let value = Int(text), value >= 8, value % 8 == 0, value <= AttentionProblem.maxHeadDim else {
-                throw ValidationError("'\(text)' is not a head dimension (a multiple of 8 up to \(AttentionProblem.maxHeadDim))")
+                throw ValidationError(
+                    "'\(text)' is not a head dimension (a multiple of 8 up to \(AttentionProblem.maxHeadDim))")
             }
             return value
         }
@@ -46,7 +47,9 @@ struct TuneAttentionCommand: ParsableCommand {
             progress("[d \(step.headDim) \(step.index)/\(step.total)] \(step.tiles): \(result)")
         }
         for dim in dims {
-            print("d \(pad(String(dim), 4)) \(table.attentionTiles(headDim: dim)) (built-in \(AttentionTiles.builtIn(headDim: dim)))")
+            print(
+                "d \(pad(String(dim), 4)) \(table.attentionTiles(headDim: dim)) (built-in \(AttentionTiles.builtIn(headDim: dim)))"
+            )
         }
         if dryRun { return }
         try store.save(table, for: backend.device)

@@ -32,14 +32,17 @@ struct TuneGEMMCommand: ParsableCommand {
     func run() throws {
         let backend = try deviceOptions.backend()
         let store = GEMMTuningStore()
-        let shapeClasses = try classes.map { text in
-            try text.split(separator: ",").map { name in
-                guard let shapeClass = GEMMShapeClass(rawValue: String(name)) else {
-                    throw ValidationError("unknown class '\(name)'; choose from \(GEMMShapeClass.allCases.map(\.rawValue).joined(separator: ", "))")
+        let shapeClasses =
+            try classes.map { text in
+                try text.split(separator: ",").map { name in
+                    guard let shapeClass = GEMMShapeClass(rawValue: String(name)) else {
+                        throw ValidationError(
+                            "unknown class '\(name)'; choose from \(GEMMShapeClass.allCases.map(\.rawValue).joined(separator: ", "))"
+                        )
+                    }
+                    return shapeClass
                 }
-                return shapeClass
-            }
-        } ?? GEMMShapeClass.allCases
+            } ?? GEMMShapeClass.allCases
         let base = store.resolve(for: backend.device)
         if let warning = base.warning { progress("warning: \(warning)") }
         let gemm = OpenCLGEMM(backend: backend, tuning: base.table)
@@ -49,7 +52,8 @@ struct TuneGEMMCommand: ParsableCommand {
             let result: String
             switch step.outcome {
             case .success(let measurements):
-                result = measurements.map { "\($0.problem.shapeText) \(format($0.gflops))" }.joined(separator: ", ")
+                result =
+                    measurements.map { "\($0.problem.shapeText) \(format($0.gflops))" }.joined(separator: ", ")
                     + " → \(format(step.gflops ?? 0)) GFLOPS (geometric mean)"
             case .failure(let error): result = "rejected (\(String("\(error)".prefix(120))))"
             }
@@ -57,7 +61,9 @@ struct TuneGEMMCommand: ParsableCommand {
         }
         for shapeClass in shapeClasses {
             guard let entry = table.entries[shapeClass] else { continue }
-            print("\(pad(shapeClass.rawValue, 10)) \(pad("\(entry.config)", 36)) \(entry.gflops.map { format($0) + " GFLOPS" } ?? "default") on \(entry.shape ?? "-")")
+            print(
+                "\(pad(shapeClass.rawValue, 10)) \(pad("\(entry.config)", 36)) \(entry.gflops.map { format($0) + " GFLOPS" } ?? "default") on \(entry.shape ?? "-")"
+            )
         }
         if dryRun { return }
         try store.save(table, for: backend.device)

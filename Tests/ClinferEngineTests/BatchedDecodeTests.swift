@@ -11,9 +11,12 @@ struct BatchedDecodeTests {
     static func compare<Ops: TransformerOps>(on backend: Ops) throws -> Float {
         let file = try GGUFFile(path: TestModels.smolLM2)
         let configuration = try LlamaConfiguration(gguf: file)
-        let model = try LlamaModel(configuration: configuration, weights: try LlamaWeights(gguf: file, configuration: configuration),
-                                   ops: backend, maxPositions: 64)
-        let prompts = [[1, 504, 3458, 282, 4649, 314], [1, 9690], [1, 2683, 416, 253, 1933, 30, 1230, 28, 339, 2476, 30]]
+        let model = try LlamaModel(
+            configuration: configuration, weights: try LlamaWeights(gguf: file, configuration: configuration),
+            ops: backend, maxPositions: 64)
+        let prompts = [
+            [1, 504, 3458, 282, 4649, 314], [1, 9690], [1, 2683, 416, 253, 1933, 30, 1230, 28, 339, 2476, 30],
+        ]
         let slots = [2, 0, 3]  // out of order, slot 1 idle
         let pool = try model.makeCache(sequences: 4)
         let alone = try prompts.map { _ in try model.makeCache() }
@@ -41,14 +44,20 @@ struct BatchedDecodeTests {
 
     static func maxDifference(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max() ?? .infinity }
 
-    @Test("each sequence of a batched step gets the logits of its own decode (OpenCL: |Δ| ≤ 1e-3)", .enabled(if: TestModels.required(TestModels.smolLM2)))
+    @Test(
+        "each sequence of a batched step gets the logits of its own decode (OpenCL: |Δ| ≤ 1e-3)",
+        .enabled(if: TestModels.required(TestModels.smolLM2)))
     func openCL() throws {
-        guard case .opencl(let device) = try ComputeTarget.select(.opencl) else { Issue.record("no OpenCL device"); return }
+        guard case .opencl(let device) = try ComputeTarget.select(.opencl) else {
+            Issue.record("no OpenCL device"); return
+        }
         let worst = try Self.compare(on: try OpenCLTransformerOps(backend: device))
         #expect(worst <= 1e-3, "max |Δlogit| \(worst)")
     }
 
-    @Test("each sequence of a batched step gets the logits of its own decode (CPU: |Δ| ≤ 1e-3)", .enabled(if: TestModels.required(TestModels.smolLM2)))
+    @Test(
+        "each sequence of a batched step gets the logits of its own decode (CPU: |Δ| ≤ 1e-3)",
+        .enabled(if: TestModels.required(TestModels.smolLM2)))
     func cpu() throws {
         let worst = try Self.compare(on: CPUTransformerOps())
         #expect(worst <= 1e-3, "max |Δlogit| \(worst)")

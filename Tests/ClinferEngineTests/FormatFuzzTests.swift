@@ -11,7 +11,9 @@ struct FormatFuzzTests {
     static let cases = 1000
 
     /// Values that break size arithmetic when written over a length, count or offset.
-    static let hugeValues: [UInt64] = [.max, .max - 1, 1 << 63, (1 << 63) - 1, 1 << 62, 1 << 40, 1 << 32, 0xFFFF_FFFF, 0]
+    static let hugeValues: [UInt64] = [
+        .max, .max - 1, 1 << 63, (1 << 63) - 1, 1 << 62, 1 << 40, 1 << 32, 0xFFFF_FFFF, 0,
+    ]
 
     struct Mutator {
         var random: SplitMix64
@@ -62,7 +64,9 @@ struct FormatFuzzTests {
         writer.set("nested", .array(.array([.int32([1, 2]), .string(["x"])])))
         writer.set("flag", .bool(true))
         for (index, type) in [GGUFTensorType.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1].enumerated() {
-            try writer.addTensor("t\(index).\(type.name)", dimensions: [32, 2], floats: SplitMix64.floats(64, seed: UInt64(index)), as: type)
+            try writer.addTensor(
+                "t\(index).\(type.name)", dimensions: [32, 2], floats: SplitMix64.floats(64, seed: UInt64(index)),
+                as: type)
         }
         let bytes = writer.serialized()
         return (bytes, try GGUFFile(bytes: bytes).dataOffset)
@@ -86,8 +90,11 @@ struct FormatFuzzTests {
                 continue
             }
             parsed += 1
-            _ = (file.string("general.architecture"), file.int("llama.block_count"), file.strings("tokenizer.ggml.tokens"),
-                 file.floats("tokenizer.ggml.scores"), file.ints("nested"))
+            _ = (
+                file.string("general.architecture"), file.int("llama.block_count"),
+                file.strings("tokenizer.ggml.tokens"),
+                file.floats("tokenizer.ggml.scores"), file.ints("nested")
+            )
             for info in file.tensors {
                 #expect(info.fileOffset + info.byteCount <= bytes.count)
                 let values: [Float]
@@ -102,8 +109,10 @@ struct FormatFuzzTests {
                 // A tensor the mutations left untouched (same header entry, same bytes) reads the
                 // original values: parsing a damaged file never silently shifts good data.
                 if let same = reference.tensors.first(where: { $0.name == info.name }), same.type == info.type,
-                   same.dimensions == info.dimensions, same.fileOffset == info.fileOffset,
-                   original[same.fileOffset..<(same.fileOffset + same.byteCount)] == bytes[info.fileOffset..<(info.fileOffset + info.byteCount)] {
+                    same.dimensions == info.dimensions, same.fileOffset == info.fileOffset,
+                    original[same.fileOffset..<(same.fileOffset + same.byteCount)]
+                        == bytes[info.fileOffset..<(info.fileOffset + info.byteCount)]
+                {
                     let expected = try reference.floats(of: same)
                     #expect(zip(values, expected).allSatisfy { $0.bitPattern == $1.bitPattern }, "tensor \(info.name)")
                     intactTensors += 1
@@ -125,7 +134,9 @@ struct FormatFuzzTests {
         try writer.addTensor("ids", dtype: .i64, shape: [3], bytes: [UInt8](repeating: 0, count: 24))
         let original = writer.serialized()
         let headerEnd = 8 + (try SafetensorsFile(bytes: original).headerLength)
-        let digits = original[8..<headerEnd].indices.filter { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(original[$0]) }
+        let digits = original[8..<headerEnd].indices.filter {
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(original[$0])
+        }
         var mutator = Mutator(random: SplitMix64(seed: 0x7361_6665), headerEnd: headerEnd)
         var parsed = 0, rejected = 0
         for index in 0..<Self.cases {
@@ -133,9 +144,13 @@ struct FormatFuzzTests {
             if index % 2 == 0, !digits.isEmpty {
                 // Replace one number's digit with another digit or a long run of digits.
                 let at = digits[mutator.int(0..<digits.count)]
-                let replacement = mutator.int(0..<3) == 0 ? Array("99999999999999999999".utf8) : [UInt8(ascii: "0") + UInt8(mutator.int(0..<10))]
+                let replacement =
+                    mutator.int(0..<3) == 0
+                    ? Array("99999999999999999999".utf8) : [UInt8(ascii: "0") + UInt8(mutator.int(0..<10))]
                 bytes = Array(original[0..<at]) + replacement + Array(original[(at + 1)...])
-                if replacement.count > 1 { bytes.replaceSubrange(0..<8, with: RawGGUF.u64(UInt64(headerEnd - 8 + replacement.count - 1))) }
+                if replacement.count > 1 {
+                    bytes.replaceSubrange(0..<8, with: RawGGUF.u64(UInt64(headerEnd - 8 + replacement.count - 1)))
+                }
             } else {
                 bytes = mutator.mutate(original)
             }

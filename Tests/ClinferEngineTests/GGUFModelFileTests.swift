@@ -4,13 +4,17 @@ import Testing
 
 @Suite("GGUF: the real SmolLM2-135M-Instruct Q4_1 file")
 struct GGUFModelFileTests {
-    @Test("header, llama metadata, tokenizer arrays and tensor directory", .enabled(if: FormatFixtures.shouldRun(FormatFixtures.smolLM2)))
+    @Test(
+        "header, llama metadata, tokenizer arrays and tensor directory",
+        .enabled(if: FormatFixtures.shouldRun(FormatFixtures.smolLM2)))
     func smolLM2() throws {
         try FormatFixtures.requireFile(FormatFixtures.smolLM2)
         let start = ContinuousClock.now
         let file = try GGUFFile(path: FormatFixtures.smolLM2)
         let parse = ContinuousClock.now - start
-        print("parsed \(FormatFixtures.smolLM2) (\(file.fileSize) bytes, \(file.metadata.count) keys, \(file.tensors.count) tensors) in \(parse)")
+        print(
+            "parsed \(FormatFixtures.smolLM2) (\(file.fileSize) bytes, \(file.metadata.count) keys, \(file.tensors.count) tensors) in \(parse)"
+        )
 
         #expect(file.version == 3)
         #expect(file.tensors.count >= 272)

@@ -67,7 +67,8 @@ struct GGUFRoundTripTests {
         try writer.addTensor("f32.norm", type: .f32, dimensions: [4, 3], bytes: raw["f32.norm"]!)
         floats["f32.norm"] = f32
         for (name, type, dimensions) in specs where type.quantFormat != nil {
-            let matrix = try QuantizedMatrix(quantizing: floats[name]!, rows: dimensions[1], columns: dimensions[0], format: type.quantFormat!)
+            let matrix = try QuantizedMatrix(
+                quantizing: floats[name]!, rows: dimensions[1], columns: dimensions[0], format: type.quantFormat!)
             raw[name] = matrix.data
         }
         return Written(bytes: writer.serialized(), floats: floats, tensorBytes: raw)
@@ -102,7 +103,10 @@ struct GGUFRoundTripTests {
         let file = try FormatFixtures.withTemporaryFile(written.bytes, suffix: ".gguf") { try GGUFFile(path: $0) }
         #expect(file.alignment == 64)
         #expect(file.dataOffset % 64 == 0)
-        #expect(file.tensors.map(\.name) == ["f16.weight", "bf16.weight", "q8_0.weight", "q4_0.weight", "q4_1.weight", "f32.norm"])
+        #expect(
+            file.tensors.map(\.name) == [
+                "f16.weight", "bf16.weight", "q8_0.weight", "q4_0.weight", "q4_1.weight", "f32.norm",
+            ])
         for info in file.tensors {
             #expect(info.fileOffset % 64 == 0 && info.fileOffset == file.dataOffset + info.offset)
             #expect(file.tensor(named: info.name) == info)
@@ -122,10 +126,13 @@ struct GGUFRoundTripTests {
                 let stored = try #require(written.tensorBytes[info.name])
                 #expect(Array(file.bytes(of: info)) == stored)
                 let matrix = try file.quantizedMatrix(info)
-                #expect(matrix.format == info.type.quantFormat && matrix.rows == info.dimensions[1] && matrix.columns == info.dimensions[0])
+                #expect(
+                    matrix.format == info.type.quantFormat && matrix.rows == info.dimensions[1]
+                        && matrix.columns == info.dimensions[0])
                 #expect(matrix.data == stored)
                 #expect(values == matrix.dequantized())
-                let reference = try QuantizedMatrix(quantizing: source, rows: matrix.rows, columns: matrix.columns, format: matrix.format)
+                let reference = try QuantizedMatrix(
+                    quantizing: source, rows: matrix.rows, columns: matrix.columns, format: matrix.format)
                 #expect(values == reference.dequantized())
             default:
                 Issue.record("unexpected type \(info.type)")
@@ -154,8 +161,9 @@ struct GGUFRoundTripTests {
         let empty = try GGUFFile(bytes: writer.serialized())
         #expect(empty.alignment == 32 && empty.tensors.isEmpty && empty.metadata["general.alignment"] == nil)
 
-        var v2 = RawGGUF.file(version: 2, pairs: [RawGGUF.pair("k", type: 4, RawGGUF.u32(7))],
-                              tensors: [RawGGUF.tensor("t", dims: [2], type: 0, offset: 0)])
+        var v2 = RawGGUF.file(
+            version: 2, pairs: [RawGGUF.pair("k", type: 4, RawGGUF.u32(7))],
+            tensors: [RawGGUF.tensor("t", dims: [2], type: 0, offset: 0)])
         v2 += RawGGUF.u32(Float(1).bitPattern) + RawGGUF.u32(Float(2).bitPattern)
         let file = try GGUFFile(bytes: v2)
         #expect(file.version == 2 && file.int("k") == 7)
@@ -167,9 +175,13 @@ struct GGUFRoundTripTests {
         var writer = GGUFWriter()
         expectCorrupt("needs 34 bytes") { try writer.addTensor("a", type: .q8_0, dimensions: [32], bytes: [0]) }
         expectCorrupt("cannot have dimensions") { try writer.addTensor("b", type: .q4_0, dimensions: [33], bytes: []) }
-        expectCorrupt("1 to 4 dimensions") { try writer.addTensor("c", type: .f32, dimensions: [1, 1, 1, 1, 1], bytes: [0, 0, 0, 0]) }
+        expectCorrupt("1 to 4 dimensions") {
+            try writer.addTensor("c", type: .f32, dimensions: [1, 1, 1, 1, 1], bytes: [0, 0, 0, 0])
+        }
         expectCorrupt("values for dimensions") { try writer.addTensor("d", dimensions: [3], floats: [1], as: .f32) }
-        #expect(throws: ModelFormatError.self) { try writer.addTensor("e", dimensions: [32], floats: [Float](repeating: 1, count: 32), as: .q4_K) }
+        #expect(throws: ModelFormatError.self) {
+            try writer.addTensor("e", dimensions: [32], floats: [Float](repeating: 1, count: 32), as: .q4_K)
+        }
         #expect(throws: Never.self) { try writer.addTensor("f", dimensions: [1], floats: [1], as: .f32) }
         expectCorrupt("duplicate") { try writer.addTensor("f", dimensions: [1], floats: [1], as: .f32) }
     }

@@ -26,13 +26,18 @@ enum FormatFixtures {
 
     /// Fails the test (in CI) when `path` is missing.
     static func requireFile(_ path: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        try #require(FileManager.default.fileExists(atPath: path), "\(path) is missing: fetch the models with scripts/fetch-models.sh",
-                     sourceLocation: sourceLocation)
+        try #require(
+            FileManager.default.fileExists(atPath: path),
+            "\(path) is missing: fetch the models with scripts/fetch-models.sh",
+            sourceLocation: sourceLocation)
     }
 
     /// Writes `bytes` to a fresh temporary file, runs `body` with its path, and removes it.
-    static func withTemporaryFile<T>(_ bytes: [UInt8], suffix: String = ".bin", _ body: (String) throws -> T) throws -> T {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("clinfer-format-\(UUID().uuidString)\(suffix)")
+    static func withTemporaryFile<T>(
+        _ bytes: [UInt8], suffix: String = ".bin", _ body: (String) throws -> T
+    ) throws -> T {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "clinfer-format-\(UUID().uuidString)\(suffix)")
         try Data(bytes).write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
         return try body(url.path)
@@ -59,8 +64,12 @@ enum RawGGUF {
     }
 
     /// A whole file: header, pairs, tensor infos, zero padding to `alignment`, then `data`.
-    static func file(version: UInt32 = 3, pairs: [[UInt8]] = [], tensors: [[UInt8]] = [], data: [UInt8] = [], alignment: Int = 32) -> [UInt8] {
-        var out = header(version: version, tensors: UInt64(tensors.count), keys: UInt64(pairs.count)) + pairs.flatMap { $0 } + tensors.flatMap { $0 }
+    static func file(
+        version: UInt32 = 3, pairs: [[UInt8]] = [], tensors: [[UInt8]] = [], data: [UInt8] = [], alignment: Int = 32
+    ) -> [UInt8] {
+        var out =
+            header(version: version, tensors: UInt64(tensors.count), keys: UInt64(pairs.count)) + pairs.flatMap { $0 }
+            + tensors.flatMap { $0 }
         out += [UInt8](repeating: 0, count: (alignment - out.count % alignment) % alignment)
         return out + data
     }

@@ -4,7 +4,10 @@ import Testing
 
 @Suite("Generation scheduling: slots, the wait queue, cancellation", .serialized)
 struct GenerationSchedulingTests {
-    static let model = Result { try LanguageModel(path: TestModels.smolLM2, options: .init(backend: .opencl, contextLength: 256, slots: 2, maxWaiting: 1)) }
+    static let model = Result {
+        try LanguageModel(
+            path: TestModels.smolLM2, options: .init(backend: .opencl, contextLength: 256, slots: 2, maxWaiting: 1))
+    }
 
     static func prompt(_ model: LanguageModel, _ text: String) throws -> [Int] { try model.chatTokens([.user(text)]) }
 
@@ -17,26 +20,36 @@ struct GenerationSchedulingTests {
         }
     }
 
-    @Test("concurrent greedy generations (batched decode, a third joining mid-batch) give the tokens each gives alone", .enabled(if: TestModels.required(TestModels.smolLM2)))
+    @Test(
+        "concurrent greedy generations (batched decode, a third joining mid-batch) give the tokens each gives alone",
+        .enabled(if: TestModels.required(TestModels.smolLM2)))
     func concurrentMatchesAlone() async throws {
         let model = try Self.model.get()
-        let prompts = [try Self.prompt(model, "What is the capital of France?"), try Self.prompt(model, "Name a color."),
-                       try Self.prompt(model, "Say hello.")]
+        let prompts = [
+            try Self.prompt(model, "What is the capital of France?"), try Self.prompt(model, "Name a color."),
+            try Self.prompt(model, "Say hello."),
+        ]
         let lengths = [12, 20, 8]
         var alone: [[Int]] = []
         for (prompt, length) in zip(prompts, lengths) {
-            alone.append(try await model.generate(tokens: prompt, parameters: .greedy(maxTokens: length)).collect().tokens)
+            alone.append(
+                try await model.generate(tokens: prompt, parameters: .greedy(maxTokens: length)).collect().tokens)
         }
         // Two slots: the third waits and joins when the first finishes.
-        async let first = model.generate(tokens: prompts[0], parameters: .greedy(maxTokens: lengths[0])).collect().tokens
-        async let second = model.generate(tokens: prompts[1], parameters: .greedy(maxTokens: lengths[1])).collect().tokens
-        async let third = model.generate(tokens: prompts[2], parameters: .greedy(maxTokens: lengths[2])).collect().tokens
+        async let first = model.generate(tokens: prompts[0], parameters: .greedy(maxTokens: lengths[0])).collect()
+            .tokens
+        async let second = model.generate(tokens: prompts[1], parameters: .greedy(maxTokens: lengths[1])).collect()
+            .tokens
+        async let third = model.generate(tokens: prompts[2], parameters: .greedy(maxTokens: lengths[2])).collect()
+            .tokens
         let together = try await [first, second, third]
         #expect(together == alone)
         #expect(model.activeSequences == 0 && model.waitingSequences == 0)
     }
 
-    @Test("a full wait queue fails fast with queueFull; cancelling frees the slot", .enabled(if: TestModels.required(TestModels.smolLM2)))
+    @Test(
+        "a full wait queue fails fast with queueFull; cancelling frees the slot",
+        .enabled(if: TestModels.required(TestModels.smolLM2)))
     func queueFullAndCancel() async throws {
         let model = try Self.model.get()
         let prompt = try Self.prompt(model, "Tell me a long story about a dragon.")
@@ -59,8 +72,9 @@ struct GenerationSchedulingTests {
         #expect(model.activeSequences == 0 && model.waitingSequences == 0, "slots back to idle")
     }
 
-    @Test("a waiting sequence whose consumer goes away leaves the queue at once, while the slots stay busy",
-          .enabled(if: TestModels.required(TestModels.smolLM2)))
+    @Test(
+        "a waiting sequence whose consumer goes away leaves the queue at once, while the slots stay busy",
+        .enabled(if: TestModels.required(TestModels.smolLM2)))
     func cancelledWaitingLeavesQueue() async throws {
         let model = try Self.model.get()
         let prompt = try Self.prompt(model, "Tell me a long story about a dragon.")

@@ -19,7 +19,9 @@ struct LlamaForwardTests {
     /// accumulation over 30 layers); OpenCL against CPU, |Δlogit| ≤ 1e-2 over the whole vocabulary.
     static let referenceTolerance = 1e-2, backendTolerance: Float = 1e-2
 
-    @Test("teacher-forced logits match the float64 reference on both backends: |Δ| ≤ 1e-2, same argmax everywhere", .enabled(if: TestModels.required(TestModels.smolLM2)))
+    @Test(
+        "teacher-forced logits match the float64 reference on both backends: |Δ| ≤ 1e-2, same argmax everywhere",
+        .enabled(if: TestModels.required(TestModels.smolLM2)))
     func matchesReference() throws {
         let reference = try golden("smollm2-forward.json", as: ForwardGolden.self)
         for model in [try TestModels.openCLModel.get(), try TestModels.cpuModel.get()] {
@@ -28,24 +30,31 @@ struct LlamaForwardTests {
             for (position, expected) in reference.positions.enumerated() {
                 let row = logits[position]
                 for (id, value) in zip(expected.ids, expected.logits) {
-                    #expect(abs(Double(row[id]) - value) <= Self.referenceTolerance, "\(model.deviceName) position \(position) id \(id): \(row[id]) vs \(value)")
+                    #expect(
+                        abs(Double(row[id]) - value) <= Self.referenceTolerance,
+                        "\(model.deviceName) position \(position) id \(id): \(row[id]) vs \(value)")
                 }
                 #expect(Sampler.argmax(row) == expected.ids[0], "\(model.deviceName) argmax at position \(position)")
             }
         }
     }
 
-    @Test("OpenCL and CPU logits agree over the whole vocabulary (|Δ| ≤ 1e-2)", .enabled(if: TestModels.required(TestModels.smolLM2)))
+    @Test(
+        "OpenCL and CPU logits agree over the whole vocabulary (|Δ| ≤ 1e-2)",
+        .enabled(if: TestModels.required(TestModels.smolLM2)))
     func backendsAgree() async throws {
         let tokens = try golden("smollm2-forward.json", as: ForwardGolden.self).tokens
         // The async form: the work runs between decode rounds and no thread waits for it.
-        let device = try await TestModels.openCLModel.get().logits(tokens: tokens), host = try await TestModels.cpuModel.get().logits(tokens: tokens)
+        let device = try await TestModels.openCLModel.get().logits(tokens: tokens),
+            host = try await TestModels.cpuModel.get().logits(tokens: tokens)
         var worst: Float = 0
         for (a, b) in zip(device, host) { for (x, y) in zip(a, b) { worst = max(worst, abs(x - y)) } }
         #expect(worst <= Self.backendTolerance, "max |Δlogit| \(worst)")
     }
 
-    @Test("decoding token by token gives the logits of one prefill (cache, split-KV and GEMV paths)", .enabled(if: TestModels.required(TestModels.smolLM2)))
+    @Test(
+        "decoding token by token gives the logits of one prefill (cache, split-KV and GEMV paths)",
+        .enabled(if: TestModels.required(TestModels.smolLM2)))
     func decodeMatchesPrefill() throws {
         let model = try TestModels.openCLModel.get()
         let tokens = Array(try golden("smollm2-forward.json", as: ForwardGolden.self).tokens.prefix(12))
@@ -56,7 +65,9 @@ struct LlamaForwardTests {
         #expect(worst <= 1e-2, "max |Δlogit| \(worst)")
     }
 
-    @Test("greedy generation follows the reference until its top-2 margin drops below twice the tolerance, and repeats exactly", .enabled(if: TestModels.required(TestModels.smolLM2)))
+    @Test(
+        "greedy generation follows the reference until its top-2 margin drops below twice the tolerance, and repeats exactly",
+        .enabled(if: TestModels.required(TestModels.smolLM2)))
     func greedyGeneration() async throws {
         let reference = try golden("smollm2-forward.json", as: ForwardGolden.self)
         let promptLength = reference.tokens.count - 8  // the golden file appends the reference's first 8 greedy tokens
@@ -73,7 +84,9 @@ struct LlamaForwardTests {
         }
     }
 
-    @Test("a prompt longer than the context is a typed error; bad token ids too", .enabled(if: TestModels.required(TestModels.smolLM2)))
+    @Test(
+        "a prompt longer than the context is a typed error; bad token ids too",
+        .enabled(if: TestModels.required(TestModels.smolLM2)))
     func contextErrors() async throws {
         let model = try TestModels.openCLModel.get()
         await #expect(throws: GenerationError.self) {
@@ -81,6 +94,8 @@ struct LlamaForwardTests {
         }
         #expect(throws: GenerationError.self) { _ = try model.logits(tokens: [model.configuration.vocabularySize]) }
         #expect(throws: GenerationError.self) { _ = try model.logits(tokens: []) }
-        await #expect(throws: GenerationError.self) { _ = try await model.generate(tokens: [1], parameters: GenerationParameters(topP: 0)).collect() }
+        await #expect(throws: GenerationError.self) {
+            _ = try await model.generate(tokens: [1], parameters: GenerationParameters(topP: 0)).collect()
+        }
     }
 }

@@ -6,8 +6,10 @@ struct SamplerTests {
     @Test("NaN logits never crash the sampler and are never chosen", arguments: [0, 0.7, 1.5] as [Float])
     func nanLogits(temperature: Float) {
         for topK in [0, 3, 40] {
-            var sampler = Sampler(parameters: GenerationParameters(temperature: temperature, topK: topK, topP: 0.9, minP: 0.05,
-                                                                   repetitionPenalty: 1.1, seed: 7))
+            var sampler = Sampler(
+                parameters: GenerationParameters(
+                    temperature: temperature, topK: topK, topP: 0.9, minP: 0.05,
+                    repetitionPenalty: 1.1, seed: 7))
             var logits = [Float](repeating: .nan, count: 100)
             logits[42] = 1
             logits[17] = 0.5

@@ -9,14 +9,18 @@ import Testing
 /// time; without that, two same-sized prompts overwrite each other's activations mid-pass.
 @Suite("One model shared by threads", .serialized)
 struct SharedModelTests {
-    @Test("concurrent forward passes on their own caches give the logits of sequential ones (OpenCL: |Δ| ≤ 1e-4)",
-          .enabled(if: TestModels.required(TestModels.smolLM2)))
+    @Test(
+        "concurrent forward passes on their own caches give the logits of sequential ones (OpenCL: |Δ| ≤ 1e-4)",
+        .enabled(if: TestModels.required(TestModels.smolLM2)))
     func concurrentForwardPasses() throws {
-        guard case .opencl(let device) = try ComputeTarget.select(.opencl) else { Issue.record("no OpenCL device"); return }
+        guard case .opencl(let device) = try ComputeTarget.select(.opencl) else {
+            Issue.record("no OpenCL device"); return
+        }
         let file = try GGUFFile(path: TestModels.smolLM2)
         let configuration = try LlamaConfiguration(gguf: file)
-        let model = try LlamaModel(configuration: configuration, weights: try LlamaWeights(gguf: file, configuration: configuration),
-                                   ops: try OpenCLTransformerOps(backend: device), maxPositions: 64)
+        let model = try LlamaModel(
+            configuration: configuration, weights: try LlamaWeights(gguf: file, configuration: configuration),
+            ops: try OpenCLTransformerOps(backend: device), maxPositions: 64)
         // Same length, different tokens: every pass uses the workspace of 6 tokens.
         let prompts = [[1, 504, 3458, 282, 4649, 314], [1, 9690, 28, 339, 2476, 30], [1, 2683, 416, 253, 1933, 30]]
         let expected = try prompts.map { prompt -> [[Float]] in
@@ -27,8 +31,10 @@ struct SharedModelTests {
         DispatchQueue.concurrentPerform(iterations: prompts.count) { index in
             var difference: Float = .infinity
             if let cache = try? model.makeCache(), let prefill = try? model.forward(prompts[index], cache: cache),
-               let step = try? model.forward([42], cache: cache) {
-                difference = max(Self.maxDifference(prefill, expected[index][0]), Self.maxDifference(step, expected[index][1]))
+                let step = try? model.forward([42], cache: cache)
+            {
+                difference = max(
+                    Self.maxDifference(prefill, expected[index][0]), Self.maxDifference(step, expected[index][1]))
             }
             worst.withLock { $0 = max($0, difference) }
         }

@@ -7,8 +7,11 @@ import Testing
 /// $CLINFER_MODELS_DIR). Without them a test is reported skipped locally, and fails in CI (CI=true).
 enum TestModels {
     static let directory: URL = {
-        if let custom = ProcessInfo.processInfo.environment["CLINFER_MODELS_DIR"] { return URL(fileURLWithPath: custom) }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../models").standardized
+        if let custom = ProcessInfo.processInfo.environment["CLINFER_MODELS_DIR"] {
+            return URL(fileURLWithPath: custom)
+        }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../models")
+            .standardized
     }()
 
     static let smolLM2 = directory.appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf").path
@@ -22,7 +25,9 @@ enum TestModels {
     }
 
     /// The chat model on the OpenCL device and on the CPU, loaded once per test process.
-    static let openCLModel = Result { try LanguageModel(path: smolLM2, options: .init(backend: .opencl, contextLength: 512)) }
+    static let openCLModel = Result {
+        try LanguageModel(path: smolLM2, options: .init(backend: .opencl, contextLength: 512))
+    }
     static let cpuModel = Result { try LanguageModel(path: smolLM2, options: .init(backend: .cpu, contextLength: 512)) }
 }
 

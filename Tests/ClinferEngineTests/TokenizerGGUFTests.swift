@@ -1,11 +1,14 @@
-@testable import ClinferEngine
 import Testing
+
+@testable import ClinferEngine
 
 /// Reading the tokenizer and chat template from GGUF metadata (files built in memory).
 @Suite("Tokenizer: GGUF metadata")
 struct TokenizerGGUFTests {
-    func file(model: String? = "gpt2", pre: String? = "smollm", addBOS: Bool? = nil, template: String? = nil,
-              tokens: Bool = true) throws -> GGUFFile {
+    func file(
+        model: String? = "gpt2", pre: String? = "smollm", addBOS: Bool? = nil, template: String? = nil,
+        tokens: Bool = true
+    ) throws -> GGUFFile {
         let vocab = TinyVocabulary(merges: ["a b"])
         var writer = GGUFWriter()
         if let model { writer.set("tokenizer.ggml.model", .string(model)) }
@@ -25,7 +28,10 @@ struct TokenizerGGUFTests {
         let tokenizer = try BPETokenizer(gguf: file())
         #expect(tokenizer.preTokenizer == .smollm && tokenizer.preType == "smollm")
         #expect(tokenizer.bosID == 1 && tokenizer.eosID == 2 && !tokenizer.addBOS)
-        #expect(tokenizer.encode("<|im_start|>ab1") == [1, TinyVocabulary.specials.count + 256, TinyVocabulary().byteID(0x31)])
+        #expect(
+            tokenizer.encode("<|im_start|>ab1") == [
+                1, TinyVocabulary.specials.count + 256, TinyVocabulary().byteID(0x31),
+            ])
         #expect(try BPETokenizer(gguf: file(addBOS: true)).addBOS)
     }
 
@@ -41,11 +47,16 @@ struct TokenizerGGUFTests {
     func rejects() throws {
         #expect(throws: TokenizerError.self) { try BPETokenizer(gguf: file(model: "llama")) }
         let bert = try file(model: "bert")
-        #expect(throws: TokenizerError.unsupported("tokenizer model 'bert' in tiny.gguf; Clinfer reads only 'gpt2' (byte-level BPE)")) {
+        #expect(
+            throws: TokenizerError.unsupported(
+                "tokenizer model 'bert' in tiny.gguf; Clinfer reads only 'gpt2' (byte-level BPE)")
+        ) {
             try BPETokenizer(gguf: bert)
         }
         #expect(throws: TokenizerError.self) { try BPETokenizer(gguf: file(model: nil)) }
-        #expect(throws: TokenizerError.missingMetadata("tokenizer.ggml.tokens in tiny.gguf")) { try BPETokenizer(gguf: file(tokens: false)) }
+        #expect(throws: TokenizerError.missingMetadata("tokenizer.ggml.tokens in tiny.gguf")) {
+            try BPETokenizer(gguf: file(tokens: false))
+        }
     }
 
     @Test("the chat template comes from tokenizer.chat_template, plain when absent")

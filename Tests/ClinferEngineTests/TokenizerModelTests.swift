@@ -1,6 +1,7 @@
-@testable import ClinferEngine
 import Foundation
 import Testing
+
+@testable import ClinferEngine
 
 /// The SmolLM2-135M-Instruct tokenizer against llama.cpp's ids.
 @Suite("Tokenizer: SmolLM2 vocabulary")
@@ -12,7 +13,9 @@ struct TokenizerModelTests {
         #expect(tokenizer.vocabularySize == 49152)
         #expect(tokenizer.bosID == 1 && tokenizer.eosID == 2 && !tokenizer.addBOS)
         #expect(tokenizer.preType == "smollm" && tokenizer.preTokenizer == .smollm)
-        #expect(tokenizer.id(of: "<|im_start|>") == 1 && tokenizer.id(of: "<|im_end|>") == 2 && tokenizer.id(of: "<|endoftext|>") == 0)
+        #expect(
+            tokenizer.id(of: "<|im_start|>") == 1 && tokenizer.id(of: "<|im_end|>") == 2
+                && tokenizer.id(of: "<|endoftext|>") == 0)
     }
 
     @Test("a few known encodings", .enabled(if: TokenizerFixtures.required(TestModels.smolLM2)))
@@ -24,8 +27,11 @@ struct TokenizerModelTests {
         #expect(tokenizer.encode("<|im_start|>user\nHi<|im_end|>", addSpecialPrefix: true).prefix(2) == [1, 1])
     }
 
-    @Test("encode matches llama.cpp on every golden case; decode and streaming give the text back",
-          .enabled(if: TokenizerFixtures.required(TestModels.smolLM2) && TokenizerFixtures.required(TokenizerFixtures.tokenizerGolden)))
+    @Test(
+        "encode matches llama.cpp on every golden case; decode and streaming give the text back",
+        .enabled(
+            if: TokenizerFixtures.required(TestModels.smolLM2)
+                && TokenizerFixtures.required(TokenizerFixtures.tokenizerGolden)))
     func golden() throws {
         let tokenizer = try TokenizerFixtures.tokenizer.get()
         let golden = try ClinferEngineTests.golden("smollm2-tokenizer.json", as: TokenizerGolden.self)

@@ -1,5 +1,6 @@
-@testable import ClinferEngine
 import Testing
+
+@testable import ClinferEngine
 
 /// The hand-written splits against what the pre-tokenizer regexes match (worked out by hand,
 /// including `\s+(?!\S)` backtracking and llama.cpp's end-of-text lookahead).
@@ -19,7 +20,10 @@ struct TokenizerPreTokenizerTests {
     @Test("gpt2: words, numbers, punctuation, contractions")
     func gpt2Words() {
         #expect(pieces("Hello, world!", .gpt2) == ["Hello", ",", " world", "!"])
-        #expect(pieces("it's we'll they've I'd 'x", .gpt2) == ["it", "'s", " we", "'ll", " they", "'ve", " I", "'d", " '", "x"])
+        #expect(
+            pieces("it's we'll they've I'd 'x", .gpt2) == [
+                "it", "'s", " we", "'ll", " they", "'ve", " I", "'d", " '", "x",
+            ])
         #expect(pieces("IT'S", .gpt2) == ["IT", "'", "S"])
         #expect(pieces("abc 123 4.5", .gpt2) == ["abc", " 123", " 4", ".", "5"])
         #expect(pieces("f(x) -> y", .gpt2) == ["f", "(", "x", ")", " ->", " y"])

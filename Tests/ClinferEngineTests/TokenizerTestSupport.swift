@@ -1,6 +1,7 @@
 import Foundation
-@testable import ClinferEngine
 import Testing
+
+@testable import ClinferEngine
 
 /// Files the tokenizer and chat-template tests read: the default model (`TestModels.smolLM2`,
 /// not in git) and golden outputs of llama.cpp and jinja2.
@@ -8,7 +9,8 @@ import Testing
 /// A test needing a missing file is skipped on a developer machine and runs (and fails) in CI
 /// (`CI=true`), where the files must be present.
 enum TokenizerFixtures {
-    static let goldenDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
+    static let goldenDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "Golden")
     static let tokenizerGolden = goldenDirectory.appendingPathComponent("smollm2-tokenizer.json").path
     static let chatGolden = goldenDirectory.appendingPathComponent("smollm2-chat.json").path
 
@@ -61,12 +63,18 @@ struct TinyVocabulary {
     }
 
     func vocabulary(types: [Int]? = nil, preType: String = "gpt2", addBOS: Bool = false) -> BPEVocabulary {
-        BPEVocabulary(tokens: tokens, merges: merges,
-                      tokenTypes: types ?? tokens.indices.map { $0 < Self.specials.count ? TokenType.control.rawValue : TokenType.normal.rawValue },
-                      preType: preType, bosID: 1, eosID: 2, addBOS: addBOS)
+        BPEVocabulary(
+            tokens: tokens, merges: merges,
+            tokenTypes: types
+                ?? tokens.indices.map {
+                    $0 < Self.specials.count ? TokenType.control.rawValue : TokenType.normal.rawValue
+                },
+            preType: preType, bosID: 1, eosID: 2, addBOS: addBOS)
     }
 
-    func tokenizer(preType: String = "gpt2") throws -> BPETokenizer { try BPETokenizer(vocabulary: vocabulary(preType: preType)) }
+    func tokenizer(preType: String = "gpt2") throws -> BPETokenizer {
+        try BPETokenizer(vocabulary: vocabulary(preType: preType))
+    }
 
     /// The id of token text `text` (byte-level form).
     func id(_ text: String) -> Int { tokens.firstIndex(of: text)! }

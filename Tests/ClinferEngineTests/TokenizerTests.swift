@@ -1,5 +1,6 @@
-@testable import ClinferEngine
 import Testing
+
+@testable import ClinferEngine
 
 /// BPETokenizer on tiny hand-built vocabularies: merge order, bytes, special tokens, decoding.
 @Suite("Tokenizer: byte-level BPE")
@@ -48,7 +49,8 @@ struct TokenizerTests {
     @Test("bytes without a token are dropped, as llama.cpp drops them")
     func missingByteToken() throws {
         let tiny = TinyVocabulary()
-        let tokenizer = try BPETokenizer(vocabulary: BPEVocabulary(tokens: tiny.tokens.filter { $0 != "\u{104}" }, merges: ["Ą a"]))
+        let tokenizer = try BPETokenizer(
+            vocabulary: BPEVocabulary(tokens: tiny.tokens.filter { $0 != "\u{104}" }, merges: ["Ą a"]))
         #expect(try tokenizer.decode(tokenizer.encode("a\u{4}b\u{4}\u{4}")) == "ab")
         #expect(try tokenizer.decode(tokenizer.encode("\u{4}a")) == "a")
     }
@@ -73,7 +75,10 @@ struct TokenizerTests {
         let vocab = TinyVocabulary(merges: ["u s", "us e", "use r"])
         let tokenizer = try vocab.tokenizer()
         let text = "<|im_start|>user\nhi<|im_end|>"
-        #expect(tokenizer.encode(text) == [1, vocab.id("user"), vocab.byteID(0x0A), vocab.byteID(0x68), vocab.byteID(0x69), 2])
+        #expect(
+            tokenizer.encode(text) == [
+                1, vocab.id("user"), vocab.byteID(0x0A), vocab.byteID(0x68), vocab.byteID(0x69), 2,
+            ])
         let spelled = tokenizer.encode(text, parseSpecial: false)
         #expect(!spelled.contains(1) && !spelled.contains(2))
         #expect(try tokenizer.decode(spelled) == text)
@@ -86,7 +91,9 @@ struct TokenizerTests {
     func specialPriority() throws {
         let vocab = TinyVocabulary(extraTokens: ["<a>", "<a>b", "xy", "yzw"])
         let count = vocab.tokens.count
-        let types = vocab.tokens.indices.map { $0 < 3 || $0 >= count - 4 ? TokenType.control.rawValue : TokenType.normal.rawValue }
+        let types = vocab.tokens.indices.map {
+            $0 < 3 || $0 >= count - 4 ? TokenType.control.rawValue : TokenType.normal.rawValue
+        }
         let tokenizer = try BPETokenizer(vocabulary: vocab.vocabulary(types: types))
         #expect(tokenizer.encode("<a>bc") == [vocab.id("<a>b"), vocab.id("c")])
         #expect(tokenizer.encode("<a><a>") == [vocab.id("<a>"), vocab.id("<a>")])
@@ -122,7 +129,9 @@ struct TokenizerTests {
         #expect(try tokenizer.decode([1, vocab.id("Ġw"), 2]) == "<|im_start|> w<|im_end|>")
         #expect(try tokenizer.decode([1, vocab.id("Ġw"), 2], skipSpecial: true) == " w")
         #expect(throws: TokenizerError.unknownToken(-1)) { try tokenizer.decode([-1]) }
-        #expect(throws: TokenizerError.unknownToken(vocab.tokens.count)) { try tokenizer.decode([0, vocab.tokens.count]) }
+        #expect(throws: TokenizerError.unknownToken(vocab.tokens.count)) {
+            try tokenizer.decode([0, vocab.tokens.count])
+        }
         #expect(tokenizer.tokenText(1) == "<|im_start|>")
         #expect(tokenizer.tokenText(-3) == nil)
         #expect(tokenizer.tokenType(2) == .control)
@@ -158,15 +167,15 @@ struct TokenizerTests {
         #expect(try decoder.append(vocab.byteID(0xF0)) == "")
         #expect(decoder.flush() == "\u{FFFD}")
         #expect(decoder.flush() == "")
-        #expect(try decoder.append(vocab.byteID(0x80)) == "\u{FFFD}")   // never completes: not held
+        #expect(try decoder.append(vocab.byteID(0x80)) == "\u{FFFD}")  // never completes: not held
         #expect(try decoder.append(vocab.byteID(0xE2)) == "")
         #expect(try decoder.append(vocab.byteID(0x41)) == "\u{FFFD}A")
         #expect(throws: TokenizerError.unknownToken(99_999)) { try decoder.append(99_999) }
 
         #expect(StreamingDecoder.incompleteSuffixLength([0x41, 0xE0, 0xA0]) == 2)
-        #expect(StreamingDecoder.incompleteSuffixLength([0xE0, 0x80]) == 0)   // overlong
-        #expect(StreamingDecoder.incompleteSuffixLength([0xED, 0xA0]) == 0)   // surrogate
-        #expect(StreamingDecoder.incompleteSuffixLength([0xF4, 0x90]) == 0)   // past U+10FFFF
+        #expect(StreamingDecoder.incompleteSuffixLength([0xE0, 0x80]) == 0)  // overlong
+        #expect(StreamingDecoder.incompleteSuffixLength([0xED, 0xA0]) == 0)  // surrogate
+        #expect(StreamingDecoder.incompleteSuffixLength([0xF4, 0x90]) == 0)  // past U+10FFFF
         #expect(StreamingDecoder.incompleteSuffixLength([0xF0, 0x9F, 0x98]) == 3)
         #expect(StreamingDecoder.incompleteSuffixLength([0xF0, 0x9F, 0x98, 0x80]) == 0)
         #expect(StreamingDecoder.incompleteSuffixLength([0xC0]) == 0)
@@ -176,7 +185,8 @@ struct TokenizerTests {
     @Test("inconsistent vocabularies throw typed errors")
     func invalidVocabularies() {
         let tiny = TinyVocabulary()
-        func rejects(_ vocabulary: BPEVocabulary, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        func rejects(_ vocabulary: BPEVocabulary, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation)
+        {
             do {
                 _ = try BPETokenizer(vocabulary: vocabulary)
                 Issue.record("accepted; expected an error mentioning '\(fragment)'", sourceLocation: sourceLocation)
@@ -190,7 +200,8 @@ struct TokenizerTests {
         }
         rejects(BPEVocabulary(tokens: tiny.tokens, merges: ["ab"]), "merge 0")
         rejects(BPEVocabulary(tokens: tiny.tokens, merges: [], tokenTypes: [1, 1]), "token types")
-        rejects(BPEVocabulary(tokens: tiny.tokens, merges: [], tokenTypes: tiny.tokens.map { _ in 9 }), "unknown type 9")
+        rejects(
+            BPEVocabulary(tokens: tiny.tokens, merges: [], tokenTypes: tiny.tokens.map { _ in 9 }), "unknown type 9")
         rejects(BPEVocabulary(tokens: tiny.tokens, merges: [], bosID: 100_000), "BOS id")
         rejects(BPEVocabulary(tokens: tiny.tokens, merges: [], addBOS: true), "no BOS")
     }

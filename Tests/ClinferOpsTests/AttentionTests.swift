@@ -14,7 +14,8 @@ struct AttentionTests {
         let attention = try OpenCLAttention(backend: TestDevice.opencl())
         for seq in [1, 3, 17, 129] {
             for causal in [false, true] {
-                let problem = AttentionProblem(heads: 9, kvHeads: 3, seqQ: seq, seqK: seq, headDim: headDim, causal: causal)
+                let problem = AttentionProblem(
+                    heads: 9, kvHeads: 3, seqQ: seq, seqK: seq, headDim: headDim, causal: causal)
                 let error = try attentionError(problem, attention: attention)
                 #expect(error <= Self.tolerance, "seq \(seq) d \(headDim) causal \(causal): \(error)")
             }
@@ -24,10 +25,15 @@ struct AttentionTests {
     @Test("causal with a query offset (queries after a KV cache), masks blocking whole rows, fp16 K/V")
     func offsetsMasksHalf() throws {
         let backend = try TestDevice.opencl()
-        for attention in [try OpenCLAttention(backend: backend), try OpenCLAttention(backend: backend, queriesPerItem: 3, keysPerTile: 5)] {
+        for attention in [
+            try OpenCLAttention(backend: backend),
+            try OpenCLAttention(backend: backend, queriesPerItem: 3, keysPerTile: 5),
+        ] {
             for (seqQ, seqK, offset) in [(1, 9, 8), (5, 21, 16), (17, 40, 23), (4, 4, 0)] {
                 for (mask, half) in [(false, false), (true, false), (false, true), (true, true)] {
-                    let problem = AttentionProblem(batch: 2, heads: 4, kvHeads: 2, seqQ: seqQ, seqK: seqK, headDim: 32, causal: true, offset: offset)
+                    let problem = AttentionProblem(
+                        batch: 2, heads: 4, kvHeads: 2, seqQ: seqQ, seqK: seqK, headDim: 32, causal: true,
+                        offset: offset)
                     let error = try attentionError(problem, mask: mask, kvHalf: half, attention: attention, splits: 1)
                     #expect(error <= Self.tolerance, "\(seqQ)/\(seqK)+\(offset) mask \(mask) f16 \(half): \(error)")
                 }
@@ -39,7 +45,8 @@ struct AttentionTests {
     func splitDecode(splits: Int) throws {
         let attention = try OpenCLAttention(backend: TestDevice.opencl())
         for (seqK, causal, offset) in [(1, false, 0), (100, false, 0), (300, true, 250), (513, true, 512)] {
-            let problem = AttentionProblem(heads: 9, kvHeads: 3, seqQ: 1, seqK: seqK, headDim: 64, causal: causal, offset: offset)
+            let problem = AttentionProblem(
+                heads: 9, kvHeads: 3, seqQ: 1, seqK: seqK, headDim: 64, causal: causal, offset: offset)
             for (mask, half) in [(false, false), (true, true)] {
                 let error = try attentionError(problem, mask: mask, kvHalf: half, attention: attention, splits: splits)
                 #expect(error <= Self.tolerance, "splits \(splits) seqK \(seqK): \(error)")
@@ -48,7 +55,10 @@ struct AttentionTests {
         // One split per 256 keys at most, and no more than it takes to give the device its work-items.
         for heads in [1, 9, 64] {
             let splits = attention.splits(for: AttentionProblem(heads: heads, seqQ: 1, seqK: 4096, headDim: 64))
-            #expect((1...16).contains(splits) && (splits == 16 || splits == max(1, (attention.workItemTarget + heads - 1) / heads)), "\(heads) heads: \(splits)")
+            #expect(
+                (1...16).contains(splits)
+                    && (splits == 16 || splits == max(1, (attention.workItemTarget + heads - 1) / heads)),
+                "\(heads) heads: \(splits)")
         }
         #expect(attention.splits(for: AttentionProblem(heads: 9, seqQ: 2, seqK: 4096, headDim: 64)) == 1)
     }
@@ -57,11 +67,13 @@ struct AttentionTests {
     func blockedQuery() throws {
         let backend = try TestDevice.opencl()
         let problem = AttentionProblem(heads: 1, seqQ: 2, seqK: 3, headDim: 8)
-        let mask = try DeviceTensor(backend: backend, copying: HostTensor([-.infinity, -.infinity, -.infinity, 0, 0, 0]))
+        let mask = try DeviceTensor(
+            backend: backend, copying: HostTensor([-.infinity, -.infinity, -.infinity, 0, 0, 0]))
         let o = try DeviceTensor(backend: backend, count: 16)
-        try OpenCLAttention(backend: backend).attention(problem, q: DeviceTensor(backend: backend, copying: HostTensor(SplitMix64.floats(16, seed: 1))),
-                                                        k: DeviceTensor(backend: backend, copying: HostTensor(SplitMix64.floats(24, seed: 2))),
-                                                        v: DeviceTensor(backend: backend, copying: HostTensor(SplitMix64.floats(24, seed: 3))), mask: mask, o: o)
+        try OpenCLAttention(backend: backend).attention(
+            problem, q: DeviceTensor(backend: backend, copying: HostTensor(SplitMix64.floats(16, seed: 1))),
+            k: DeviceTensor(backend: backend, copying: HostTensor(SplitMix64.floats(24, seed: 2))),
+            v: DeviceTensor(backend: backend, copying: HostTensor(SplitMix64.floats(24, seed: 3))), mask: mask, o: o)
         let result = try o.download(backend.queue).floats
         #expect(Array(result[0..<8]) == [Float](repeating: 0, count: 8))
         #expect(result[8..<16].allSatisfy { $0.isFinite && $0 != 0 })
@@ -74,14 +86,19 @@ struct AttentionTests {
         func run(_ problem: AttentionProblem, qCount: Int? = nil, maskCount: Int? = nil) throws {
             let q = problem.batch * problem.heads * problem.seqQ * problem.headDim
             let kv = problem.batch * max(problem.kvHeads, 1) * problem.seqK * problem.headDim
-            try attention.attention(problem, q: DeviceTensor(backend: backend, count: qCount ?? q), k: DeviceTensor(backend: backend, count: kv),
-                                    v: DeviceTensor(backend: backend, count: kv), mask: try maskCount.map { try DeviceTensor(backend: backend, count: $0) },
-                                    o: DeviceTensor(backend: backend, count: q))
+            try attention.attention(
+                problem, q: DeviceTensor(backend: backend, count: qCount ?? q),
+                k: DeviceTensor(backend: backend, count: kv),
+                v: DeviceTensor(backend: backend, count: kv),
+                mask: try maskCount.map { try DeviceTensor(backend: backend, count: $0) },
+                o: DeviceTensor(backend: backend, count: q))
         }
         #expect(throws: OpError.self) { try run(AttentionProblem(heads: 4, seqQ: 2, seqK: 2, headDim: 12)) }
         #expect(throws: OpError.self) { try run(AttentionProblem(heads: 4, seqQ: 2, seqK: 2, headDim: 264)) }
         #expect(throws: OpError.self) { try run(AttentionProblem(heads: 9, kvHeads: 2, seqQ: 2, seqK: 2, headDim: 8)) }
-        #expect(throws: OpError.self) { try run(AttentionProblem(heads: 2, seqQ: 2, seqK: 3, headDim: 8), maskCount: 5) }
+        #expect(throws: OpError.self) {
+            try run(AttentionProblem(heads: 2, seqQ: 2, seqK: 3, headDim: 8), maskCount: 5)
+        }
         #expect(throws: OpError.self) { try run(AttentionProblem(heads: 2, seqQ: 2, seqK: 3, headDim: 8), qCount: 31) }
         #expect(throws: OpError.self) { try OpenCLAttention(backend: backend, queriesPerItem: 0) }
     }

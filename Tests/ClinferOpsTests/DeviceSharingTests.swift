@@ -31,14 +31,15 @@ struct DeviceSharingTests {
             let backend: OpenCLBackend, kernel: Kernel, source: Buffer<Float>, sums: Buffer<Float>, items: Int
             init(items: Int, options: String, values: Int) throws {
                 backend = try #require(try OpenCLBackend.make())
-                kernel = try backend.kernel("bandwidth_read", file: "bandwidth.cl", options: options)
+                kernel = try backend.kernel(.bandwidthRead, options: options)
                 source = try backend.context.buffer(copying: [Float](repeating: 1, count: values))
                 sums = try backend.context.buffer(copying: [Float](repeating: -1, count: items))
                 self.items = items
             }
             func launch(_ count: Int, values: Int) throws {
                 for _ in 0..<count {
-                    try backend.queue.enqueue(kernel, global: [items], local: [8], arguments: [source, Int32(values), sums])
+                    try backend.queue.enqueue(
+                        kernel, global: [items], local: [8], arguments: [source, Int32(values), sums])
                     try backend.queue.flush()
                 }
             }

@@ -15,15 +15,18 @@ struct GEMMParityTests {
     ]
 
     /// Runs `problem` on both backends and returns the relative error of OpenCL vs CPU.
-    static func compare(_ problem: GEMMProblem, config: GEMMKernelConfig? = nil, aType: ElementType = .float32,
-                        bType: ElementType = .float32) throws -> Float {
+    static func compare(
+        _ problem: GEMMProblem, config: GEMMKernelConfig? = nil, aType: ElementType = .float32,
+        bType: ElementType = .float32
+    ) throws -> Float {
         try gemmError(problem, config: config, aType: aType, bType: bType, backend: TestDevice.opencl())
     }
 
     @Test("planned path, all four layouts", arguments: shapes)
     func plannedPath(shape: (Int, Int, Int)) throws {
         for (transposeA, transposeB) in [(false, false), (false, true), (true, false), (true, true)] {
-            let problem = GEMMProblem(m: shape.0, n: shape.1, k: shape.2, transposeA: transposeA, transposeB: transposeB)
+            let problem = GEMMProblem(
+                m: shape.0, n: shape.1, k: shape.2, transposeA: transposeA, transposeB: transposeB)
             let error = try Self.compare(problem)
             #expect(error <= Self.tolerance, "\(problem): relative error \(error)")
         }
@@ -81,7 +84,8 @@ struct GEMMParityTests {
     func direct(transposeA: Bool) throws {
         for shape in Self.shapes.prefix(8) {
             for transposeB in [false, true] {
-                let problem = GEMMProblem(m: shape.0, n: shape.1, k: shape.2, transposeA: transposeA, transposeB: transposeB)
+                let problem = GEMMProblem(
+                    m: shape.0, n: shape.1, k: shape.2, transposeA: transposeA, transposeB: transposeB)
                 let error = try Self.compare(problem, config: .direct)
                 #expect(error <= Self.tolerance, "\(problem): relative error \(error)")
             }
@@ -92,7 +96,8 @@ struct GEMMParityTests {
     func packedScratchReuse() throws {
         let backend = try TestDevice.opencl()
         var table = GEMMTuningTable.builtInDefaults(for: backend.device)
-        table.entries[.nnLarge] = .init(config: .tiled(GEMMTileConfig(tm: 4, tn: 3, vw: 8, wgm: 8, wgn: 1, packB: true)))
+        table.entries[.nnLarge] = .init(
+            config: .tiled(GEMMTileConfig(tm: 4, tn: 3, vw: 8, wgm: 8, wgn: 1, packB: true)))
         let gemm = OpenCLGEMM(backend: backend, tuning: table)
         for (m, n, k) in [(40, 64, 48), (33, 100, 70), (20, 8, 8), (50, 130, 90)] {
             let error = try gemmError(GEMMProblem(m: m, n: n, k: k), config: nil, backend: backend, gemm: gemm)
@@ -118,7 +123,9 @@ struct GEMMParityTests {
         }
     }
 
-    @Test("fp16 storage of A and B", arguments: [(ElementType.float16, ElementType.float32), (.float32, .float16), (.float16, .float16)])
+    @Test(
+        "fp16 storage of A and B",
+        arguments: [(ElementType.float16, ElementType.float32), (.float32, .float16), (.float16, .float16)])
     func halfStorage(types: (ElementType, ElementType)) throws {
         for transposeB in [false, true] {
             for (m, n, k) in [(1, 33, 1000), (7, 65, 31), (100, 20, 300), (4, 4, 4)] {
@@ -133,10 +140,16 @@ struct GEMMParityTests {
     func betaZeroIgnoresNaN() throws {
         let backend = try TestDevice.opencl()
         let gemm = OpenCLGEMM(backend: backend, tuning: GEMMTuningTable.builtInDefaults(for: backend.device))
-        for problem in [GEMMProblem(m: 2, n: 3, k: 4), GEMMProblem(m: 40, n: 50, k: 60), GEMMProblem(m: 3, n: 50, k: 60, transposeB: true)] {
-            let a = try DeviceTensor(backend: backend, copying: HostTensor(randomFloats(problem.m * problem.k, seed: 5)))
-            let b = try DeviceTensor(backend: backend, copying: HostTensor(randomFloats(problem.k * problem.n, seed: 6)))
-            let c = try DeviceTensor(backend: backend, copying: HostTensor([Float](repeating: .nan, count: problem.m * problem.n)))
+        for problem in [
+            GEMMProblem(m: 2, n: 3, k: 4), GEMMProblem(m: 40, n: 50, k: 60),
+            GEMMProblem(m: 3, n: 50, k: 60, transposeB: true),
+        ] {
+            let a = try DeviceTensor(
+                backend: backend, copying: HostTensor(randomFloats(problem.m * problem.k, seed: 5)))
+            let b = try DeviceTensor(
+                backend: backend, copying: HostTensor(randomFloats(problem.k * problem.n, seed: 6)))
+            let c = try DeviceTensor(
+                backend: backend, copying: HostTensor([Float](repeating: .nan, count: problem.m * problem.n)))
             try gemm.gemm(problem, a: a, b: b, c: c)
             #expect(try c.download(backend.queue).floats.allSatisfy(\.isFinite), "\(problem)")
         }

@@ -41,7 +41,8 @@ struct QuantFormatTests {
     /// can clip the side opposite its largest magnitude by one whole step (d = amax / 8).
     static let roundTripBounds: [(QuantFormat, Float)] = [
         (.q8_0, 1.0 / 254 + 2e-3), (.q4_0, 1.0 / 8 + 2e-3), (.q4_1, 1.0 / 15 + 2e-3),
-        (.int4(groupSize: 32), 1.0 / 15 + 2e-3), (.int4(groupSize: 64), 1.0 / 15 + 2e-3), (.int4(groupSize: 128), 1.0 / 15 + 2e-3),
+        (.int4(groupSize: 32), 1.0 / 15 + 2e-3), (.int4(groupSize: 64), 1.0 / 15 + 2e-3),
+        (.int4(groupSize: 128), 1.0 / 15 + 2e-3),
     ]
 
     @Test("round trip stays within the format's error bound", arguments: roundTripBounds)
@@ -52,22 +53,45 @@ struct QuantFormatTests {
         let worst = zip(values, restored).map { abs($0 - $1) }.max()!
         #expect(worst <= bound, "\(format): max error \(worst)")
         #expect(worst > 0, "quantization cannot be lossless on random data")
-        let constant = try QuantizedMatrix(quantizing: [Float](repeating: 0.75, count: 128), rows: 1, columns: 128, format: format)
+        let constant = try QuantizedMatrix(
+            quantizing: [Float](repeating: 0.75, count: 128), rows: 1, columns: 128, format: format)
         #expect(constant.dequantized().allSatisfy { abs($0 - 0.75) <= bound }, "\(format): a constant group")
-        #expect(matrix.data.count + matrix.groupScales.count * 2 + matrix.groupZeros.count == format.storageBytes(rows: 16, columns: 256))
+        #expect(
+            matrix.data.count + matrix.groupScales.count * 2 + matrix.groupZeros.count
+                == format.storageBytes(rows: 16, columns: 256))
     }
 
     @Test("bad input: K not a multiple of the block, wrong byte count, bad group, NaN")
     func badInput() throws {
-        #expect(throws: OpError.self) { try QuantizedMatrix(quantizing: [Float](repeating: 1, count: 40), rows: 1, columns: 40, format: .q8_0) }
-        #expect(throws: OpError.self) { try QuantizedMatrix(ggufBytes: [UInt8](repeating: 0, count: 33), format: .q8_0, rows: 1, columns: 32) }
-        #expect(throws: OpError.self) { try QuantizedMatrix(ggufBytes: [UInt8](repeating: 0, count: 18), format: .int4(groupSize: 32), rows: 1, columns: 32) }
-        #expect(throws: OpError.self) { try QuantizedMatrix(quantizing: [Float](repeating: 1, count: 96), rows: 1, columns: 96, format: .int4(groupSize: 48)) }
-        #expect(throws: OpError.self) { try QuantizedMatrix(quantizing: [Float](repeating: 1, count: 64), rows: 1, columns: 64, format: .int4(groupSize: 128)) }
-        #expect(throws: OpError.self) { try QuantizedMatrix(quantizing: [.nan] + [Float](repeating: 1, count: 31), rows: 1, columns: 32, format: .q4_1) }
-        #expect(throws: OpError.self) { try QuantizedMatrix(quantizing: [Float](repeating: 1, count: 32), rows: 2, columns: 32, format: .q4_1) }
         #expect(throws: OpError.self) {
-            try QuantizedMatrix(quantizing: [Float](repeating: 1, count: 32), rows: 1, columns: 32, format: .q8_0, inputScale: [Float](repeating: 0, count: 32))
+            try QuantizedMatrix(quantizing: [Float](repeating: 1, count: 40), rows: 1, columns: 40, format: .q8_0)
+        }
+        #expect(throws: OpError.self) {
+            try QuantizedMatrix(ggufBytes: [UInt8](repeating: 0, count: 33), format: .q8_0, rows: 1, columns: 32)
+        }
+        #expect(throws: OpError.self) {
+            try QuantizedMatrix(
+                ggufBytes: [UInt8](repeating: 0, count: 18), format: .int4(groupSize: 32), rows: 1, columns: 32)
+        }
+        #expect(throws: OpError.self) {
+            try QuantizedMatrix(
+                quantizing: [Float](repeating: 1, count: 96), rows: 1, columns: 96, format: .int4(groupSize: 48))
+        }
+        #expect(throws: OpError.self) {
+            try QuantizedMatrix(
+                quantizing: [Float](repeating: 1, count: 64), rows: 1, columns: 64, format: .int4(groupSize: 128))
+        }
+        #expect(throws: OpError.self) {
+            try QuantizedMatrix(
+                quantizing: [.nan] + [Float](repeating: 1, count: 31), rows: 1, columns: 32, format: .q4_1)
+        }
+        #expect(throws: OpError.self) {
+            try QuantizedMatrix(quantizing: [Float](repeating: 1, count: 32), rows: 2, columns: 32, format: .q4_1)
+        }
+        #expect(throws: OpError.self) {
+            try QuantizedMatrix(
+                quantizing: [Float](repeating: 1, count: 32), rows: 1, columns: 32, format: .q8_0,
+                inputScale: [Float](repeating: 0, count: 32))
         }
     }
 }

@@ -16,11 +16,13 @@ struct QuantizedMatmulTests {
     @Test("planned path: M = 1, 3, 16, 17, 100; N = 1, 7, 33, 1000", arguments: formats)
     func parity(format: QuantFormat) throws {
         let backend = try TestDevice.opencl()
-        let matmul = OpenCLQuantizedMatmul(gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)))
+        let matmul = OpenCLQuantizedMatmul(
+            gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)))
         for k in Self.oddK(format) {
             for m in [1, 3, 16, 17, 100] {
                 for n in m == 1 || m == 17 ? [1, 7, 33, 1000] : [1, 7, 33] {
-                    let error = try quantizedMatmulError(format: format, m: m, n: n, k: k, backend: backend, matmul: matmul)
+                    let error = try quantizedMatmulError(
+                        format: format, m: m, n: n, k: k, backend: backend, matmul: matmul)
                     #expect(error <= Self.tolerance, "\(format) \(m)x\(n)x\(k): relative error \(error)")
                 }
             }
@@ -31,7 +33,9 @@ struct QuantizedMatmulTests {
     func paths(format: QuantFormat) throws {
         let backend = try TestDevice.opencl()
         let k = Self.oddK(format)[0]
-        var paths: [OpenCLQuantizedMatmul.Path] = [.dequantizeThenGEMM, .fused(.tiled(GEMMTileConfig(tm: 2, tn: 4, vw: 8, wgm: 8, wgn: 1)))]
+        var paths: [OpenCLQuantizedMatmul.Path] = [
+            .dequantizeThenGEMM, .fused(.tiled(GEMMTileConfig(tm: 2, tn: 4, vw: 8, wgm: 8, wgn: 1))),
+        ]
         if format.bits == 4 { paths += [.nibbleGEMV(workGroup: 16), .nibbleGEMV(workGroup: 3)] }
         for path in paths {
             for m in [1, 3, 9, 17, 40] {
@@ -39,7 +43,8 @@ struct QuantizedMatmulTests {
                 #expect(error <= Self.tolerance, "\(format) \(path) m=\(m): relative error \(error)")
             }
         }
-        let matmul = OpenCLQuantizedMatmul(gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)))
+        let matmul = OpenCLQuantizedMatmul(
+            gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)))
         #expect(matmul.plan(rows: 100, format: format) == .dequantizeThenGEMM)
         switch (matmul.plan(rows: 1, format: format), format.bits) {
         case (.nibbleGEMV, 4), (.fused(.skinny), 8): break
@@ -47,21 +52,27 @@ struct QuantizedMatmulTests {
         }
     }
 
-    @Test("the interleaved layout: decode GEMV and dequantize-then-GEMM, odd N (tile padding) and M, fp16 x", arguments: formats)
+    @Test(
+        "the interleaved layout: decode GEMV and dequantize-then-GEMM, odd N (tile padding) and M, fp16 x",
+        arguments: formats)
     func interleaved(format: QuantFormat) throws {
         let backend = try TestDevice.opencl()
         let k = Self.oddK(format)[0]
         for tile in [16, 5] {
             for (m, n) in [(1, 1), (1, 7), (1, 1000), (3, 33), (16, 33), (17, 7)] {
-                let error = try quantizedMatmulError(format: format, m: m, n: n, k: k, layout: .interleaved(tile: tile), backend: backend)
+                let error = try quantizedMatmulError(
+                    format: format, m: m, n: n, k: k, layout: .interleaved(tile: tile), backend: backend)
                 #expect(error <= Self.tolerance, "\(format) tile \(tile) \(m)x\(n)x\(k): relative error \(error)")
             }
-            let prefill = try quantizedMatmulError(format: format, m: 40, n: 33, k: k, layout: .interleaved(tile: tile), backend: backend)
+            let prefill = try quantizedMatmulError(
+                format: format, m: 40, n: 33, k: k, layout: .interleaved(tile: tile), backend: backend)
             #expect(prefill <= Self.tolerance, "\(format) tile \(tile) prefill: \(prefill)")
-            let half = try quantizedMatmulError(format: format, m: 2, n: 9, k: k, layout: .interleaved(tile: tile), aType: .float16, backend: backend)
+            let half = try quantizedMatmulError(
+                format: format, m: 2, n: 9, k: k, layout: .interleaved(tile: tile), aType: .float16, backend: backend)
             #expect(half <= Self.tolerance, "\(format) tile \(tile) fp16 x: \(half)")
         }
-        let matmul = OpenCLQuantizedMatmul(gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)))
+        let matmul = OpenCLQuantizedMatmul(
+            gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)))
         #expect(matmul.plan(rows: 1, format: format, layout: .interleaved(tile: 16)) == .interleavedGEMV)
         #expect(matmul.plan(rows: 17, format: format, layout: .interleaved(tile: 16)) == .dequantizeThenGEMM)
         #expect(throws: OpError.self) {
@@ -82,7 +93,8 @@ struct QuantizedMatmulTests {
         for config in configs {
             for (m, n) in [(1, 33), (5, 7), (20, 65)] {
                 let k = Self.oddK(format)[0]
-                let error = try quantizedMatmulError(format: format, m: m, n: n, k: k, path: .fused(config), backend: backend)
+                let error = try quantizedMatmulError(
+                    format: format, m: m, n: n, k: k, path: .fused(config), backend: backend)
                 #expect(error <= Self.tolerance, "\(format) \(config) \(m)x\(n)x\(k): relative error \(error)")
             }
         }
@@ -94,7 +106,8 @@ struct QuantizedMatmulTests {
         for format in Self.formats {
             for m in [1, 3, 40] {
                 let k = Self.oddK(format)[0]
-                let error = try quantizedMatmulError(format: format, m: m, n: 33, k: k, inputScale: true, aType: .float16, backend: backend)
+                let error = try quantizedMatmulError(
+                    format: format, m: m, n: 33, k: k, inputScale: true, aType: .float16, backend: backend)
                 #expect(error <= Self.tolerance, "\(format) m=\(m): relative error \(error)")
             }
         }
@@ -104,12 +117,17 @@ struct QuantizedMatmulTests {
     func deviceDequantize(format: QuantFormat) throws {
         let backend = try TestDevice.opencl()
         let k = Self.oddK(format)[0]
-        let matrix = try QuantizedMatrix(quantizing: SplitMix64.floats(9 * k, seed: 3), rows: 9, columns: k, format: format)
+        let matrix = try QuantizedMatrix(
+            quantizing: SplitMix64.floats(9 * k, seed: 3), rows: 9, columns: k, format: format)
         let device = try DeviceQuantizedMatrix(backend: backend, copying: matrix).dequantized(backend)
         #expect(maxRelativeError(device, matrix.dequantized()) <= 1e-6)
-        let scaled = try QuantizedMatrix(quantizing: SplitMix64.floats(9 * k, seed: 4), rows: 9, columns: k, format: format,
-                                         inputScale: SplitMix64.floats(k, seed: 5, in: 0.5...2))
-        #expect(maxRelativeError(try DeviceQuantizedMatrix(backend: backend, copying: scaled).dequantized(backend), scaled.dequantized()) <= 1e-6)
+        let scaled = try QuantizedMatrix(
+            quantizing: SplitMix64.floats(9 * k, seed: 4), rows: 9, columns: k, format: format,
+            inputScale: SplitMix64.floats(k, seed: 5, in: 0.5...2))
+        #expect(
+            maxRelativeError(
+                try DeviceQuantizedMatrix(backend: backend, copying: scaled).dequantized(backend), scaled.dequantized())
+                <= 1e-6)
     }
 
     @Test("the input scale reduces int4 error on weights with outlier input channels")
@@ -122,7 +140,8 @@ struct QuantizedMatmulTests {
         let exact = (0..<n).map { row in (0..<k).reduce(Float(0)) { $0 + x[$1] * weights[row * k + $1] } }
         let scale = (0..<k).map { $0 < 8 ? Float(1.0 / 20) : 1 }
         func error(_ inputScale: [Float]?) throws -> Float {
-            let matrix = try QuantizedMatrix(quantizing: weights, rows: n, columns: k, format: .int4(groupSize: 128), inputScale: inputScale)
+            let matrix = try QuantizedMatrix(
+                quantizing: weights, rows: n, columns: k, format: .int4(groupSize: 128), inputScale: inputScale)
             let y = HostTensor(zeros: n)
             try CPUQuantizedMatmul().matmul(x: HostTensor(x), weights: matrix, y: y, rows: 1)
             return maxRelativeError(y.floats, exact)
@@ -135,16 +154,44 @@ struct QuantizedMatmulTests {
     func badOperands() throws {
         let backend = try TestDevice.opencl()
         let matmul = OpenCLQuantizedMatmul(gemm: OpenCLGEMM(backend: backend))
-        let weights = try DeviceQuantizedMatrix(backend: backend, copying: QuantizedMatrix(
-            quantizing: SplitMix64.floats(4 * 64, seed: 1), rows: 4, columns: 64, format: .q4_1))
-        #expect(throws: OpError.self) { try matmul.matmul(x: DeviceTensor(backend: backend, count: 63), weights: weights, y: DeviceTensor(backend: backend, count: 4), rows: 1) }
-        #expect(throws: OpError.self) { try matmul.matmul(x: DeviceTensor(backend: backend, count: 64), weights: weights, y: DeviceTensor(backend: backend, count: 5), rows: 1) }
-        #expect(throws: OpError.self) { try matmul.matmul(x: DeviceTensor(backend: backend, count: 64), weights: weights, y: DeviceTensor(backend: backend, count: 4, type: .float16), rows: 1) }
-        #expect(throws: OpError.self) { try matmul.encode(x: DeviceTensor(backend: backend, count: 64), weights: weights, y: DeviceTensor(backend: backend, count: 4), rows: 1, path: .fused(.direct)) }
-        #expect(throws: OpError.self) { try matmul.matmul(x: DeviceTensor(backend: backend, count: 64), weights: weights, y: DeviceTensor(backend: backend, count: 4), rows: 0) }
-        let q8 = try DeviceQuantizedMatrix(backend: backend, copying: QuantizedMatrix(
-            quantizing: SplitMix64.floats(4 * 64, seed: 1), rows: 4, columns: 64, format: .q8_0))
-        #expect(throws: OpError.self) { try matmul.encode(x: DeviceTensor(backend: backend, count: 64), weights: q8, y: DeviceTensor(backend: backend, count: 4), rows: 1, path: .nibbleGEMV(workGroup: 16)) }
+        let weights = try DeviceQuantizedMatrix(
+            backend: backend,
+            copying: QuantizedMatrix(
+                quantizing: SplitMix64.floats(4 * 64, seed: 1), rows: 4, columns: 64, format: .q4_1))
+        #expect(throws: OpError.self) {
+            try matmul.matmul(
+                x: DeviceTensor(backend: backend, count: 63), weights: weights,
+                y: DeviceTensor(backend: backend, count: 4), rows: 1)
+        }
+        #expect(throws: OpError.self) {
+            try matmul.matmul(
+                x: DeviceTensor(backend: backend, count: 64), weights: weights,
+                y: DeviceTensor(backend: backend, count: 5), rows: 1)
+        }
+        #expect(throws: OpError.self) {
+            try matmul.matmul(
+                x: DeviceTensor(backend: backend, count: 64), weights: weights,
+                y: DeviceTensor(backend: backend, count: 4, type: .float16), rows: 1)
+        }
+        #expect(throws: OpError.self) {
+            try matmul.encode(
+                x: DeviceTensor(backend: backend, count: 64), weights: weights,
+                y: DeviceTensor(backend: backend, count: 4), rows: 1, path: .fused(.direct))
+        }
+        #expect(throws: OpError.self) {
+            try matmul.matmul(
+                x: DeviceTensor(backend: backend, count: 64), weights: weights,
+                y: DeviceTensor(backend: backend, count: 4), rows: 0)
+        }
+        let q8 = try DeviceQuantizedMatrix(
+            backend: backend,
+            copying: QuantizedMatrix(
+                quantizing: SplitMix64.floats(4 * 64, seed: 1), rows: 4, columns: 64, format: .q8_0))
+        #expect(throws: OpError.self) {
+            try matmul.encode(
+                x: DeviceTensor(backend: backend, count: 64), weights: q8, y: DeviceTensor(backend: backend, count: 4),
+                rows: 1, path: .nibbleGEMV(workGroup: 16))
+        }
     }
 }
 

@@ -12,8 +12,9 @@ struct ReadmeExampleTests {
 
         let backend = try TestDevice.opencl()
         let deviceC = try DeviceTensor(backend: backend, count: 6)
-        try OpenCLGEMM(backend: backend).gemm(problem, a: DeviceTensor(backend: backend, copying: a),
-                                              b: DeviceTensor(backend: backend, copying: b), c: deviceC)
+        try OpenCLGEMM(backend: backend).gemm(
+            problem, a: DeviceTensor(backend: backend, copying: a),
+            b: DeviceTensor(backend: backend, copying: b), c: deviceC)
         #expect(try deviceC.download(backend.queue).floats == expected)
 
         let hostC = HostTensor(zeros: 6)
@@ -23,8 +24,12 @@ struct ReadmeExampleTests {
 
     @Test("backend preference parsing")
     func backendSelection() throws {
-        guard case .cpu = try ComputeTarget.select(.cpu) else { Issue.record("cpu preference must give the CPU backend"); return }
-        guard case .opencl = try ComputeTarget.select(.opencl) else { Issue.record("opencl preference must give OpenCL here"); return }
+        guard case .cpu = try ComputeTarget.select(.cpu) else {
+            Issue.record("cpu preference must give the CPU backend"); return
+        }
+        guard case .opencl = try ComputeTarget.select(.opencl) else {
+            Issue.record("opencl preference must give OpenCL here"); return
+        }
         #expect(throws: (any Error).self) { try ComputeTarget.select(.opencl, device: .name("no-such-device")) }
         #expect(ComputeTarget.Preference(rawValue: "auto") == .automatic)
     }

@@ -8,7 +8,9 @@ struct SelfTestCoverageTests {
     @Test("every kernel file under Kernels/ is exercised by a self-test check")
     func everyKernelCovered() {
         let covered = Set(KernelSelfTest.checks.map(\.file))
-        for file in KernelSource.files { #expect(covered.contains(file), "\(file) has no self-test check, so oclgrind never runs it") }
+        for file in KernelSource.files {
+            #expect(covered.contains(file), "\(file) has no self-test check, so oclgrind never runs it")
+        }
     }
 
     @Test("each kernel family has its own checks: direct, tiled, skinny, pack, bandwidth")
@@ -17,11 +19,13 @@ struct SelfTestCoverageTests {
         for file in ["gemm_direct.cl", "gemm_tiled.cl", "gemm_skinny.cl", "gemm_pack.cl", "bandwidth.cl"] {
             #expect(checksPerFile[file, default: 0] >= 1, "no self-test check runs \(file)")
         }
-        #expect(checksPerFile["gemm_tiled.cl", default: 0] >= 6, "tiled variants: nn, nt, local, vw1, transposed A, f16")
+        #expect(
+            checksPerFile["gemm_tiled.cl", default: 0] >= 6, "tiled variants: nn, nt, local, vw1, transposed A, f16")
         #expect(checksPerFile["gemm_skinny.cl", default: 0] >= 2, "skinny with and without the K-split reduction")
     }
 
-    @Test("every self-test check passes on the device, launching kernels of its file; together they launch every kernel")
+    @Test(
+        "every self-test check passes on the device, launching kernels of its file; together they launch every kernel")
     func checksPass() throws {
         let backend = try TestDevice.opencl()
         var launched = Set<String>()
@@ -29,14 +33,16 @@ struct SelfTestCoverageTests {
             let (error, kernels) = try LaunchCollection.collect { try check.run(backend) }
             #expect(error <= check.tolerance, "\(check.name): \(error)")
             let own = Set(KernelSource.kernels(in: check.file))
-            #expect(!own.isDisjoint(with: kernels), "\(check.name) launched \(kernels), none of \(check.file)'s kernels")
+            #expect(
+                !own.isDisjoint(with: kernels), "\(check.name) launched \(kernels), none of \(check.file)'s kernels")
             launched.formUnion(kernels)
         }
         for file in KernelSource.files {
             let kernels = KernelSource.kernels(in: file)
             #expect(!kernels.isEmpty, "\(file) defines no __kernel")
             for kernel in kernels where !launched.contains(kernel) {
-                Issue.record("\(file): kernel \(kernel) is never launched by a self-test check, so oclgrind never runs it")
+                Issue.record(
+                    "\(file): kernel \(kernel) is never launched by a self-test check, so oclgrind never runs it")
             }
         }
     }

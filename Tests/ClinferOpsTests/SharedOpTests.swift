@@ -17,7 +17,9 @@ struct SharedOpTests {
         let config = GEMMKernelConfig.tiled(GEMMTileConfig(tm: 4, tn: 3, vw: 8, wgm: 8, wgn: 1, packB: true))
         let errors = Mutex<[Float]>([])
         DispatchQueue.concurrentPerform(iterations: 4) { thread in
-            let error = (try? Self.repeatedGEMMError(problem, config: config, gemm: gemm, seed: UInt64(thread * 7 + 1))) ?? .infinity
+            let error =
+                (try? Self.repeatedGEMMError(problem, config: config, gemm: gemm, seed: UInt64(thread * 7 + 1)))
+                ?? .infinity
             errors.withLock { $0.append(error) }
         }
         let all = errors.withLock { $0 }
@@ -34,7 +36,9 @@ struct SharedOpTests {
         DispatchQueue.concurrentPerform(iterations: 4) { thread in
             var worst: Float = 0
             for round in 0..<6 {
-                let error = (try? attentionError(problem, attention: attention, splits: 9, seed: UInt64(thread * 100 + round))) ?? .infinity
+                let error =
+                    (try? attentionError(problem, attention: attention, splits: 9, seed: UInt64(thread * 100 + round)))
+                    ?? .infinity
                 worst = max(worst, error)
             }
             errors.withLock { $0.append(worst) }
@@ -46,13 +50,16 @@ struct SharedOpTests {
 
     /// The worst relative error of 40 products of one thread's own operands, each enqueued and
     /// read back while other threads do the same on the same op.
-    private static func repeatedGEMMError(_ problem: GEMMProblem, config: GEMMKernelConfig, gemm: OpenCLGEMM, seed: UInt64) throws -> Float {
+    private static func repeatedGEMMError(
+        _ problem: GEMMProblem, config: GEMMKernelConfig, gemm: OpenCLGEMM, seed: UInt64
+    ) throws -> Float {
         let backend = gemm.backend
         let a = HostTensor(randomFloats(problem.m * problem.k, seed: seed))
         let b = HostTensor(randomFloats(problem.k * problem.n, seed: seed + 1))
         let reference = HostTensor(zeros: problem.m * problem.n)
         try CPUGEMM().gemm(problem, a: a, b: b, c: reference)
-        let deviceA = try DeviceTensor(backend: backend, copying: a), deviceB = try DeviceTensor(backend: backend, copying: b)
+        let deviceA = try DeviceTensor(backend: backend, copying: a),
+            deviceB = try DeviceTensor(backend: backend, copying: b)
         var worst: Float = 0
         for _ in 0..<40 {
             let c = try DeviceTensor(backend: backend, count: problem.m * problem.n)

@@ -8,7 +8,9 @@ import Testing
 enum TestDevice {
     static let backend: Result<OpenCLBackend, any Error> = Result {
         guard let backend = try OpenCLBackend.make() else {
-            throw CLError(code: CLError.deviceNotFound, call: "tests", detail: "no OpenCL device: install pocl-opencl-icd (see README)")
+            throw CLError(
+                code: CLError.deviceNotFound, call: "tests",
+                detail: "no OpenCL device: install pocl-opencl-icd (see README)")
         }
         return backend
     }

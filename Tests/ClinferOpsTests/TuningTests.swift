@@ -6,7 +6,8 @@ import Testing
 @Suite("GEMM tuning: search, files, fallback")
 struct TuningTests {
     static func temporaryStore() -> GEMMTuningStore {
-        GEMMTuningStore(directory: FileManager.default.temporaryDirectory.appending(path: "clinfer-tuning-\(UUID().uuidString)"))
+        GEMMTuningStore(
+            directory: FileManager.default.temporaryDirectory.appending(path: "clinfer-tuning-\(UUID().uuidString)"))
     }
 
     @Test("a saved table is read back and used by later GEMMs")
@@ -28,9 +29,12 @@ struct TuningTests {
         #expect(error <= 1e-5)
     }
 
-    @Test("a corrupt, foreign or invalid tuning file is a clear error, and GEMM falls back to defaults", arguments: [
-        "{ not json", #"{"format": 99, "device": "x", "entries": {}, "directMaxWork": 1}"#, "", "FOREIGN", "INVALID",
-    ])
+    @Test(
+        "a corrupt, foreign or invalid tuning file is a clear error, and GEMM falls back to defaults",
+        arguments: [
+            "{ not json", #"{"format": 99, "device": "x", "entries": {}, "directMaxWork": 1}"#, "", "FOREIGN",
+            "INVALID",
+        ])
     func corruptFile(contents: String) throws {
         let backend = try TestDevice.opencl()
         let store = Self.temporaryStore()
@@ -39,7 +43,9 @@ struct TuningTests {
         if contents == "FOREIGN" || contents == "INVALID" {
             var table = GEMMTuningTable.builtInDefaults(for: backend.device)
             if contents == "FOREIGN" { table.device = "Some Other GPU|1.0|x|y" }
-            if contents == "INVALID" { table.entries[.ntLarge] = .init(config: .tiled(GEMMTileConfig(tm: 4, tn: 4, vw: 3, wgm: 1, wgn: 1))) }
+            if contents == "INVALID" {
+                table.entries[.ntLarge] = .init(config: .tiled(GEMMTileConfig(tm: 4, tn: 4, vw: 3, wgm: 1, wgn: 1)))
+            }
             let encoder = JSONEncoder()
             text = String(decoding: try encoder.encode(table), as: UTF8.self)
         }
@@ -67,7 +73,9 @@ struct TuningTests {
         let gemm = OpenCLGEMM(backend: backend, tuning: GEMMTuningTable.builtInDefaults(for: backend.device))
         let tuner = GEMMTuner(timer: GEMMTimer(gemm: gemm, repetitions: 2), randomSamples: 1)
         var steps: [GEMMTuner.Step] = []
-        let problems = [GEMMProblem(m: 3, n: 40, k: 24, transposeB: true), GEMMProblem(m: 1, n: 7, k: 33, transposeB: true)]
+        let problems = [
+            GEMMProblem(m: 3, n: 40, k: 24, transposeB: true), GEMMProblem(m: 1, n: 7, k: 33, transposeB: true),
+        ]
         let table = try tuner.tune([.ntSkinny], problems: [.ntSkinny: problems]) { steps.append($0) }
 
         #expect(steps.count >= 2, "grid and samples were tried")
@@ -86,33 +94,44 @@ struct TuningTests {
         #expect(entry.shape == "3x40x24,1x7x33")
 
         try store.save(table, for: backend.device)
-        #expect(OpenCLGEMM(backend: backend, store: store).plan(for: GEMMProblem(m: 1, n: 4096, k: 4096, transposeB: true)) == entry.config)
+        #expect(
+            OpenCLGEMM(backend: backend, store: store).plan(for: GEMMProblem(m: 1, n: 4096, k: 4096, transposeB: true))
+                == entry.config)
     }
 
-    @Test("attention tiles: the tuner keeps the fastest verified candidate per head dimension, saved tiles are used, old files still load")
+    @Test(
+        "attention tiles: the tuner keeps the fastest verified candidate per head dimension, saved tiles are used, old files still load"
+    )
     func attentionTuning() throws {
         let backend = try TestDevice.opencl()
         let store = Self.temporaryStore()
         defer { try? FileManager.default.removeItem(at: store.directory) }
         let base = GEMMTuningTable.builtInDefaults(for: backend.device)
         #expect(base.attention == nil && base.attentionTiles(headDim: 64) == .builtIn(headDim: 64))
-        let candidates = [AttentionTiles(queriesPerItem: 1, keysPerTile: 8), AttentionTiles(queriesPerItem: 2, keysPerTile: 16)]
+        let candidates = [
+            AttentionTiles(queriesPerItem: 1, keysPerTile: 8), AttentionTiles(queriesPerItem: 2, keysPerTile: 16),
+        ]
         var steps: [AttentionTuner.Step] = []
         let table = try AttentionTuner(backend: backend, candidates: candidates, seq: 48, repetitions: 2)
             .tune(headDims: [64, 80], base: base) { steps.append($0) }
         #expect(steps.count == 4 && steps.allSatisfy { (try? $0.outcome.get()) != nil })
         for dim in [64, 80] {
-            let fastest = try #require(steps.filter { $0.headDim == dim }.min { try! $0.outcome.get() < $1.outcome.get() })
+            let fastest = try #require(
+                steps.filter { $0.headDim == dim }.min { try! $0.outcome.get() < $1.outcome.get() })
             #expect(table.attentionTiles(headDim: dim) == fastest.tiles)
         }
-        #expect(table.attentionTiles(headDim: 128) == .builtIn(headDim: 128), "untuned head dimensions keep the built-in tiles")
+        #expect(
+            table.attentionTiles(headDim: 128) == .builtIn(headDim: 128),
+            "untuned head dimensions keep the built-in tiles")
 
-        try store.save(base, for: backend.device)   // a file without attention tiles (written before they existed)
+        try store.save(base, for: backend.device)  // a file without attention tiles (written before they existed)
         #expect(try store.load(for: backend.device)?.attention == nil)
         try store.save(table, for: backend.device)
         let attention = try OpenCLAttention(backend: backend, store: store)
         #expect(attention.tiles(headDim: 80) == table.attentionTiles(headDim: 80))
-        #expect(try OpenCLAttention(backend: backend, queriesPerItem: 3, store: store).tiles(headDim: 80).queriesPerItem == 3, "explicit tiles win")
+        #expect(
+            try OpenCLAttention(backend: backend, queriesPerItem: 3, store: store).tiles(headDim: 80).queriesPerItem
+                == 3, "explicit tiles win")
 
         var broken = table
         broken.setAttentionTiles(AttentionTiles(queriesPerItem: 0, keysPerTile: 8), headDim: 64)
@@ -123,8 +142,11 @@ struct TuningTests {
     @Test("the tuner rejects a problem of another shape class")
     func tunerRejectsMismatchedProblem() throws {
         let backend = try TestDevice.opencl()
-        let tuner = GEMMTuner(timer: GEMMTimer(gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device))))
-        #expect(throws: OpError.self) { try tuner.tune([.nnLarge], problems: [.nnLarge: [GEMMProblem(m: 1, n: 8, k: 8)]]) }
+        let tuner = GEMMTuner(
+            timer: GEMMTimer(gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device))))
+        #expect(throws: OpError.self) {
+            try tuner.tune([.nnLarge], problems: [.nnLarge: [GEMMProblem(m: 1, n: 8, k: 8)]])
+        }
     }
 
     @Test("search spaces hold only configurations the device can run")
@@ -134,7 +156,9 @@ struct TuningTests {
             let candidates = GEMMSearchSpace(shapeClass: shapeClass, randomSamples: 20).candidates(for: device)
             #expect(candidates.count >= 5)
             #expect(Set(candidates).count == candidates.count)
-            for config in candidates { #expect(throws: Never.self) { try config.validate(for: device, shapeClass: shapeClass) } }
+            for config in candidates {
+                #expect(throws: Never.self) { try config.validate(for: device, shapeClass: shapeClass) }
+            }
         }
     }
 }

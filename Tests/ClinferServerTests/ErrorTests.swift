@@ -1,8 +1,9 @@
-@testable import ClinferServer
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
+@testable import ClinferServer
 
 extension ServerTests {
     @Suite("Errors: OpenAI-shaped JSON with the right status")
@@ -44,17 +45,25 @@ extension ServerTests {
         @Test("out-of-range sampling parameters and unsupported options: 400 with the parameter")
         func badParameters() async throws {
             try await ServerFixture.server().test { client in
-                let cases: [(String, Any)] = [("temperature", 3), ("top_p", 0), ("top_p", 1.5), ("max_tokens", 0), ("max_completion_tokens", -1),
-                                              ("presence_penalty", 5), ("frequency_penalty", -3), ("n", 2), ("logprobs", true), ("stop", [""]),
-                                              ("top_k", -1), ("min_p", 2)]
+                let cases: [(String, Any)] = [
+                    ("temperature", 3), ("top_p", 0), ("top_p", 1.5), ("max_tokens", 0), ("max_completion_tokens", -1),
+                    ("presence_penalty", 5), ("frequency_penalty", -3), ("n", 2), ("logprobs", true), ("stop", [""]),
+                    ("top_k", -1), ("min_p", 2),
+                ]
                 for (param, value) in cases {
                     let response = try await client.post(chat, json: ["messages": hello, param: value])
                     #expect(response.status == .badRequest, "\(param) = \(value)")
-                    #expect((try response.json["error"] as? [String: Any])?["param"] as? String == param, "\(param) = \(value)")
+                    #expect(
+                        (try response.json["error"] as? [String: Any])?["param"] as? String == param,
+                        "\(param) = \(value)")
                 }
                 let role = try await client.post(chat, json: ["messages": [["role": "wizard", "content": "hi"]]])
                 #expect(role.status == .badRequest)
-                let image = try await client.post(chat, json: ["messages": [["role": "user", "content": [["type": "image_url", "image_url": ["url": "x"]]]]]])
+                let image = try await client.post(
+                    chat,
+                    json: [
+                        "messages": [["role": "user", "content": [["type": "image_url", "image_url": ["url": "x"]]]]]
+                    ])
                 #expect(image.status == .badRequest)
             }
         }
@@ -82,11 +91,14 @@ extension ServerTests {
                 #expect(chat.status == .notFound)
                 #expect(try chat.errorCode == "model_not_found")
                 #expect((try chat.json["error"] as? [String: Any])?["param"] as? String == "model")
-                let embeddings = try await client.post("/v1/embeddings", json: ["model": "text-embedding-3-small", "input": "hi"])
+                let embeddings = try await client.post(
+                    "/v1/embeddings", json: ["model": "text-embedding-3-small", "input": "hi"])
                 #expect(embeddings.status == .notFound)
-                let crossed = try await client.post("/v1/chat/completions", json: ["model": ServerFixture.embeddingID, "messages": hello])
+                let crossed = try await client.post(
+                    "/v1/chat/completions", json: ["model": ServerFixture.embeddingID, "messages": hello])
                 #expect(crossed.status == .badRequest)
-                let crossedBack = try await client.post("/v1/embeddings", json: ["model": ServerFixture.languageID, "input": "hi"])
+                let crossedBack = try await client.post(
+                    "/v1/embeddings", json: ["model": ServerFixture.languageID, "input": "hi"])
                 #expect(crossedBack.status == .badRequest)
             }
         }
@@ -101,7 +113,8 @@ extension ServerTests {
                 let chat = try await client.post(chat, json: ["messages": [["role": "user", "content": long]]])
                 #expect(chat.status == .badRequest)
                 #expect(try chat.errorCode == "context_length_exceeded")
-                let total = try await client.post("/v1/completions", json: ["prompt": "Hello", "max_tokens": ServerFixture.context])
+                let total = try await client.post(
+                    "/v1/completions", json: ["prompt": "Hello", "max_tokens": ServerFixture.context])
                 #expect(total.status == .badRequest)
                 #expect(try total.errorCode == "context_length_exceeded")
                 #expect((try total.json["error"] as? [String: Any])?["param"] as? String == "max_tokens")
@@ -111,7 +124,8 @@ extension ServerTests {
         @Test("a body over the limit: 413; a wrong method: 405 with Allow; an unknown path: 404")
         func transport() async throws {
             try await ServerFixture.server(maxBodyBytes: 4096).test { client in
-                let big = try await client.post(chat, json: ["messages": [["role": "user", "content": String(repeating: "x", count: 10_000)]]])
+                let big = try await client.post(
+                    chat, json: ["messages": [["role": "user", "content": String(repeating: "x", count: 10_000)]]])
                 #expect(big.status == .contentTooLarge)
                 #expect(try big.errorCode == "request_too_large")
                 let method = try await client.get(chat)
@@ -136,7 +150,8 @@ extension ServerTests {
                 #expect(none.status == .unauthorized)
                 #expect(try none.errorCode == "invalid_api_key")
                 #expect(none.headers[.wwwAuthenticate] == "Bearer")
-                let wrong = try await client.post(chat, json: ["messages": hello], headers: [.authorization: "Bearer sk-test-124"])
+                let wrong = try await client.post(
+                    chat, json: ["messages": hello], headers: [.authorization: "Bearer sk-test-124"])
                 #expect(wrong.status == .unauthorized)
                 let basic = try await client.get("/v1/models", headers: [.authorization: "Basic sk-test-123"])
                 #expect(basic.status == .unauthorized)

@@ -1,9 +1,9 @@
-@testable import ClinferServer
 import Foundation
-import Hummingbird
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
+@testable import ClinferServer
 
 extension ServerTests {
     @Suite("Scheduling: slots, the wait queue, disconnects, loading")
@@ -15,7 +15,8 @@ extension ServerTests {
                 let holders = try (0..<2).map { _ in try connection(client.port) }
                 for holder in holders { try await holder.executeAndDontWaitForResponse(try longStream()) }
                 try await eventually("both requests admitted") { server.state.generationRequestsInFlight == 2 }
-                let rejected = try await client.post("/v1/chat/completions", json: ["messages": [["role": "user", "content": "Hi"]], "max_tokens": 2])
+                let rejected = try await client.post(
+                    "/v1/chat/completions", json: ["messages": [["role": "user", "content": "Hi"]], "max_tokens": 2])
                 #expect(rejected.status == .tooManyRequests)
                 #expect(rejected.headers[.retryAfter] == "1")
                 #expect(try rejected.errorCode == "queue_full")
@@ -26,12 +27,15 @@ extension ServerTests {
                 try await eventually("sequences ended") { server.state.sequenceCounts == (0, 0) }
                 let metrics = try await client.get("/metrics").text
                 #expect(metrics.contains("clinfer_requests_rejected_total 1"))
-                let again = try await client.post("/v1/chat/completions", json: ["messages": [["role": "user", "content": "Hi"]], "max_tokens": 2])
+                let again = try await client.post(
+                    "/v1/chat/completions", json: ["messages": [["role": "user", "content": "Hi"]], "max_tokens": 2])
                 #expect(again.status == .ok)
             }
         }
 
-        @Test("a client that disconnects mid-stream cancels its sequence and frees its slot at once", arguments: [true, false])
+        @Test(
+            "a client that disconnects mid-stream cancels its sequence and frees its slot at once",
+            arguments: [true, false])
         func disconnect(stream: Bool) async throws {
             let server = ServerFixture.server(slots: 2, queueSize: 2)
             try await server.test { client in
@@ -40,7 +44,9 @@ extension ServerTests {
                 try await eventually("generation started") { server.state.generation.tracker.snapshot.started == 1 }
                 try await holder.shutdown()
                 let start = ContinuousClock.now
-                try await eventually("slot freed", timeout: .seconds(5)) { server.state.generationRequestsInFlight == 0 && server.state.sequenceCounts == (0, 0) }
+                try await eventually("slot freed", timeout: .seconds(5)) {
+                    server.state.generationRequestsInFlight == 0 && server.state.sequenceCounts == (0, 0)
+                }
                 #expect(ContinuousClock.now - start < .seconds(2))
                 let metrics = try await client.get("/metrics").text
                 #expect(metrics.contains("clinfer_requests_cancelled_total 1"))
@@ -54,7 +60,9 @@ extension ServerTests {
         func timeout() async throws {
             let server = ServerFixture.server(requestTimeout: .milliseconds(300))
             try await server.test { client in
-                let body: [String: Any] = ["messages": [["role": "user", "content": "Count."]], "max_tokens": 450, "ignore_eos": true]
+                let body: [String: Any] = [
+                    "messages": [["role": "user", "content": "Count."]], "max_tokens": 450, "ignore_eos": true,
+                ]
                 let whole = try await client.post("/v1/chat/completions", json: body)
                 #expect(whole.status == .gatewayTimeout)
                 #expect(try whole.errorCode == "request_timeout")
@@ -81,7 +89,8 @@ extension ServerTests {
                 let loading = try await client.get("/health")
                 #expect(loading.status == .serviceUnavailable)
                 #expect(try loading.json["status"] as? String == "loading")
-                let early = try await client.post("/v1/chat/completions", json: ["messages": [["role": "user", "content": "Hi"]]])
+                let early = try await client.post(
+                    "/v1/chat/completions", json: ["messages": [["role": "user", "content": "Hi"]]])
                 #expect(early.status == .serviceUnavailable)
                 #expect(try early.errorCode == "model_loading")
                 #expect(early.headers[.retryAfter] != nil)
@@ -104,10 +113,14 @@ extension ServerTests {
                     for index in 0..<4 {
                         group.addTask {
                             try await TestClient.withClient(host: "127.0.0.1", port: port) { connection in
-                                let body: [String: Any] = ["prompt": "Item \(index):", "max_tokens": 6, "ignore_eos": true, "stream": true]
-                                let response = try await connection.execute(TestClient.Request(
-                                    "/v1/completions", method: .post, authority: "localhost", headers: [.contentType: "application/json"],
-                                    body: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body))))
+                                let body: [String: Any] = [
+                                    "prompt": "Item \(index):", "max_tokens": 6, "ignore_eos": true, "stream": true,
+                                ]
+                                let response = try await connection.execute(
+                                    TestClient.Request(
+                                        "/v1/completions", method: .post, authority: "localhost",
+                                        headers: [.contentType: "application/json"],
+                                        body: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body))))
                                 #expect(response.status == .ok)
                                 #expect(String(buffer: response.body ?? ByteBuffer()).hasSuffix("data: [DONE]\n\n"))
                             }
@@ -115,7 +128,9 @@ extension ServerTests {
                     }
                     try await group.waitForAll()
                 }
-                try await eventually("idle") { server.state.generationRequestsInFlight == 0 && server.state.sequenceCounts == (0, 0) }
+                try await eventually("idle") {
+                    server.state.generationRequestsInFlight == 0 && server.state.sequenceCounts == (0, 0)
+                }
             }
         }
     }

@@ -1,5 +1,4 @@
 import ClinferEngine
-@testable import ClinferServer
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -7,13 +6,18 @@ import Logging
 import Synchronization
 import Testing
 
+@testable import ClinferServer
+
 /// The real models the server tests serve (fetched by `make models` into models/, or
 /// $CLINFER_MODELS_DIR), loaded once per test process on OpenCL with a 512-position context.
 /// Without them a test is skipped locally and fails in CI (CI=true).
 enum ServerFixture {
     static let directory: URL = {
-        if let custom = ProcessInfo.processInfo.environment["CLINFER_MODELS_DIR"] { return URL(fileURLWithPath: custom) }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../models").standardized
+        if let custom = ProcessInfo.processInfo.environment["CLINFER_MODELS_DIR"] {
+            return URL(fileURLWithPath: custom)
+        }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../models")
+            .standardized
     }()
     static let languagePath = directory.appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf").path
     static let embeddingPath = directory.appendingPathComponent("all-MiniLM-L6-v2").path
@@ -23,8 +27,12 @@ enum ServerFixture {
 
     /// Whether the models exist; records a failure in CI when they do not.
     static var available: Bool {
-        if FileManager.default.fileExists(atPath: languagePath), FileManager.default.fileExists(atPath: embeddingPath) { return true }
-        if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("\(languagePath) or \(embeddingPath) is missing: CI must fetch the models (make models)") }
+        if FileManager.default.fileExists(atPath: languagePath), FileManager.default.fileExists(atPath: embeddingPath) {
+            return true
+        }
+        if ProcessInfo.processInfo.environment["CI"] == "true" {
+            Issue.record("\(languagePath) or \(embeddingPath) is missing: CI must fetch the models (make models)")
+        }
         return false
     }
 
@@ -39,24 +47,30 @@ enum ServerFixture {
             let key = "\(slots)/\(queueSize)"
             if let model = loaded[key] { return model }
             let model = Result {
-                try LanguageModel(path: languagePath, options: configuration(slots: slots, queueSize: queueSize).languageModelOptions)
+                try LanguageModel(
+                    path: languagePath, options: configuration(slots: slots, queueSize: queueSize).languageModelOptions)
             }
             loaded[key] = model
             return model
         }.get()
-        return ServedModels(language: language, languageID: languageID, embedding: try embedding.get(), embeddingID: embeddingID)
+        return ServedModels(
+            language: language, languageID: languageID, embedding: try embedding.get(), embeddingID: embeddingID)
     }
 
     static var logger: Logger {
         var logger = Logger(label: "clinfer.server.tests")
-        logger.logLevel = ProcessInfo.processInfo.environment["CLINFER_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+        logger.logLevel =
+            ProcessInfo.processInfo.environment["CLINFER_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
         return logger
     }
 
     /// A server on an ephemeral port serving the shared models (or loading them with `load`).
-    static func server(slots: Int = 2, queueSize: Int = 4, apiKey: String? = nil, maxBodyBytes: Int = 64 << 10,
-                       requestTimeout: Duration? = .seconds(60), readTimeout: Duration = .seconds(30), writeTimeout: Duration = .seconds(30),
-                       sendBufferBytes: Int? = nil, load: (@Sendable () async throws -> ServedModels)? = nil) -> ClinferHTTPServer {
+    static func server(
+        slots: Int = 2, queueSize: Int = 4, apiKey: String? = nil, maxBodyBytes: Int = 64 << 10,
+        requestTimeout: Duration? = .seconds(60), readTimeout: Duration = .seconds(30),
+        writeTimeout: Duration = .seconds(30),
+        sendBufferBytes: Int? = nil, load: (@Sendable () async throws -> ServedModels)? = nil
+    ) -> ClinferHTTPServer {
         var configuration = configuration(slots: slots, queueSize: queueSize)
         configuration.apiKey = apiKey
         configuration.maxBodyBytes = maxBodyBytes
@@ -64,19 +78,24 @@ enum ServerFixture {
         configuration.readTimeout = readTimeout
         configuration.writeTimeout = writeTimeout
         configuration.sendBufferBytes = sendBufferBytes
-        return ClinferHTTPServer(configuration: configuration, logger: logger, load: load ?? { try models(slots: slots, queueSize: queueSize) })
+        return ClinferHTTPServer(
+            configuration: configuration, logger: logger,
+            load: load ?? { try models(slots: slots, queueSize: queueSize) })
     }
 
     /// The test servers' configuration: ephemeral port, the fixture's models on OpenCL, context 512.
     static func configuration(slots: Int, queueSize: Int) -> ServerConfiguration {
-        ServerConfiguration(host: "127.0.0.1", port: 0, modelPath: languagePath, embeddingModelPath: embeddingPath, backend: .opencl,
-                            slots: slots, contextLength: context, queueSize: queueSize)
+        ServerConfiguration(
+            host: "127.0.0.1", port: 0, modelPath: languagePath, embeddingModelPath: embeddingPath, backend: .opencl,
+            slots: slots, contextLength: context, queueSize: queueSize)
     }
 }
 
 extension ClinferHTTPServer {
     /// Runs `test` against the server on a real socket, once its models are ready.
-    func test<Value: Sendable>(waitForModels: Bool = true, _ test: @escaping @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
+    func test<Value: Sendable>(
+        waitForModels: Bool = true, _ test: @escaping @Sendable (any TestClientProtocol) async throws -> Value
+    ) async throws -> Value {
         try await makeApplication().test(.live) { client in
             if waitForModels { try await state.waitUntilReady() }
             return try await test(client)
@@ -91,7 +110,9 @@ extension ServerState {
 }
 
 /// ``eventually(_:timeout:_:)`` for conditions that need to await (a request to the server).
-func eventuallyAsync(_ what: String, timeout: Duration = .seconds(20), _ condition: @Sendable () async throws -> Bool) async throws {
+func eventuallyAsync(
+    _ what: String, timeout: Duration = .seconds(20), _ condition: @Sendable () async throws -> Bool
+) async throws {
     let deadline = ContinuousClock.now + timeout
     while try await !condition() {
         if ContinuousClock.now > deadline {
@@ -115,7 +136,9 @@ func eventually(_ what: String, timeout: Duration = .seconds(20), _ condition: @
 }
 
 extension TestClientProtocol {
-    func post(_ uri: String, _ body: String, headers: HTTPFields = [.contentType: "application/json"]) async throws -> TestResponse {
+    func post(
+        _ uri: String, _ body: String, headers: HTTPFields = [.contentType: "application/json"]
+    ) async throws -> TestResponse {
         try await execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body))
     }
 
@@ -136,7 +159,11 @@ extension TestResponse {
 
     /// The body as a JSON object.
     var json: [String: Any] {
-        get throws { try #require(try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any], "not a JSON object: \(text)") }
+        get throws {
+            try #require(
+                try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
+                "not a JSON object: \(text)")
+        }
     }
 
     /// `error.code` of an OpenAI-shaped error body (and checks its shape).
@@ -161,7 +188,8 @@ extension TestResponse {
 
 /// Parses an SSE payload as a JSON object.
 func object(_ payload: String) throws -> [String: Any] {
-    try #require(try JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any], "not a JSON object: \(payload)")
+    try #require(
+        try JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any], "not a JSON object: \(payload)")
 }
 
 /// A second connection to the server, for requests running alongside the test client's.
@@ -173,8 +201,11 @@ func connection(_ port: Int?) throws -> TestClient {
 
 /// A request that generates `tokens` tokens whatever the model says (to hold a slot a while).
 func longStream(tokens: Int = 400, stream: Bool = true) throws -> TestClient.Request {
-    let body: [String: Any] = ["messages": [["role": "user", "content": "Count to a thousand."]], "max_tokens": tokens,
-                               "ignore_eos": true, "stream": stream, "temperature": 0]
-    return TestClient.Request("/v1/chat/completions", method: .post, authority: "localhost", headers: [.contentType: "application/json"],
-                              body: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
+    let body: [String: Any] = [
+        "messages": [["role": "user", "content": "Count to a thousand."]], "max_tokens": tokens,
+        "ignore_eos": true, "stream": stream, "temperature": 0,
+    ]
+    return TestClient.Request(
+        "/v1/chat/completions", method: .post, authority: "localhost", headers: [.contentType: "application/json"],
+        body: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
 }

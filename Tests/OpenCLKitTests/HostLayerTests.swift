@@ -7,7 +7,9 @@ import Testing
 enum Shared {
     static let setup: Result<(Context, CommandQueue), any Error> = Result {
         guard let device = try OpenCL.device() else {
-            throw CLError(code: CLError.deviceNotFound, call: "tests", detail: "no OpenCL device: install pocl-opencl-icd (see README)")
+            throw CLError(
+                code: CLError.deviceNotFound, call: "tests",
+                detail: "no OpenCL device: install pocl-opencl-icd (see README)")
         }
         let context = try Context(device: device)
         return (context, try CommandQueue(context: context))
@@ -102,8 +104,9 @@ struct HostLayerTests {
         #expect(CLError(code: -46, call: "x").name == "CL_INVALID_KERNEL_NAME")
         #expect(CLError(code: -1001, call: "x").name == "CL_PLATFORM_NOT_FOUND_KHR")
         #expect(CLError(code: -12345, call: "x").name == "CL_UNKNOWN_ERROR(-12345)")
-        #expect(CLError(code: -54, call: "clEnqueueNDRangeKernel", detail: "why").description
-            == "clEnqueueNDRangeKernel failed: CL_INVALID_WORK_GROUP_SIZE (-54)\nwhy")
+        #expect(
+            CLError(code: -54, call: "clEnqueueNDRangeKernel", detail: "why").description
+                == "clEnqueueNDRangeKernel failed: CL_INVALID_WORK_GROUP_SIZE (-54)\nwhy")
     }
 
     static let scaleSource = """
@@ -127,14 +130,17 @@ struct HostLayerTests {
 
         let unknown = #expect(throws: CLError.self) { try program.kernel("nope") }
         #expect(unknown?.name == "CL_INVALID_KERNEL_NAME")
-        let badLocal = #expect(throws: CLError.self) { try queue.enqueue(kernel, global: [100], local: [64], arguments: [buffer, Float(1), Int32(100)]) }
+        let badLocal = #expect(throws: CLError.self) {
+            try queue.enqueue(kernel, global: [100], local: [64], arguments: [buffer, Float(1), Int32(100)])
+        }
         #expect(badLocal?.code == CLError.invalidWorkGroupSize)
     }
 
     @Test("program cache: a warm start loads the binary instead of compiling; a corrupt file is rebuilt")
     func programCache() throws {
         let context = try Shared.context()
-        let directory = FileManager.default.temporaryDirectory.appending(path: "clinfer-cache-test-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appending(
+            path: "clinfer-cache-test-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let cache = ProgramCache(directory: directory)
         let options = "-DUNUSED=\(UInt32.random(in: 0...UInt32.max))"
@@ -145,7 +151,8 @@ struct HostLayerTests {
         #expect(warm.origin == .diskCache)
         _ = try warm.kernel("scale")
 
-        let other = try Program(context: context, source: Self.scaleSource, options: options + " -DOTHER=1", cache: cache)
+        let other = try Program(
+            context: context, source: Self.scaleSource, options: options + " -DOTHER=1", cache: cache)
         #expect(other.origin == .compiled, "different options must not hit the cache")
 
         for file in try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil) {

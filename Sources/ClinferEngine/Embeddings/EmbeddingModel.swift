@@ -35,8 +35,10 @@ public final class EmbeddingModel: Sendable {
         /// `max_seq_length`, at most the position table).
         public var maxSequenceLength: Int?
 
-        public init(backend: ComputeTarget.Preference = .fromEnvironment, batchSize: Int = 32, maxBatchTokens: Int = 512,
-                    maxSequenceLength: Int? = nil) {
+        public init(
+            backend: ComputeTarget.Preference = .fromEnvironment, batchSize: Int = 32, maxBatchTokens: Int = 512,
+            maxSequenceLength: Int? = nil
+        ) {
             self.backend = backend
             self.batchSize = batchSize
             self.maxBatchTokens = maxBatchTokens
@@ -90,16 +92,24 @@ public final class EmbeddingModel: Sendable {
         let configuration = try BertConfiguration(json: try modelFileData(configPath), path: configPath)
         let tokenizer = try WordPieceTokenizer(directory: transformer)
         guard tokenizer.vocabularySize <= configuration.vocabularySize else {
-            throw ModelFormatError.corrupt(path: transformer, detail: "the tokenizer has \(tokenizer.vocabularySize) tokens, the model \(configuration.vocabularySize)")
+            throw ModelFormatError.corrupt(
+                path: transformer,
+                detail:
+                    "the tokenizer has \(tokenizer.vocabularySize) tokens, the model \(configuration.vocabularySize)")
         }
-        let weights = try BertWeights(safetensors: try SafetensorsFile(path: try file("model.safetensors")), configuration: configuration)
+        let weights = try BertWeights(
+            safetensors: try SafetensorsFile(path: try file("model.safetensors")), configuration: configuration)
         let declared = try Self.declaredMaxSequenceLength(directory: directory, transformer: transformer)
-        let length = min(options.maxSequenceLength ?? declared ?? configuration.maxPositions, configuration.maxPositions)
-        guard length >= 2 else { throw GenerationError.invalidParameter("max sequence length must be ≥ 2 ([CLS] and [SEP])") }
+        let length = min(
+            options.maxSequenceLength ?? declared ?? configuration.maxPositions, configuration.maxPositions)
+        guard length >= 2 else {
+            throw GenerationError.invalidParameter("max sequence length must be ≥ 2 ([CLS] and [SEP])")
+        }
         let encoder: any BertEncoder
         switch try ComputeTarget.select(options.backend) {
         case .opencl(let backend):
-            encoder = try BertModel(configuration: configuration, weights: weights, ops: try OpenCLTransformerOps(backend: backend))
+            encoder = try BertModel(
+                configuration: configuration, weights: weights, ops: try OpenCLTransformerOps(backend: backend))
             commandQueue = backend.queue
         case .cpu:
             encoder = try BertModel(configuration: configuration, weights: weights, ops: CPUTransformerOps())
@@ -191,7 +201,8 @@ public final class EmbeddingModel: Sendable {
                 start += members.count
                 let batch = WordPieceBatch(sequences: members.map { sequences[$0] }, paddingID: tokenizer.paddingID)
                 let states = try encoder.forward(batch)
-                let vectors = pooling.pool(states, lengths: batch.lengths, sequenceLength: batch.sequenceLength, width: configuration.hidden)
+                let vectors = pooling.pool(
+                    states, lengths: batch.lengths, sequenceLength: batch.sequenceLength, width: configuration.hidden)
                 for (member, vector) in zip(members, vectors) { result[member] = vector }
             }
         }
@@ -200,16 +211,22 @@ public final class EmbeddingModel: Sendable {
 
     /// `max_seq_length` of `sentence_bert_config.json`, else the tokenizer config's
     /// `model_max_length` when it is a real bound; nil when neither says.
-    private static func declaredMaxSequenceLength(directory: String, transformer: String) throws(ModelFormatError) -> Int? {
+    private static func declaredMaxSequenceLength(
+        directory: String, transformer: String
+    ) throws(ModelFormatError) -> Int? {
         for folder in [directory, transformer] {
             let path = (folder as NSString).appendingPathComponent("sentence_bert_config.json")
-            if FileManager.default.fileExists(atPath: path), let length = try modelJSONObject(try modelFileData(path), path: path)["max_seq_length"] as? Int {
+            if FileManager.default.fileExists(atPath: path),
+                let length = try modelJSONObject(try modelFileData(path), path: path)["max_seq_length"] as? Int
+            {
                 return length
             }
         }
         let path = (transformer as NSString).appendingPathComponent("tokenizer_config.json")
-        if FileManager.default.fileExists(atPath: path), let length = try modelJSONObject(try modelFileData(path), path: path)["model_max_length"] as? Int,
-           length < 1_000_000 {
+        if FileManager.default.fileExists(atPath: path),
+            let length = try modelJSONObject(try modelFileData(path), path: path)["model_max_length"] as? Int,
+            length < 1_000_000
+        {
             return length
         }
         return nil

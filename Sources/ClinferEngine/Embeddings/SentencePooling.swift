@@ -41,12 +41,15 @@ public struct SentencePooling: Sendable, Hashable {
                     vector += states[base..<base + width]
                 case .max:
                     var top = [Float](repeating: -.infinity, count: width)
-                    for t in 0..<length { for j in 0..<width { top[j] = Swift.max(top[j], states[base + t * width + j]) } }
+                    for t in 0..<length {
+                        for j in 0..<width { top[j] = Swift.max(top[j], states[base + t * width + j]) }
+                    }
                     vector += top
                 case .mean, .meanSqrtLength:
                     var sum = [Double](repeating: 0, count: width)
                     for t in 0..<length { for j in 0..<width { sum[j] += Double(states[base + t * width + j]) } }
-                    let divisor = mode == .mean ? Double(Swift.max(length, 1)) : Double(Swift.max(length, 1)).squareRoot()
+                    let divisor =
+                        mode == .mean ? Double(Swift.max(length, 1)) : Double(Swift.max(length, 1)).squareRoot()
                     vector += sum.map { Float($0 / divisor) }
                 }
             }
@@ -65,8 +68,12 @@ extension SentencePooling {
     /// modes) are `ModelFormatError.unsupported`.
     static func load(directory: String) throws(ModelFormatError) -> (pooling: SentencePooling, transformer: String) {
         let modulesPath = (directory as NSString).appendingPathComponent("modules.json")
-        guard FileManager.default.fileExists(atPath: modulesPath) else { return (SentencePooling(modes: [.mean], normalize: false), directory) }
-        guard let modules = (try? JSONSerialization.jsonObject(with: try modelFileData(modulesPath))) as? [[String: Any]] else {
+        guard FileManager.default.fileExists(atPath: modulesPath) else {
+            return (SentencePooling(modes: [.mean], normalize: false), directory)
+        }
+        guard
+            let modules = (try? JSONSerialization.jsonObject(with: try modelFileData(modulesPath))) as? [[String: Any]]
+        else {
             throw .corrupt(path: modulesPath, detail: "not a JSON array of modules")
         }
         var pooling: SentencePooling? = nil, normalize = false, transformer: String? = nil
@@ -75,14 +82,17 @@ extension SentencePooling {
             let location = path.isEmpty ? directory : (directory as NSString).appendingPathComponent(path)
             switch type.split(separator: ".").last.map(String.init) {
             case "Transformer":
-                guard transformer == nil else { throw .unsupported(path: modulesPath, detail: "more than one Transformer module") }
+                guard transformer == nil else {
+                    throw .unsupported(path: modulesPath, detail: "more than one Transformer module")
+                }
                 transformer = location
             case "Pooling":
                 pooling = try poolingModes(configPath: (location as NSString).appendingPathComponent("config.json"))
             case "Normalize":
                 normalize = true
             default:
-                throw .unsupported(path: modulesPath, detail: "module \(type) (Transformer, Pooling and Normalize only)")
+                throw .unsupported(
+                    path: modulesPath, detail: "module \(type) (Transformer, Pooling and Normalize only)")
             }
         }
         guard let transformer else { throw .missing(path: modulesPath, detail: "no Transformer module") }
@@ -96,11 +106,15 @@ extension SentencePooling {
             throw .missing(path: configPath, detail: "the Pooling module's config.json is missing")
         }
         let config = try modelJSONObject(try modelFileData(configPath), path: configPath)
-        for unsupported in ["pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"] where config[unsupported] as? Bool == true {
-            throw .unsupported(path: configPath, detail: "\(unsupported) (cls, max, mean and mean_sqrt_len pooling only)")
+        for unsupported in ["pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"]
+        where config[unsupported] as? Bool == true {
+            throw .unsupported(
+                path: configPath, detail: "\(unsupported) (cls, max, mean and mean_sqrt_len pooling only)")
         }
-        let flags: [(String, Mode)] = [("pooling_mode_cls_token", .cls), ("pooling_mode_max_tokens", .max),
-                                       ("pooling_mode_mean_tokens", .mean), ("pooling_mode_mean_sqrt_len_tokens", .meanSqrtLength)]
+        let flags: [(String, Mode)] = [
+            ("pooling_mode_cls_token", .cls), ("pooling_mode_max_tokens", .max),
+            ("pooling_mode_mean_tokens", .mean), ("pooling_mode_mean_sqrt_len_tokens", .meanSqrtLength),
+        ]
         let modes = flags.filter { config[$0.0] as? Bool == true }.map(\.1)
         guard !modes.isEmpty else { throw .unsupported(path: configPath, detail: "no pooling mode is enabled") }
         return SentencePooling(modes: modes, normalize: false)

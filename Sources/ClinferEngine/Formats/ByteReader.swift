@@ -29,7 +29,9 @@ struct ByteReader {
     }
 
     /// Reads a fixed-width little-endian integer.
-    mutating func integer<T: FixedWidthInteger>(_ type: T.Type, _ what: @autoclosure () -> String) throws(ModelFormatError) -> T {
+    mutating func integer<T: FixedWidthInteger>(
+        _ type: T.Type, _ what: @autoclosure () -> String
+    ) throws(ModelFormatError) -> T {
         let size = MemoryLayout<T>.size
         try require(size, what())
         let value = T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
@@ -37,9 +39,15 @@ struct ByteReader {
         return value
     }
 
-    mutating func uint8(_ what: @autoclosure () -> String) throws(ModelFormatError) -> UInt8 { try integer(UInt8.self, what()) }
-    mutating func uint32(_ what: @autoclosure () -> String) throws(ModelFormatError) -> UInt32 { try integer(UInt32.self, what()) }
-    mutating func uint64(_ what: @autoclosure () -> String) throws(ModelFormatError) -> UInt64 { try integer(UInt64.self, what()) }
+    mutating func uint8(_ what: @autoclosure () -> String) throws(ModelFormatError) -> UInt8 {
+        try integer(UInt8.self, what())
+    }
+    mutating func uint32(_ what: @autoclosure () -> String) throws(ModelFormatError) -> UInt32 {
+        try integer(UInt32.self, what())
+    }
+    mutating func uint64(_ what: @autoclosure () -> String) throws(ModelFormatError) -> UInt64 {
+        try integer(UInt64.self, what())
+    }
 
     /// Reads an unsigned 64-bit count or length and checks it is no larger than `limit`
     /// (typically what the remaining bytes could hold), so a corrupt value never leads to a huge
@@ -63,10 +71,14 @@ struct ByteReader {
     }
 
     /// Reads `count` consecutive little-endian integers.
-    mutating func integers<T: FixedWidthInteger>(_ type: T.Type, count: Int, _ what: @autoclosure () -> String) throws(ModelFormatError) -> [T] {
+    mutating func integers<T: FixedWidthInteger>(
+        _ type: T.Type, count: Int, _ what: @autoclosure () -> String
+    ) throws(ModelFormatError) -> [T] {
         let size = MemoryLayout<T>.size
         guard count >= 0, count <= remaining / size else {
-            throw corrupt("\(what()) at offset \(offset): \(count) values of \(size) bytes do not fit in the \(remaining) bytes left")
+            throw corrupt(
+                "\(what()) at offset \(offset): \(count) values of \(size) bytes do not fit in the \(remaining) bytes left"
+            )
         }
         let start = offset, source = bytes
         let values = [T](unsafeUninitializedCapacity: count) { buffer, initialized in

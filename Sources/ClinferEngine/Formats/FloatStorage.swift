@@ -14,16 +14,28 @@ enum FloatStorage: Sendable {
             switch self {
             case .f32:
                 #if _endian(little)
-                if let source = raw.baseAddress, let destination = out.baseAddress {
-                    UnsafeMutableRawPointer(destination).copyMemory(from: source, byteCount: count * 4)
-                }
+                    if let source = raw.baseAddress, let destination = out.baseAddress {
+                        UnsafeMutableRawPointer(destination).copyMemory(from: source, byteCount: count * 4)
+                    }
                 #else
-                for i in 0..<count { out[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+                    for i in 0..<count {
+                        out[i] = Float(
+                            bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                    }
                 #endif
             case .f16:
-                for i in 0..<count { out[i] = Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))) }
+                for i in 0..<count {
+                    out[i] = Float(
+                        Float16(
+                            bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                    )
+                }
             case .bf16:
-                for i in 0..<count { out[i] = Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16) }
+                for i in 0..<count {
+                    out[i] = Float(
+                        bitPattern: UInt32(
+                            UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)
+                }
             }
             initialized = count
         }

@@ -22,7 +22,9 @@ extension GGUFFile {
         case .f16: return FloatStorage.f16.decode(raw)
         case .bf16: return FloatStorage.bf16.decode(raw)
         case .q8_0, .q4_0, .q4_1:
-            return try quantized(info, raw: raw, rows: info.elementCount / info.dimensions[0], columns: info.dimensions[0]).dequantized()
+            return try quantized(
+                info, raw: raw, rows: info.elementCount / info.dimensions[0], columns: info.dimensions[0]
+            ).dequantized()
         default:
             throw .unsupportedTensorType(path: path, tensor: info.name, type: info.type.name)
         }
@@ -36,16 +38,20 @@ extension GGUFFile {
     public func quantizedMatrix(_ info: GGUFTensorInfo) throws(ModelFormatError) -> QuantizedMatrix {
         let raw = try checkedBytes(of: info)
         guard info.type.quantFormat != nil else {
-            throw .unsupportedTensorType(path: path, tensor: info.name, type: "\(info.type.name) (expected Q8_0, Q4_0 or Q4_1)")
+            throw .unsupportedTensorType(
+                path: path, tensor: info.name, type: "\(info.type.name) (expected Q8_0, Q4_0 or Q4_1)")
         }
         let dimensions = info.dimensions
         guard dimensions.count >= 2, dimensions.dropFirst(2).allSatisfy({ $0 == 1 }) else {
-            throw .missing(path: path, detail: "tensor '\(info.name)' has dimensions \(dimensions), expected a matrix [ne0, ne1]")
+            throw .missing(
+                path: path, detail: "tensor '\(info.name)' has dimensions \(dimensions), expected a matrix [ne0, ne1]")
         }
         return try quantized(info, raw: raw, rows: dimensions[1], columns: dimensions[0])
     }
 
-    private func quantized(_ info: GGUFTensorInfo, raw: UnsafeRawBufferPointer, rows: Int, columns: Int) throws(ModelFormatError) -> QuantizedMatrix {
+    private func quantized(
+        _ info: GGUFTensorInfo, raw: UnsafeRawBufferPointer, rows: Int, columns: Int
+    ) throws(ModelFormatError) -> QuantizedMatrix {
         guard let format = info.type.quantFormat else {
             throw .unsupportedTensorType(path: path, tensor: info.name, type: info.type.name)
         }
@@ -58,7 +64,9 @@ extension GGUFFile {
 
     /// `bytes(of:)`, throwing instead of trapping for a tensor of another file.
     private func checkedBytes(of info: GGUFTensorInfo) throws(ModelFormatError) -> UnsafeRawBufferPointer {
-        guard owns(info) else { throw .missing(path: path, detail: "tensor '\(info.name)' is not one of this file's tensors") }
+        guard owns(info) else {
+            throw .missing(path: path, detail: "tensor '\(info.name)' is not one of this file's tensors")
+        }
         return bytes(of: info)
     }
 }

@@ -53,8 +53,11 @@ struct GGUFHeader {
         for index in 0..<metadataCount {
             let keyOffset = reader.offset
             let key = try reader.string("metadata key \(index)")
-            guard metadata[key] == nil else { throw reader.corrupt("duplicate metadata key '\(key)' at offset \(keyOffset)") }
-            metadata[key] = try value(of: try valueType(&reader, "metadata key '\(key)'"), from: &reader, key: key, depth: 0)
+            guard metadata[key] == nil else {
+                throw reader.corrupt("duplicate metadata key '\(key)' at offset \(keyOffset)")
+            }
+            metadata[key] = try value(
+                of: try valueType(&reader, "metadata key '\(key)'"), from: &reader, key: key, depth: 0)
             keys.append(key)
         }
 
@@ -66,8 +69,9 @@ struct GGUFHeader {
         let tensors = try infos.map { (info) throws(ModelFormatError) -> GGUFTensorInfo in
             try placed(info, dataOffset: dataOffset, alignment: alignment, fileSize: bytes.count, reader: reader)
         }
-        return GGUFHeader(version: version, metadata: metadata, metadataKeys: keys, tensors: tensors,
-                          alignment: alignment, dataOffset: dataOffset)
+        return GGUFHeader(
+            version: version, metadata: metadata, metadataKeys: keys, tensors: tensors,
+            alignment: alignment, dataOffset: dataOffset)
     }
 
     // MARK: Header fields
@@ -75,7 +79,10 @@ struct GGUFHeader {
     private static func version(_ raw: UInt32, path: String) throws(ModelFormatError) -> Int {
         switch raw {
         case 2, 3: return Int(raw)
-        case 1: throw .unsupported(path: path, detail: "GGUF version 1 (an early 2023 format); convert the model again with a current llama.cpp")
+        case 1:
+            throw .unsupported(
+                path: path,
+                detail: "GGUF version 1 (an early 2023 format); convert the model again with a current llama.cpp")
         case _ where (1...3).contains(raw.byteSwapped):
             throw .unsupported(path: path, detail: "big-endian GGUF (version field 0x\(String(raw, radix: 16)))")
         default: throw .unsupported(path: path, detail: "GGUF version \(raw) (supported: 2 and 3)")
@@ -95,7 +102,9 @@ struct GGUFHeader {
 
     // MARK: Metadata values
 
-    private static func valueType(_ reader: inout ByteReader, _ what: @autoclosure () -> String) throws(ModelFormatError) -> GGUFValueType {
+    private static func valueType(
+        _ reader: inout ByteReader, _ what: @autoclosure () -> String
+    ) throws(ModelFormatError) -> GGUFValueType {
         let offset = reader.offset
         let raw = try reader.uint32("\(what()) value type")
         guard let type = GGUFValueType(rawValue: raw) else {
@@ -104,7 +113,9 @@ struct GGUFHeader {
         return type
     }
 
-    private static func value(of type: GGUFValueType, from reader: inout ByteReader, key: String, depth: Int) throws(ModelFormatError) -> GGUFValue {
+    private static func value(
+        of type: GGUFValueType, from reader: inout ByteReader, key: String, depth: Int
+    ) throws(ModelFormatError) -> GGUFValue {
         let what = "metadata key '\(key)'"
         switch type {
         case .uint8: return .uint8(try reader.integer(UInt8.self, what))
@@ -127,7 +138,9 @@ struct GGUFHeader {
         }
     }
 
-    private static func array(from reader: inout ByteReader, key: String, depth: Int) throws(ModelFormatError) -> GGUFArray {
+    private static func array(
+        from reader: inout ByteReader, key: String, depth: Int
+    ) throws(ModelFormatError) -> GGUFArray {
         let what = "metadata key '\(key)'"
         guard depth <= maxArrayDepth else {
             throw reader.corrupt("\(what): arrays nested more than \(maxArrayDepth) deep at offset \(reader.offset)")
@@ -143,8 +156,10 @@ struct GGUFHeader {
         case .int32: return .int32(try reader.integers(Int32.self, count: count, what))
         case .uint64: return .uint64(try reader.integers(UInt64.self, count: count, what))
         case .int64: return .int64(try reader.integers(Int64.self, count: count, what))
-        case .float32: return .float32(try reader.integers(UInt32.self, count: count, what).map(Float.init(bitPattern:)))
-        case .float64: return .float64(try reader.integers(UInt64.self, count: count, what).map(Double.init(bitPattern:)))
+        case .float32:
+            return .float32(try reader.integers(UInt32.self, count: count, what).map(Float.init(bitPattern:)))
+        case .float64:
+            return .float64(try reader.integers(UInt64.self, count: count, what).map(Double.init(bitPattern:)))
         case .bool:
             let offset = reader.offset
             let raw = try reader.integers(UInt8.self, count: count, what)
@@ -168,13 +183,17 @@ struct GGUFHeader {
     // MARK: Tensor infos
 
     /// Reads the tensor infos; offsets are still relative to the data section.
-    private static func tensorInfos(_ count: Int, from reader: inout ByteReader) throws(ModelFormatError) -> [GGUFTensorInfo] {
+    private static func tensorInfos(
+        _ count: Int, from reader: inout ByteReader
+    ) throws(ModelFormatError) -> [GGUFTensorInfo] {
         var infos: [GGUFTensorInfo] = [], names = Set<String>()
         infos.reserveCapacity(min(count, Self.reservationLimit))
         for index in 0..<count {
             let nameOffset = reader.offset
             let name = try reader.string("tensor \(index) name")
-            guard names.insert(name).inserted else { throw reader.corrupt("duplicate tensor name '\(name)' at offset \(nameOffset)") }
+            guard names.insert(name).inserted else {
+                throw reader.corrupt("duplicate tensor name '\(name)' at offset \(nameOffset)")
+            }
             let what = "tensor '\(name)'"
             let dimensionCount = try reader.uint32("\(what) n_dims")
             guard (1...4).contains(dimensionCount) else {
@@ -194,31 +213,44 @@ struct GGUFHeader {
                 throw reader.corrupt("\(what) has unknown ggml type id \(rawType) at offset \(typeOffset)")
             }
             let rawOffset = try reader.uint64("\(what) offset")
-            guard let offset = Int(exactly: rawOffset) else { throw reader.corrupt("\(what) data offset \(rawOffset) is out of range") }
+            guard let offset = Int(exactly: rawOffset) else {
+                throw reader.corrupt("\(what) data offset \(rawOffset) is out of range")
+            }
             guard let byteCount = type.byteCount(dimensions: dimensions) else {
-                throw reader.corrupt("\(what) of type \(type.name) cannot have dimensions \(dimensions): ne0 must be a multiple of \(type.blockSize) and the size must fit in 64 bits")
+                throw reader.corrupt(
+                    "\(what) of type \(type.name) cannot have dimensions \(dimensions): ne0 must be a multiple of \(type.blockSize) and the size must fit in 64 bits"
+                )
             }
             var elementCount = 1, overflow = false
-            for dimension in dimensions where !overflow { (elementCount, overflow) = elementCount.multipliedReportingOverflow(by: dimension) }
+            for dimension in dimensions where !overflow {
+                (elementCount, overflow) = elementCount.multipliedReportingOverflow(by: dimension)
+            }
             guard !overflow else { throw reader.corrupt("\(what) element count \(dimensions) overflows") }
-            infos.append(GGUFTensorInfo(name: name, dimensions: dimensions, type: type, offset: offset, fileOffset: 0,
-                                        elementCount: elementCount, byteCount: byteCount))
+            infos.append(
+                GGUFTensorInfo(
+                    name: name, dimensions: dimensions, type: type, offset: offset, fileOffset: 0,
+                    elementCount: elementCount, byteCount: byteCount))
         }
         return infos
     }
 
     /// Checks a tensor's alignment and that its data lies inside the file, and sets its file offset.
-    private static func placed(_ info: GGUFTensorInfo, dataOffset: Int, alignment: Int, fileSize: Int, reader: ByteReader) throws(ModelFormatError) -> GGUFTensorInfo {
+    private static func placed(
+        _ info: GGUFTensorInfo, dataOffset: Int, alignment: Int, fileSize: Int, reader: ByteReader
+    ) throws(ModelFormatError) -> GGUFTensorInfo {
         let what = "tensor '\(info.name)'"
         guard info.offset % alignment == 0 else {
             throw reader.corrupt("\(what) data offset \(info.offset) is not a multiple of the alignment \(alignment)")
         }
         let (start, overflow) = dataOffset.addingReportingOverflow(info.offset)
         guard !overflow, start <= fileSize, info.byteCount <= fileSize - start else {
-            throw reader.corrupt("\(what) data (\(info.byteCount) bytes at data offset \(info.offset), file offset \(overflow ? "overflow" : String(start))) extends past the end of the \(fileSize)-byte file")
+            throw reader.corrupt(
+                "\(what) data (\(info.byteCount) bytes at data offset \(info.offset), file offset \(overflow ? "overflow" : String(start))) extends past the end of the \(fileSize)-byte file"
+            )
         }
-        return GGUFTensorInfo(name: info.name, dimensions: info.dimensions, type: info.type, offset: info.offset, fileOffset: start,
-                              elementCount: info.elementCount, byteCount: info.byteCount)
+        return GGUFTensorInfo(
+            name: info.name, dimensions: info.dimensions, type: info.type, offset: info.offset, fileOffset: start,
+            elementCount: info.elementCount, byteCount: info.byteCount)
     }
 
     /// `value` rounded up to a multiple of `alignment` (a power of two); nil on overflow.

@@ -18,7 +18,10 @@ public struct GGUFTensorInfo: Sendable, Hashable {
     /// Bytes of data.
     public let byteCount: Int
 
-    init(name: String, dimensions: [Int], type: GGUFTensorType, offset: Int, fileOffset: Int, elementCount: Int, byteCount: Int) {
+    init(
+        name: String, dimensions: [Int], type: GGUFTensorType, offset: Int, fileOffset: Int, elementCount: Int,
+        byteCount: Int
+    ) {
         self.name = name
         self.dimensions = dimensions
         self.type = type

@@ -23,7 +23,9 @@ public struct GGUFWriter: Sendable {
 
     /// A writer padding to `alignment`, which must be a power of two.
     public init(alignment: Int = 32) {
-        precondition(alignment > 0 && alignment & (alignment - 1) == 0, "GGUF alignment must be a power of two, got \(alignment)")
+        precondition(
+            alignment > 0 && alignment & (alignment - 1) == 0, "GGUF alignment must be a power of two, got \(alignment)"
+        )
         self.alignment = alignment
     }
 
@@ -35,9 +37,13 @@ public struct GGUFWriter: Sendable {
     /// Adds a tensor from its stored bytes, of any ggml type. `dimensions` are in GGUF order
     /// (ne0 first). Throws `corrupt` (path `GGUFWriter`) for a repeated name, 0 or more than 4
     /// dimensions, or a byte count that does not match the type and dimensions.
-    public mutating func addTensor(_ name: String, type: GGUFTensorType, dimensions: [Int], bytes: [UInt8]) throws(ModelFormatError) {
+    public mutating func addTensor(
+        _ name: String, type: GGUFTensorType, dimensions: [Int], bytes: [UInt8]
+    ) throws(ModelFormatError) {
         guard !tensors.contains(where: { $0.name == name }) else { throw Self.error("duplicate tensor name '\(name)'") }
-        guard (1...4).contains(dimensions.count) else { throw Self.error("tensor '\(name)' needs 1 to 4 dimensions, got \(dimensions.count)") }
+        guard (1...4).contains(dimensions.count) else {
+            throw Self.error("tensor '\(name)' needs 1 to 4 dimensions, got \(dimensions.count)")
+        }
         guard let expected = type.byteCount(dimensions: dimensions) else {
             throw Self.error("tensor '\(name)': \(type.name) cannot have dimensions \(dimensions)")
         }
@@ -51,7 +57,9 @@ public struct GGUFWriter: Sendable {
     /// nearest even) or quantized to Q8_0, Q4_0 or Q4_1 with llama.cpp's reference quantizers.
     /// Other types throw `unsupported`; mismatched counts and non-finite values for quantized
     /// types throw `corrupt`.
-    public mutating func addTensor(_ name: String, dimensions: [Int], floats: [Float], as type: GGUFTensorType) throws(ModelFormatError) {
+    public mutating func addTensor(
+        _ name: String, dimensions: [Int], floats: [Float], as type: GGUFTensorType
+    ) throws(ModelFormatError) {
         let count = dimensions.reduce(1) { $0.multipliedReportingOverflow(by: max($1, 0)).partialValue }
         guard floats.count == count, let first = dimensions.first else {
             throw Self.error("tensor '\(name)': \(floats.count) values for dimensions \(dimensions)")
@@ -62,9 +70,12 @@ public struct GGUFWriter: Sendable {
         case .f16: bytes = FloatStorage.f16.encode(floats)
         case .bf16: bytes = FloatStorage.bf16.encode(floats)
         case .q8_0, .q4_0, .q4_1:
-            guard let format = type.quantFormat, first > 0 else { throw Self.error("tensor '\(name)': bad dimensions \(dimensions)") }
+            guard let format = type.quantFormat, first > 0 else {
+                throw Self.error("tensor '\(name)': bad dimensions \(dimensions)")
+            }
             do {
-                bytes = try QuantizedMatrix(quantizing: floats, rows: count / first, columns: first, format: format).data
+                bytes = try QuantizedMatrix(quantizing: floats, rows: count / first, columns: first, format: format)
+                    .data
             } catch {
                 throw Self.error("tensor '\(name)': \(error)")
             }
@@ -113,7 +124,9 @@ public struct GGUFWriter: Sendable {
 
     private static func error(_ detail: String) -> ModelFormatError { .corrupt(path: "GGUFWriter", detail: detail) }
 
-    private func append<T: FixedWidthInteger>(_ value: T, to out: inout [UInt8]) { FloatStorage.append(value, to: &out) }
+    private func append<T: FixedWidthInteger>(_ value: T, to out: inout [UInt8]) {
+        FloatStorage.append(value, to: &out)
+    }
 
     private func appendString(_ text: String, to out: inout [UInt8]) {
         append(UInt64(text.utf8.count), to: &out)

@@ -17,7 +17,8 @@ public enum ModelFormatError: Error, Equatable, Sendable, CustomStringConvertibl
         switch self {
         case .unreadable(let path, let detail): "\(path): cannot read: \(detail)"
         case .corrupt(let path, let detail): "\(path): corrupt or truncated: \(detail)"
-        case .unsupportedTensorType(let path, let tensor, let type): "\(path): unsupported tensor type \(type) in tensor \(tensor)"
+        case .unsupportedTensorType(let path, let tensor, let type):
+            "\(path): unsupported tensor type \(type) in tensor \(tensor)"
         case .missing(let path, let detail): "\(path): \(detail)"
         case .unsupported(let path, let detail): "\(path): unsupported: \(detail)"
         }

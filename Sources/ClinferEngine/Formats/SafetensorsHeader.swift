@@ -34,25 +34,35 @@ struct SafetensorsHeader {
         var tensors: [String: SafetensorsTensorInfo] = [:]
         tensors.reserveCapacity(json.entries.count)
         for (name, entry) in json.entries {
-            func fail(_ detail: String) -> ModelFormatError { .corrupt(path: path, detail: "tensor '\(name)': \(detail)") }
+            func fail(_ detail: String) -> ModelFormatError {
+                .corrupt(path: path, detail: "tensor '\(name)': \(detail)")
+            }
             let dtype = SafetensorsDType(rawValue: entry.dtype)
             guard entry.shape.allSatisfy({ $0 >= 0 }) else { throw fail("negative extent in shape \(entry.shape)") }
             var elementCount = 1, overflow = false
-            for extent in entry.shape where !overflow { (elementCount, overflow) = elementCount.multipliedReportingOverflow(by: extent) }
+            for extent in entry.shape where !overflow {
+                (elementCount, overflow) = elementCount.multipliedReportingOverflow(by: extent)
+            }
             guard !overflow else { throw fail("shape \(entry.shape) overflows") }
-            guard entry.dataOffsets.count == 2 else { throw fail("data_offsets must be [begin, end], got \(entry.dataOffsets)") }
+            guard entry.dataOffsets.count == 2 else {
+                throw fail("data_offsets must be [begin, end], got \(entry.dataOffsets)")
+            }
             let begin = entry.dataOffsets[0], end = entry.dataOffsets[1]
             guard begin >= 0, begin <= end, end <= dataSize else {
-                throw fail("data_offsets [\(begin), \(end)] are not an ordered range inside the \(dataSize)-byte data section")
+                throw fail(
+                    "data_offsets [\(begin), \(end)] are not an ordered range inside the \(dataSize)-byte data section")
             }
             if let bits = dtype.bitWidth {
                 let (totalBits, overflow) = elementCount.multipliedReportingOverflow(by: bits)
                 guard !overflow, totalBits % 8 == 0, totalBits / 8 == end - begin else {
-                    throw fail("\(dtype) \(entry.shape) needs \(overflow ? "too many" : String(totalBits / 8)) bytes, data_offsets span \(end - begin)")
+                    throw fail(
+                        "\(dtype) \(entry.shape) needs \(overflow ? "too many" : String(totalBits / 8)) bytes, data_offsets span \(end - begin)"
+                    )
                 }
             }
-            tensors[name] = SafetensorsTensorInfo(name: name, dtype: dtype, shape: entry.shape, dataOffsets: begin..<end,
-                                                  fileOffset: dataStart + begin, elementCount: elementCount)
+            tensors[name] = SafetensorsTensorInfo(
+                name: name, dtype: dtype, shape: entry.shape, dataOffsets: begin..<end,
+                fileOffset: dataStart + begin, elementCount: elementCount)
         }
         return SafetensorsHeader(headerLength: headerLength, tensors: tensors, metadata: json.metadata)
     }
@@ -78,7 +88,8 @@ struct SafetensorsHeader {
             let underlying = context.underlyingError.map { " (\($0))" } ?? ""
             return "\(at(context))\(context.debugDescription)\(underlying)"
         case .keyNotFound(let key, let context): return "\(at(context))missing \"\(key.stringValue)\""
-        case .typeMismatch(_, let context), .valueNotFound(_, let context): return "\(at(context))\(context.debugDescription)"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "\(at(context))\(context.debugDescription)"
         @unknown default: return "\(error)"
         }
     }

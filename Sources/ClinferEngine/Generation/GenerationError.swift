@@ -14,7 +14,8 @@ public enum GenerationError: Error, Equatable, Sendable, CustomStringConvertible
     public var description: String {
         switch self {
         case .emptyPrompt: "the prompt is empty"
-        case .contextLengthExceeded(let requested, let limit): "context length exceeded: \(requested) positions requested, the limit is \(limit)"
+        case .contextLengthExceeded(let requested, let limit):
+            "context length exceeded: \(requested) positions requested, the limit is \(limit)"
         case .invalidToken(let id, let size): "token id \(id) is outside the vocabulary (0..<\(size))"
         case .invalidParameter(let detail): "invalid generation parameter: \(detail)"
         case .queueFull(let waiting): "the server is busy: \(waiting) requests are already waiting for a slot"

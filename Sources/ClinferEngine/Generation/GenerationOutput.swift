@@ -49,7 +49,8 @@ extension AsyncThrowingStream where Element == GenerationChunk {
     /// Collects the stream into one result.
     public func collect() async throws -> GenerationResult {
         var text = "", tokens: [Int] = [], reason: FinishReason?
-        var stats = GenerationStats(promptTokens: 0, promptSeconds: 0, decodeTokens: 0, decodeSeconds: 0, device: "", queueSeconds: 0)
+        var stats = GenerationStats(
+            promptTokens: 0, promptSeconds: 0, decodeTokens: 0, decodeSeconds: 0, device: "", queueSeconds: 0)
         for try await chunk in self {
             text += chunk.text
             if let token = chunk.token { tokens.append(token) }

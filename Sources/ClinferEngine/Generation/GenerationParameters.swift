@@ -28,9 +28,11 @@ public struct GenerationParameters: Sendable, Hashable, Codable {
     /// Keep going past end-of-sequence tokens (benchmarks that need a fixed token count).
     public var ignoreEndOfSequence: Bool
 
-    public init(maxTokens: Int = 256, temperature: Float = 0.8, topK: Int = 40, topP: Float = 0.95, minP: Float = 0.05,
-                repetitionPenalty: Float = 1, presencePenalty: Float = 0, frequencyPenalty: Float = 0, penaltyWindow: Int = 64,
-                seed: UInt64? = nil, stop: [String] = [], stopTokens: [Int] = [], ignoreEndOfSequence: Bool = false) {
+    public init(
+        maxTokens: Int = 256, temperature: Float = 0.8, topK: Int = 40, topP: Float = 0.95, minP: Float = 0.05,
+        repetitionPenalty: Float = 1, presencePenalty: Float = 0, frequencyPenalty: Float = 0, penaltyWindow: Int = 64,
+        seed: UInt64? = nil, stop: [String] = [], stopTokens: [Int] = [], ignoreEndOfSequence: Bool = false
+    ) {
         self.maxTokens = maxTokens
         self.temperature = temperature
         self.topK = topK
@@ -59,8 +61,11 @@ public struct GenerationParameters: Sendable, Hashable, Codable {
         guard topK >= 0 else { throw fail("topK must be ≥ 0, got \(topK)") }
         guard topP > 0, topP <= 1 else { throw fail("topP must be in (0, 1], got \(topP)") }
         guard minP >= 0, minP <= 1 else { throw fail("minP must be in [0, 1], got \(minP)") }
-        guard repetitionPenalty > 0, repetitionPenalty.isFinite else { throw fail("repetitionPenalty must be > 0, got \(repetitionPenalty)") }
-        guard presencePenalty.isFinite, frequencyPenalty.isFinite, abs(presencePenalty) <= 2, abs(frequencyPenalty) <= 2 else {
+        guard repetitionPenalty > 0, repetitionPenalty.isFinite else {
+            throw fail("repetitionPenalty must be > 0, got \(repetitionPenalty)")
+        }
+        guard presencePenalty.isFinite, frequencyPenalty.isFinite, abs(presencePenalty) <= 2, abs(frequencyPenalty) <= 2
+        else {
             throw fail("presence and frequency penalties must be in [-2, 2]")
         }
         guard penaltyWindow >= 0 else { throw fail("penaltyWindow must be ≥ 0") }

@@ -88,15 +88,21 @@ final class GenerationScheduler: @unchecked Sendable {
     }
 
     /// Queues `body` for the scheduler thread; `completion` gets its result exactly once.
-    private func enqueue<T>(_ body: @escaping (any SequenceDecoder) throws -> T, completion: @escaping (Result<T, any Error>) -> Void) {
+    private func enqueue<T>(
+        _ body: @escaping (any SequenceDecoder) throws -> T, completion: @escaping (Result<T, any Error>) -> Void
+    ) {
         let accepted = condition.withLock { () -> Bool in
             guard !stopped else { return false }
-            jobs.append((run: { [unowned self] in
-                completion(Result {
-                    if scratch == nil { scratch = try makeScratch() }
-                    return try body(scratch!)
-                })
-            }, cancel: { completion(.failure(CancellationError())) }))
+            jobs.append(
+                (
+                    run: { [unowned self] in
+                        completion(
+                            Result {
+                                if scratch == nil { scratch = try makeScratch() }
+                                return try body(scratch!)
+                            })
+                    }, cancel: { completion(.failure(CancellationError())) }
+                ))
             condition.signal()
             return true
         }
@@ -152,7 +158,8 @@ final class GenerationScheduler: @unchecked Sendable {
             }
             // Sample each sequence's next token (on every core: the device waits meanwhile); those
             // that go on advance together in one pass.
-            let outcomes = Self.advanceAll(running.map(\.sequence), capacityLeft: running.map { decoder.length(slot: $0.slot) < decoder.capacity })
+            let outcomes = Self.advanceAll(
+                running.map(\.sequence), capacityLeft: running.map { decoder.length(slot: $0.slot) < decoder.capacity })
             var stepping: [(sequence: SequenceState, slot: Int)] = []
             for ((sequence, slot), outcome) in zip(running, outcomes) {
                 switch outcome {
@@ -163,7 +170,8 @@ final class GenerationScheduler: @unchecked Sendable {
             }
             if !stepping.isEmpty {
                 do {
-                    let logits = try decoder.decode(stepping.map { $0.sequence.history.last! }, slots: stepping.map(\.slot))
+                    let logits = try decoder.decode(
+                        stepping.map { $0.sequence.history.last! }, slots: stepping.map(\.slot))
                     for (index, entry) in stepping.enumerated() { entry.sequence.logits = logits[index] }
                 } catch {
                     for (sequence, slot) in stepping { end(sequence, slot: slot, error) }
@@ -175,7 +183,9 @@ final class GenerationScheduler: @unchecked Sendable {
     }
 
     /// `advance` for each sequence, spread over the cores (each touches only its own state).
-    private static func advanceAll(_ sequences: [SequenceState], capacityLeft: [Bool]) -> [Result<FinishReason?, any Error>] {
+    private static func advanceAll(
+        _ sequences: [SequenceState], capacityLeft: [Bool]
+    ) -> [Result<FinishReason?, any Error>] {
         var outcomes = [Result<FinishReason?, any Error>](repeating: .success(nil), count: sequences.count)
         outcomes.withUnsafeMutableBufferPointer { results in
             // Iteration i touches only sequences[i] and results[i], and concurrentPerform returns

@@ -30,7 +30,10 @@ public final class LanguageModel: Sendable {
         /// ``GenerationError/queueFull(waiting:)``.
         public var maxWaiting: Int
 
-        public init(backend: ComputeTarget.Preference = .fromEnvironment, contextLength: Int? = nil, slots: Int = 1, maxWaiting: Int = 64) {
+        public init(
+            backend: ComputeTarget.Preference = .fromEnvironment, contextLength: Int? = nil, slots: Int = 1,
+            maxWaiting: Int = 64
+        ) {
             self.backend = backend
             self.contextLength = contextLength
             self.slots = slots
@@ -57,7 +60,9 @@ public final class LanguageModel: Sendable {
     private let scheduler: GenerationScheduler
 
     /// Loads the model synchronously; `progress(done, total)` reports tensors read and uploaded.
-    public init(path: String, options: LoadOptions = LoadOptions(), progress: @escaping (Int, Int) -> Void = { _, _ in }) throws {
+    public init(
+        path: String, options: LoadOptions = LoadOptions(), progress: @escaping (Int, Int) -> Void = { _, _ in }
+    ) throws {
         let file = try GGUFFile(path: path)
         let configuration = try LlamaConfiguration(gguf: file)
         tokenizer = try BPETokenizer(gguf: file)
@@ -66,18 +71,23 @@ public final class LanguageModel: Sendable {
         let weights = try LlamaWeights(gguf: file, configuration: configuration) { done, _ in progress(done, total) }
         let context = min(options.contextLength ?? min(configuration.contextLength, 4096), configuration.contextLength)
         guard context >= 1 else { throw GenerationError.invalidParameter("context length must be ≥ 1") }
-        guard options.slots >= 1, options.maxWaiting >= 0 else { throw GenerationError.invalidParameter("slots must be ≥ 1 and maxWaiting ≥ 0") }
+        guard options.slots >= 1, options.maxWaiting >= 0 else {
+            throw GenerationError.invalidParameter("slots must be ≥ 1 and maxWaiting ≥ 0")
+        }
         let upload: (Int, Int) -> Void = { done, _ in progress(configuration.layers + 2 + done, total) }
         let makeDecoder: (_ slots: Int) throws -> any SequenceDecoder
         var queue: CommandQueue?
         switch try ComputeTarget.select(options.backend) {
         case .opencl(let backend):
             queue = backend.queue
-            let model = try LlamaModel(configuration: configuration, weights: weights, ops: try OpenCLTransformerOps(backend: backend),
-                                       maxPositions: context, progress: upload)
+            let model = try LlamaModel(
+                configuration: configuration, weights: weights, ops: try OpenCLTransformerOps(backend: backend),
+                maxPositions: context, progress: upload)
             makeDecoder = { try LlamaDecoder(model: model, capacity: context, slots: $0) }
         case .cpu:
-            let model = try LlamaModel(configuration: configuration, weights: weights, ops: CPUTransformerOps(), maxPositions: context, progress: upload)
+            let model = try LlamaModel(
+                configuration: configuration, weights: weights, ops: CPUTransformerOps(), maxPositions: context,
+                progress: upload)
             makeDecoder = { try LlamaDecoder(model: model, capacity: context, slots: $0) }
         }
         let decoder = try makeDecoder(options.slots)
@@ -87,28 +97,36 @@ public final class LanguageModel: Sendable {
         self.deviceName = decoder.deviceName
         self.contextLength = context
         commandQueue = queue
-        scheduler = GenerationScheduler(decoder: decoder, makeScratch: { try makeDecoder(1) }, maxWaiting: options.maxWaiting)
+        scheduler = GenerationScheduler(
+            decoder: decoder, makeScratch: { try makeDecoder(1) }, maxWaiting: options.maxWaiting)
         endTokens = Self.endTokens(tokenizer, chatTemplate)
     }
 
     /// Loads the model off the caller's executor.
-    public static func load(path: String, options: LoadOptions = LoadOptions(),
-                            progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> LanguageModel {
+    public static func load(
+        path: String, options: LoadOptions = LoadOptions(),
+        progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
+    ) async throws -> LanguageModel {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result { try LanguageModel(path: path, options: options, progress: progress) })
+                continuation.resume(
+                    with: Result { try LanguageModel(path: path, options: options, progress: progress) })
             }
         }
     }
 
     /// Streams a continuation of `prompt` (tokenized with the model's BOS rule; special tokens in
     /// the text are recognised).
-    public func generate(prompt: String, parameters: GenerationParameters = GenerationParameters()) -> AsyncThrowingStream<GenerationChunk, any Error> {
+    public func generate(
+        prompt: String, parameters: GenerationParameters = GenerationParameters()
+    ) -> AsyncThrowingStream<GenerationChunk, any Error> {
         generate(tokens: tokenizer.encode(prompt), parameters: parameters)
     }
 
     /// Streams the assistant's reply to `messages`, rendered with the model's chat template.
-    public func chat(_ messages: [ChatMessage], parameters: GenerationParameters = GenerationParameters()) -> AsyncThrowingStream<GenerationChunk, any Error> {
+    public func chat(
+        _ messages: [ChatMessage], parameters: GenerationParameters = GenerationParameters()
+    ) -> AsyncThrowingStream<GenerationChunk, any Error> {
         do {
             return generate(tokens: try chatTokens(messages), parameters: parameters)
         } catch {
@@ -141,20 +159,25 @@ public final class LanguageModel: Sendable {
 
     /// Streams tokens after `prompt`. The stream fails at once with a ``GenerationError`` for an
     /// empty prompt, one that fills the context, invalid parameters, or a full wait queue.
-    public func generate(tokens prompt: [Int], parameters: GenerationParameters = GenerationParameters()) -> AsyncThrowingStream<GenerationChunk, any Error> {
+    public func generate(
+        tokens prompt: [Int], parameters: GenerationParameters = GenerationParameters()
+    ) -> AsyncThrowingStream<GenerationChunk, any Error> {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: GenerationChunk.self)
         let cancelled = CancellationFlag()
         continuation.onTermination = { _ in cancelled.set() }
         do {
             try parameters.validate()
             guard !prompt.isEmpty else { throw GenerationError.emptyPrompt }
-            guard prompt.count < contextLength else { throw GenerationError.contextLengthExceeded(requested: prompt.count + 1, limit: contextLength) }
+            guard prompt.count < contextLength else {
+                throw GenerationError.contextLengthExceeded(requested: prompt.count + 1, limit: contextLength)
+            }
             if let bad = prompt.first(where: { !(0..<configuration.vocabularySize).contains($0) }) {
                 throw GenerationError.invalidToken(bad, vocabularySize: configuration.vocabularySize)
             }
             let stopTokens = (parameters.ignoreEndOfSequence ? [] : endTokens).union(parameters.stopTokens)
             let sequence = SequenceState(
-                prompt: prompt, parameters: parameters, stopTokens: stopTokens, tokenizer: tokenizer, cancelled: cancelled,
+                prompt: prompt, parameters: parameters, stopTokens: stopTokens, tokenizer: tokenizer,
+                cancelled: cancelled,
                 emit: { continuation.yield($0) },
                 finish: { error in error.map { continuation.finish(throwing: $0) } ?? continuation.finish() })
             try scheduler.submit(sequence)
@@ -173,14 +196,17 @@ public final class LanguageModel: Sendable {
     /// work runs between decode rounds, so it never disturbs running generations.
     public func logits(tokens: [Int], chunk: Int = 256) async throws -> [[Float]] {
         guard !tokens.isEmpty else { throw GenerationError.emptyPrompt }
-        return try await scheduler.exclusive { decoder in try Self.teacherForced(tokens, chunk: chunk, decoder: decoder) }
+        return try await scheduler.exclusive { decoder in try Self.teacherForced(tokens, chunk: chunk, decoder: decoder)
+        }
     }
 
     /// ``logits(tokens:chunk:)`` for synchronous callers: blocks the calling thread.
     @available(*, noasync, message: "await logits(tokens:chunk:) instead")
     public func logits(tokens: [Int], chunk: Int = 256) throws -> [[Float]] {
         guard !tokens.isEmpty else { throw GenerationError.emptyPrompt }
-        return try scheduler.exclusiveBlocking { decoder in try Self.teacherForced(tokens, chunk: chunk, decoder: decoder) }
+        return try scheduler.exclusiveBlocking { decoder in
+            try Self.teacherForced(tokens, chunk: chunk, decoder: decoder)
+        }
     }
 
     private static func teacherForced(_ tokens: [Int], chunk: Int, decoder: any SequenceDecoder) throws -> [[Float]] {
@@ -201,7 +227,9 @@ extension LanguageModel {
     /// the usual end markers of chat vocabularies when they are control tokens.
     static func endTokens(_ tokenizer: BPETokenizer, _ template: ChatTemplate) -> Set<Int> {
         var ids = Set([tokenizer.eosID].compactMap { $0 })
-        let markers = ["<|endoftext|>", "<|im_end|>", "<|eot_id|>", "<|end_of_text|>", "</s>"] + [template.endOfTurn].compactMap { $0 }
+        let markers =
+            ["<|endoftext|>", "<|im_end|>", "<|eot_id|>", "<|end_of_text|>", "</s>"]
+            + [template.endOfTurn].compactMap { $0 }
         for marker in markers {
             if let id = tokenizer.id(of: marker), tokenizer.tokenType(id) == .control { ids.insert(id) }
         }

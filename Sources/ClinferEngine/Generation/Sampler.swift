@@ -54,12 +54,18 @@ public struct Sampler: Sendable {
 
     private func applyPenalties(_ logits: inout [Float], history: [Int]) {
         let p = parameters
-        guard p.penaltyWindow > 0, p.repetitionPenalty != 1 || p.presencePenalty != 0 || p.frequencyPenalty != 0 else { return }
+        guard p.penaltyWindow > 0, p.repetitionPenalty != 1 || p.presencePenalty != 0 || p.frequencyPenalty != 0 else {
+            return
+        }
         var counts: [Int: Int] = [:]
-        for token in history.suffix(p.penaltyWindow) where logits.indices.contains(token) { counts[token, default: 0] += 1 }
+        for token in history.suffix(p.penaltyWindow) where logits.indices.contains(token) {
+            counts[token, default: 0] += 1
+        }
         for (token, count) in counts {
             var value = logits[token]
-            if p.repetitionPenalty != 1 { value = value > 0 ? value / p.repetitionPenalty : value * p.repetitionPenalty }
+            if p.repetitionPenalty != 1 {
+                value = value > 0 ? value / p.repetitionPenalty : value * p.repetitionPenalty
+            }
             value -= p.presencePenalty + p.frequencyPenalty * Float(count)
             logits[token] = value
         }

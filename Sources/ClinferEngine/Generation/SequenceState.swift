@@ -23,8 +23,11 @@ final class SequenceState {
     let queuedAt = ContinuousClock.now
     var startedAt = ContinuousClock.now, prefilledAt = ContinuousClock.now
 
-    init(prompt: [Int], parameters: GenerationParameters, stopTokens: Set<Int>, tokenizer: BPETokenizer, cancelled: CancellationFlag,
-         emit: @escaping (GenerationChunk) -> Void, finish: @escaping ((any Error)?) -> Void) {
+    init(
+        prompt: [Int], parameters: GenerationParameters, stopTokens: Set<Int>, tokenizer: BPETokenizer,
+        cancelled: CancellationFlag,
+        emit: @escaping (GenerationChunk) -> Void, finish: @escaping ((any Error)?) -> Void
+    ) {
         self.prompt = prompt
         self.parameters = parameters
         self.stopTokens = stopTokens
@@ -56,9 +59,10 @@ final class SequenceState {
     func complete(_ reason: FinishReason, device: String) {
         let finished = ContinuousClock.now
         let tail = reason == .stop ? "" : matcher.feed(decoder.flush()).release + matcher.flush()
-        let stats = GenerationStats(promptTokens: prompt.count, promptSeconds: (prefilledAt - startedAt).seconds,
-                                    decodeTokens: generated, decodeSeconds: (finished - prefilledAt).seconds, device: device,
-                                    queueSeconds: (startedAt - queuedAt).seconds)
+        let stats = GenerationStats(
+            promptTokens: prompt.count, promptSeconds: (prefilledAt - startedAt).seconds,
+            decodeTokens: generated, decodeSeconds: (finished - prefilledAt).seconds, device: device,
+            queueSeconds: (startedAt - queuedAt).seconds)
         emit(GenerationChunk(token: nil, text: tail, finishReason: reason, stats: stats))
         finish(nil)
     }

@@ -19,8 +19,10 @@ public struct BertConfiguration: Sendable, Hashable {
     public var typeVocabularySize: Int
     public var layerNormEps: Float
 
-    public init(vocabularySize: Int, hidden: Int, layers: Int, heads: Int, intermediate: Int, maxPositions: Int,
-                typeVocabularySize: Int = 2, layerNormEps: Float = 1e-12) {
+    public init(
+        vocabularySize: Int, hidden: Int, layers: Int, heads: Int, intermediate: Int, maxPositions: Int,
+        typeVocabularySize: Int = 2, layerNormEps: Float = 1e-12
+    ) {
         self.vocabularySize = vocabularySize
         self.hidden = hidden
         self.layers = layers
@@ -52,22 +54,33 @@ public struct BertConfiguration: Sendable, Hashable {
             throw .unsupported(path: path, detail: "position_embedding_type \(positions) (absolute only)")
         }
         let eps = (object["layer_norm_eps"] as? Double) ?? 1e-12
-        self.init(vocabularySize: try integer("vocab_size"), hidden: try integer("hidden_size"), layers: try integer("num_hidden_layers"),
-                  heads: try integer("num_attention_heads"), intermediate: try integer("intermediate_size"),
-                  maxPositions: try integer("max_position_embeddings", default: 512), typeVocabularySize: try integer("type_vocab_size", default: 2),
-                  layerNormEps: Float(eps))
+        self.init(
+            vocabularySize: try integer("vocab_size"), hidden: try integer("hidden_size"),
+            layers: try integer("num_hidden_layers"),
+            heads: try integer("num_attention_heads"), intermediate: try integer("intermediate_size"),
+            maxPositions: try integer("max_position_embeddings", default: 512),
+            typeVocabularySize: try integer("type_vocab_size", default: 2),
+            layerNormEps: Float(eps))
         try validate(path: path)
     }
 
     /// Throws `ModelFormatError` for sizes Clinfer cannot run.
     public func validate(path: String) throws(ModelFormatError) {
-        guard vocabularySize >= 1, hidden >= 1, layers >= 1, heads >= 1, intermediate >= 1, maxPositions >= 2, typeVocabularySize >= 1 else {
+        guard vocabularySize >= 1, hidden >= 1, layers >= 1, heads >= 1, intermediate >= 1, maxPositions >= 2,
+            typeVocabularySize >= 1
+        else {
             throw .corrupt(path: path, detail: "every size must be positive (and max_position_embeddings ≥ 2)")
         }
-        guard hidden % heads == 0 else { throw .corrupt(path: path, detail: "hidden_size \(hidden) is not a multiple of num_attention_heads \(heads)") }
-        guard headDim % 8 == 0, headDim <= AttentionProblem.maxHeadDim else {
-            throw .unsupported(path: path, detail: "head dimension \(headDim) (multiples of 8 up to \(AttentionProblem.maxHeadDim))")
+        guard hidden % heads == 0 else {
+            throw .corrupt(
+                path: path, detail: "hidden_size \(hidden) is not a multiple of num_attention_heads \(heads)")
         }
-        guard layerNormEps >= 0, layerNormEps.isFinite else { throw .corrupt(path: path, detail: "layer_norm_eps \(layerNormEps)") }
+        guard headDim % 8 == 0, headDim <= AttentionProblem.maxHeadDim else {
+            throw .unsupported(
+                path: path, detail: "head dimension \(headDim) (multiples of 8 up to \(AttentionProblem.maxHeadDim))")
+        }
+        guard layerNormEps >= 0, layerNormEps.isFinite else {
+            throw .corrupt(path: path, detail: "layer_norm_eps \(layerNormEps)")
+        }
     }
 }

@@ -37,15 +37,19 @@ public final class BertModel<Ops: TransformerOps>: Sendable {
         func norm(_ norm: BertWeights.Norm) throws -> (weight: Ops.Tensor, bias: Ops.Tensor) {
             (try ops.constant(norm.weight), try ops.constant(norm.bias))
         }
-        passes = ForwardPasses(limit: 4, keepingUpTo: 0) { try Workspace(ops: ops, tokens: $0, configuration: configuration) }
+        passes = ForwardPasses(limit: 4, keepingUpTo: 0) {
+            try Workspace(ops: ops, tokens: $0, configuration: configuration)
+        }
         embeddingNorm = try norm(weights.embeddingNorm)
         layers = try weights.layers.map { layer in
-            Layer(qkv: try ops.weight(layer.qkv), qkvBias: try ops.constant(layer.qkvBias),
-                  output: try ops.weight(layer.output), outputBias: try ops.constant(layer.outputBias),
-                  attentionNorm: try norm(layer.attentionNorm),
-                  intermediate: try ops.weight(layer.intermediate), intermediateBias: try ops.constant(layer.intermediateBias),
-                  down: try ops.weight(layer.down), downBias: try ops.constant(layer.downBias),
-                  outputNorm: try norm(layer.outputNorm))
+            Layer(
+                qkv: try ops.weight(layer.qkv), qkvBias: try ops.constant(layer.qkvBias),
+                output: try ops.weight(layer.output), outputBias: try ops.constant(layer.outputBias),
+                attentionNorm: try norm(layer.attentionNorm),
+                intermediate: try ops.weight(layer.intermediate),
+                intermediateBias: try ops.constant(layer.intermediateBias),
+                down: try ops.weight(layer.down), downBias: try ops.constant(layer.downBias),
+                outputNorm: try norm(layer.outputNorm))
         }
     }
 
@@ -54,7 +58,9 @@ public final class BertModel<Ops: TransformerOps>: Sendable {
     public func forward(_ batch: WordPieceBatch) throws -> [Float] {
         let c = configuration, count = batch.count, length = batch.sequenceLength, tokens = count * length, h = c.hidden
         guard count >= 1, length >= 1 else { throw GenerationError.emptyPrompt }
-        guard length <= c.maxPositions else { throw GenerationError.contextLengthExceeded(requested: length, limit: c.maxPositions) }
+        guard length <= c.maxPositions else {
+            throw GenerationError.contextLengthExceeded(requested: length, limit: c.maxPositions)
+        }
         if let bad = batch.paddedIDs.first(where: { !(0..<c.vocabularySize).contains($0) }) {
             throw GenerationError.invalidToken(bad, vocabularySize: c.vocabularySize)
         }
@@ -75,11 +81,13 @@ public final class BertModel<Ops: TransformerOps>: Sendable {
             }
             try ops.write(embedded, to: w.x)
             let norm = NormProblem(.layer, rows: tokens, width: h, eps: c.layerNormEps)
-            try ops.normalize(norm, x: w.x, residual: nil, weight: embeddingNorm.weight, bias: embeddingNorm.bias, out: w.hidden)
+            try ops.normalize(
+                norm, x: w.x, residual: nil, weight: embeddingNorm.weight, bias: embeddingNorm.bias, out: w.hidden)
             let split = QKVSplitProblem(batch: count, seq: length, heads: c.heads, headDim: c.headDim)
             let lengths = batch.lengths
-            let attention = AttentionProblem(batch: count, heads: c.heads, seqQ: length, seqK: length, headDim: c.headDim, tokenMajor: true,
-                                             keyLengths: lengths.allSatisfy { $0 == length } ? nil : lengths)
+            let attention = AttentionProblem(
+                batch: count, heads: c.heads, seqQ: length, seqK: length, headDim: c.headDim, tokenMajor: true,
+                keyLengths: lengths.allSatisfy { $0 == length } ? nil : lengths)
             for layer in layers {
                 try ops.matmul(w.hidden, layer.qkv, w.qkv, rows: tokens)
                 try ops.splitQKV(split, qkv: w.qkv, bias: layer.qkvBias, q: w.q, k: w.k, v: w.v)
@@ -87,15 +95,19 @@ public final class BertModel<Ops: TransformerOps>: Sendable {
                 try ops.matmul(w.context, layer.output, w.projected, rows: tokens)
                 try ops.biasAdd(w.projected, bias: layer.outputBias)
                 // hidden += projected, then attended = LayerNorm(hidden).
-                try ops.normalize(norm, x: w.hidden, residual: w.projected, weight: layer.attentionNorm.weight, bias: layer.attentionNorm.bias,
-                                      out: w.attended)
+                try ops.normalize(
+                    norm, x: w.hidden, residual: w.projected, weight: layer.attentionNorm.weight,
+                    bias: layer.attentionNorm.bias,
+                    out: w.attended)
                 try ops.matmul(w.attended, layer.intermediate, w.inner, rows: tokens)
                 try ops.biasGeluErf(w.inner, bias: layer.intermediateBias)
                 try ops.matmul(w.inner, layer.down, w.projected, rows: tokens)
                 try ops.biasAdd(w.projected, bias: layer.downBias)
                 // attended += projected, then hidden = LayerNorm(attended): the next layer's input.
-                try ops.normalize(norm, x: w.attended, residual: w.projected, weight: layer.outputNorm.weight, bias: layer.outputNorm.bias,
-                                      out: w.hidden)
+                try ops.normalize(
+                    norm, x: w.attended, residual: w.projected, weight: layer.outputNorm.weight,
+                    bias: layer.outputNorm.bias,
+                    out: w.hidden)
             }
             return try ops.read(w.hidden)
         }

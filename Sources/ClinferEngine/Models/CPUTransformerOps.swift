@@ -34,7 +34,8 @@ public final class CPUTransformerOps: TransformerOps {
 
     public func copy(_ source: HostTensor, offset: Int, count: Int, to destination: HostTensor) throws {
         guard offset >= 0, offset + count <= source.count, count <= destination.count else {
-            throw OpError.shapeMismatch(op: "copy", detail: "\(count) values at \(offset) of \(source.count) into \(destination.count)")
+            throw OpError.shapeMismatch(
+                op: "copy", detail: "\(count) values at \(offset) of \(source.count) into \(destination.count)")
         }
         var values = destination.floats
         values.replaceSubrange(0..<count, with: source.floats[offset..<offset + count])
@@ -46,10 +47,13 @@ public final class CPUTransformerOps: TransformerOps {
     }
 
     public func matmul(_ x: HostTensor, _ weight: Weight, _ y: HostTensor, rows: Int) throws {
-        try gemm.gemm(GEMMProblem(m: rows, n: weight.rows, k: weight.columns, transposeB: true), a: x, b: weight.values, c: y)
+        try gemm.gemm(
+            GEMMProblem(m: rows, n: weight.rows, k: weight.columns, transposeB: true), a: x, b: weight.values, c: y)
     }
 
-    public func rope(_ problem: RoPEProblem, table: RoPETable, qkv: HostTensor, q: HostTensor, k: HostTensor, v: HostTensor) throws {
+    public func rope(
+        _ problem: RoPEProblem, table: RoPETable, qkv: HostTensor, q: HostTensor, k: HostTensor, v: HostTensor
+    ) throws {
         try CPURoPE(table: table).apply(problem, qkv: qkv, q: q, k: k, v: v)
     }
 }

@@ -47,6 +47,7 @@ public enum LinearWeight: Sendable {
         guard let columns = parts.first?.columns, parts.allSatisfy({ $0.columns == columns }) else {
             throw OpError.shapeMismatch(op: "LinearWeight.stacking", detail: "weights have different input widths")
         }
-        return .dense(values: parts.flatMap { $0.dequantized() }, rows: parts.reduce(0) { $0 + $1.rows }, columns: columns)
+        return .dense(
+            values: parts.flatMap { $0.dequantized() }, rows: parts.reduce(0) { $0 + $1.rows }, columns: columns)
     }
 }

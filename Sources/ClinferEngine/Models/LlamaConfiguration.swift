@@ -21,7 +21,9 @@ public struct LlamaConfiguration: Sendable, Hashable, Codable {
     public init(gguf: GGUFFile) throws(ModelFormatError) {
         let arch = try gguf.requireString("general.architecture")
         guard let neox = Self.supported[arch] else {
-            throw .unsupported(path: gguf.path, detail: "architecture \(arch) (supported: \(Self.supported.keys.sorted().joined(separator: ", ")))")
+            throw .unsupported(
+                path: gguf.path,
+                detail: "architecture \(arch) (supported: \(Self.supported.keys.sorted().joined(separator: ", ")))")
         }
         architecture = arch
         ropeNeox = neox
@@ -36,11 +38,19 @@ public struct LlamaConfiguration: Sendable, Hashable, Codable {
         vocabularySize = gguf.int("\(arch).vocab_size") ?? gguf.strings("tokenizer.ggml.tokens")?.count ?? 0
         headDim = heads > 0 ? embedding / heads : 0
         func fail(_ detail: String) -> ModelFormatError { .unsupported(path: gguf.path, detail: detail) }
-        guard layers >= 1, embedding >= 1, feedForward >= 1, heads >= 1, kvHeads >= 1, contextLength >= 1, vocabularySize >= 1 else {
-            throw fail("non-positive hyper-parameter (layers \(layers), embedding \(embedding), heads \(heads)/\(kvHeads), vocabulary \(vocabularySize))")
+        guard layers >= 1, embedding >= 1, feedForward >= 1, heads >= 1, kvHeads >= 1, contextLength >= 1,
+            vocabularySize >= 1
+        else {
+            throw fail(
+                "non-positive hyper-parameter (layers \(layers), embedding \(embedding), heads \(heads)/\(kvHeads), vocabulary \(vocabularySize))"
+            )
         }
-        guard embedding % heads == 0, heads % kvHeads == 0 else { throw fail("embedding \(embedding), heads \(heads), kv heads \(kvHeads) do not divide") }
-        guard headDim % 8 == 0, headDim <= 256 else { throw fail("head dimension \(headDim) (the attention kernels serve multiples of 8 up to 256)") }
+        guard embedding % heads == 0, heads % kvHeads == 0 else {
+            throw fail("embedding \(embedding), heads \(heads), kv heads \(kvHeads) do not divide")
+        }
+        guard headDim % 8 == 0, headDim <= 256 else {
+            throw fail("head dimension \(headDim) (the attention kernels serve multiples of 8 up to 256)")
+        }
         if let ropeDims = gguf.int("\(arch).rope.dimension_count"), ropeDims != headDim {
             throw fail("partial RoPE (\(ropeDims) of \(headDim) dimensions)")
         }

@@ -22,32 +22,44 @@ public final class LlamaModel<Ops: TransformerOps>: Sendable {
     public let configuration: LlamaConfiguration
     public let ops: Ops
     private let embedding: LinearWeight
-    private let layers: [(attentionNorm: Ops.Tensor, qkv: Ops.Weight, output: Ops.Weight,
-                          ffnNorm: Ops.Tensor, gateUp: Ops.Weight, down: Ops.Weight)]
+    private let layers:
+        [(
+            attentionNorm: Ops.Tensor, qkv: Ops.Weight, output: Ops.Weight,
+            ffnNorm: Ops.Tensor, gateUp: Ops.Weight, down: Ops.Weight
+        )]
     private let outputNorm: Ops.Tensor
     private let head: Ops.Weight
     private let ropeTable: RoPETable
     private let passes: ForwardPasses<Workspace>
 
     /// Uploads `weights`; `maxPositions` bounds the RoPE table (and so every cache's capacity).
-    public init(configuration: LlamaConfiguration, weights: LlamaWeights, ops: Ops, maxPositions: Int? = nil,
-                progress: (Int, Int) -> Void = { _, _ in }) throws {
+    public init(
+        configuration: LlamaConfiguration, weights: LlamaWeights, ops: Ops, maxPositions: Int? = nil,
+        progress: (Int, Int) -> Void = { _, _ in }
+    ) throws {
         self.configuration = configuration
         self.ops = ops
         embedding = weights.tokenEmbedding
         var layers: [(Ops.Tensor, Ops.Weight, Ops.Weight, Ops.Tensor, Ops.Weight, Ops.Weight)] = []
         for (index, layer) in weights.layers.enumerated() {
-            layers.append((try ops.constant(layer.attentionNorm), try ops.weight(layer.qkv), try ops.weight(layer.output),
-                           try ops.constant(layer.ffnNorm), try ops.weight(layer.gateUp), try ops.weight(layer.down)))
+            layers.append(
+                (
+                    try ops.constant(layer.attentionNorm), try ops.weight(layer.qkv), try ops.weight(layer.output),
+                    try ops.constant(layer.ffnNorm), try ops.weight(layer.gateUp), try ops.weight(layer.down)
+                ))
             progress(index + 1, weights.layers.count + 1)
         }
         self.layers = layers
         outputNorm = try ops.constant(weights.outputNorm)
         head = try ops.weight(weights.output)
         // Keep the decode batches' activations (up to the scheduler's slots); drop old prompt sizes.
-        passes = ForwardPasses(limit: 24, keepingUpTo: 16) { try Workspace(ops: ops, tokens: $0, configuration: configuration) }
-        ropeTable = try RoPETable(headDim: configuration.headDim, positions: min(maxPositions ?? configuration.contextLength, configuration.contextLength),
-                                  base: configuration.ropeBase)
+        passes = ForwardPasses(limit: 24, keepingUpTo: 16) {
+            try Workspace(ops: ops, tokens: $0, configuration: configuration)
+        }
+        ropeTable = try RoPETable(
+            headDim: configuration.headDim,
+            positions: min(maxPositions ?? configuration.contextLength, configuration.contextLength),
+            base: configuration.ropeBase)
         progress(weights.layers.count + 1, weights.layers.count + 1)
     }
 
@@ -58,32 +70,39 @@ public final class LlamaModel<Ops: TransformerOps>: Sendable {
     public func makeCache(capacity: Int? = nil, sequences: Int = 1) throws -> KVCache<Ops> {
         let c = configuration
         guard sequences >= 1 else { throw GenerationError.invalidParameter("a KV cache holds at least one sequence") }
-        return try KVCache(ops: ops, layers: c.layers, kvHeads: c.kvHeads, headDim: c.headDim,
-                           capacity: min(capacity ?? maxPositions, maxPositions), sequences: sequences)
+        return try KVCache(
+            ops: ops, layers: c.layers, kvHeads: c.kvHeads, headDim: c.headDim,
+            capacity: min(capacity ?? maxPositions, maxPositions), sequences: sequences)
     }
 
     /// Runs `tokens` through the model after the positions sequence `slot` of the cache holds,
     /// appends their keys and values there, and returns the requested logits (a prompt, or one
     /// sequence's decode step).
-    public func forward(_ tokens: [Int], cache: KVCache<Ops>, slot: Int = 0, logits: LogitsSelection = .last) throws -> [Float] {
+    public func forward(
+        _ tokens: [Int], cache: KVCache<Ops>, slot: Int = 0, logits: LogitsSelection = .last
+    ) throws -> [Float] {
         let c = configuration, count = tokens.count
         guard (0..<cache.sequences).contains(slot) else {
             throw GenerationError.invalidParameter("slot \(slot) outside the cache's \(cache.sequences) sequences")
         }
         guard count >= 1 else { throw GenerationError.emptyPrompt }
         // Refused before any activations are allocated for it.
-        guard count <= cache.capacity else { throw GenerationError.contextLengthExceeded(requested: count, limit: cache.capacity) }
+        guard count <= cache.capacity else {
+            throw GenerationError.contextLengthExceeded(requested: count, limit: cache.capacity)
+        }
         // The cache's length is read and advanced inside the pass: passes run one at a time.
         return try passes.run(tokens: count) { w in
             let position = cache.length(slot: slot)
             guard position + count <= cache.capacity else {
                 throw GenerationError.contextLengthExceeded(requested: position + count, limit: cache.capacity)
             }
-            let rope = RoPEProblem(tokens: count, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, position: position,
-                                   kvStride: cache.capacity, neox: c.ropeNeox, slots: cache.sequences, slot: slot)
-            let attention = AttentionProblem(heads: c.heads, kvHeads: c.kvHeads, seqQ: count, seqK: position + count, headDim: c.headDim,
-                                             causal: true, offset: position, kvStride: cache.capacity, tokenMajor: true,
-                                             kvSequences: cache.sequences, kvSlots: cache.sequences == 1 ? nil : [slot])
+            let rope = RoPEProblem(
+                tokens: count, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, position: position,
+                kvStride: cache.capacity, neox: c.ropeNeox, slots: cache.sequences, slot: slot)
+            let attention = AttentionProblem(
+                heads: c.heads, kvHeads: c.kvHeads, seqQ: count, seqK: position + count, headDim: c.headDim,
+                causal: true, offset: position, kvStride: cache.capacity, tokenMajor: true,
+                kvSequences: cache.sequences, kvSlots: cache.sequences == 1 ? nil : [slot])
             try blocks(tokens, rope: rope, attention: attention, cache: cache, workspace: w)
             cache.setLength(position + count, slot: slot)
             switch logits {
@@ -106,8 +125,10 @@ public final class LlamaModel<Ops: TransformerOps>: Sendable {
     public func decode(_ tokens: [Int], slots: [Int], cache: KVCache<Ops>) throws -> [[Float]] {
         let c = configuration, count = tokens.count
         guard count >= 1 else { throw GenerationError.emptyPrompt }
-        guard slots.count == count, Set(slots).count == count, slots.allSatisfy({ (0..<cache.sequences).contains($0) }) else {
-            throw GenerationError.invalidParameter("a decode step needs one distinct cache slot per token (slots \(slots), \(count) tokens)")
+        guard slots.count == count, Set(slots).count == count, slots.allSatisfy({ (0..<cache.sequences).contains($0) })
+        else {
+            throw GenerationError.invalidParameter(
+                "a decode step needs one distinct cache slot per token (slots \(slots), \(count) tokens)")
         }
         return try passes.run(tokens: count) { w in
             let positions = slots.map { cache.length(slot: $0) }
@@ -115,13 +136,15 @@ public final class LlamaModel<Ops: TransformerOps>: Sendable {
                 throw GenerationError.contextLengthExceeded(requested: full + 1, limit: cache.capacity)
             }
             let placements = zip(slots, positions).map { CachePlacement(slot: $0, position: $1) }
-            let rope = RoPEProblem(tokens: count, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, position: 0,
-                                   kvStride: cache.capacity, neox: c.ropeNeox, slots: cache.sequences, placements: placements)
+            let rope = RoPEProblem(
+                tokens: count, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, position: 0,
+                kvStride: cache.capacity, neox: c.ropeNeox, slots: cache.sequences, placements: placements)
             // Each row is one query against its own sequence's keys, the one just appended included.
             let keyLengths = positions.map { $0 + 1 }
-            let attention = AttentionProblem(batch: count, heads: c.heads, kvHeads: c.kvHeads, seqQ: 1, seqK: keyLengths.max()!, headDim: c.headDim,
-                                             kvStride: cache.capacity, tokenMajor: true, keyLengths: keyLengths,
-                                             kvSequences: cache.sequences, kvSlots: slots)
+            let attention = AttentionProblem(
+                batch: count, heads: c.heads, kvHeads: c.kvHeads, seqQ: 1, seqK: keyLengths.max()!, headDim: c.headDim,
+                kvStride: cache.capacity, tokenMajor: true, keyLengths: keyLengths,
+                kvSequences: cache.sequences, kvSlots: slots)
             try blocks(tokens, rope: rope, attention: attention, cache: cache, workspace: w)
             for (slot, length) in zip(slots, keyLengths) { cache.setLength(length, slot: slot) }
             let logits = try w.batchLogits(ops: ops, vocabulary: c.vocabularySize)
@@ -133,7 +156,9 @@ public final class LlamaModel<Ops: TransformerOps>: Sendable {
 
     /// The transformer blocks over `tokens` (embedding to the final norm, left in the workspace's
     /// `normed`), with keys and values placed in the cache as `rope` says.
-    private func blocks(_ tokens: [Int], rope: RoPEProblem, attention: AttentionProblem, cache: KVCache<Ops>, workspace w: Workspace) throws {
+    private func blocks(
+        _ tokens: [Int], rope: RoPEProblem, attention: AttentionProblem, cache: KVCache<Ops>, workspace w: Workspace
+    ) throws {
         let c = configuration, count = tokens.count
         if let bad = tokens.first(where: { !(0..<c.vocabularySize).contains($0) }) {
             throw GenerationError.invalidToken(bad, vocabularySize: c.vocabularySize)
@@ -142,10 +167,13 @@ public final class LlamaModel<Ops: TransformerOps>: Sendable {
         let norm = NormProblem(.rms, rows: count, width: c.embedding, eps: c.normEps)
         for (index, layer) in layers.enumerated() {
             // The previous layer's feed-forward output joins the residual stream inside the norm.
-            try ops.normalize(norm, x: w.x, residual: index == 0 ? nil : w.ffnOut, weight: layer.attentionNorm, bias: nil, out: w.normed)
+            try ops.normalize(
+                norm, x: w.x, residual: index == 0 ? nil : w.ffnOut, weight: layer.attentionNorm, bias: nil,
+                out: w.normed)
             try ops.matmul(w.normed, layer.qkv, w.qkv, rows: count)
             try ops.rope(rope, table: ropeTable, qkv: w.qkv, q: w.q, k: cache.keys[index], v: cache.values[index])
-            try ops.attention(attention, q: w.q, k: cache.keys[index], v: cache.values[index], mask: nil, o: w.attention)
+            try ops.attention(
+                attention, q: w.q, k: cache.keys[index], v: cache.values[index], mask: nil, o: w.attention)
             try ops.matmul(w.attention, layer.output, w.attentionOut, rows: count)
             try ops.normalize(norm, x: w.x, residual: w.attentionOut, weight: layer.ffnNorm, bias: nil, out: w.normed)
             try ops.matmul(w.normed, layer.gateUp, w.gateUp, rows: count)

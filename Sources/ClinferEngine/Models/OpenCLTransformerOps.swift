@@ -44,19 +44,25 @@ public final class OpenCLTransformerOps: TransformerOps {
         return tensor
     }
 
-    public func constant(_ values: [Float]) throws -> DeviceTensor { try DeviceTensor(backend: backend, copying: HostTensor(values)) }
+    public func constant(_ values: [Float]) throws -> DeviceTensor {
+        try DeviceTensor(backend: backend, copying: HostTensor(values))
+    }
 
-    public func write(_ values: [Float], to tensor: DeviceTensor) throws { try tensor.upload(HostTensor(values), backend.queue) }
+    public func write(_ values: [Float], to tensor: DeviceTensor) throws {
+        try tensor.upload(HostTensor(values), backend.queue)
+    }
 
     public func read(_ tensor: DeviceTensor) throws -> [Float] { try tensor.download(backend.queue).floats }
 
     public func copy(_ source: DeviceTensor, offset: Int, count: Int, to destination: DeviceTensor) throws {
-        try backend.queue.copy(from: source.float32Storage, sourceOffset: offset, to: destination.float32Storage, count: count)
+        try backend.queue.copy(
+            from: source.float32Storage, sourceOffset: offset, to: destination.float32Storage, count: count)
     }
 
     public func weight(_ weight: LinearWeight) throws -> Weight {
         switch weight {
-        case .quantized(let matrix): .quantized(try DeviceQuantizedMatrix(backend: backend, copying: matrix, layout: .blocks))
+        case .quantized(let matrix):
+            .quantized(try DeviceQuantizedMatrix(backend: backend, copying: matrix, layout: .blocks))
         case .dense(let values, let rows, let columns): .dense(try constant(values), rows: rows, columns: columns)
         }
     }
@@ -70,7 +76,9 @@ public final class OpenCLTransformerOps: TransformerOps {
         }
     }
 
-    public func rope(_ problem: RoPEProblem, table: RoPETable, qkv: DeviceTensor, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor) throws {
+    public func rope(
+        _ problem: RoPEProblem, table: RoPETable, qkv: DeviceTensor, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor
+    ) throws {
         let key = table.positions &* 31 &+ table.headDim
         let op = try ropes.withLock { cache throws -> OpenCLRoPE in
             if let op = cache[key], op.table.base == table.base { return op }

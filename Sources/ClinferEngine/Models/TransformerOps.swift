@@ -44,11 +44,14 @@ public protocol TransformerOps: AnyObject, Sendable {
 
 /// The block steps, one place for both devices: each runs on the device's op.
 extension TransformerOps {
-    public func normalize(_ problem: NormProblem, x: Tensor, residual: Tensor?, weight: Tensor, bias: Tensor?, out: Tensor) throws {
+    public func normalize(
+        _ problem: NormProblem, x: Tensor, residual: Tensor?, weight: Tensor, bias: Tensor?, out: Tensor
+    ) throws {
         try norm.normalize(problem, x: x, residual: residual, weight: weight, bias: bias, out: out)
     }
 
-    public func attention(_ problem: AttentionProblem, q: Tensor, k: Tensor, v: Tensor, mask: Tensor?, o: Tensor) throws {
+    public func attention(_ problem: AttentionProblem, q: Tensor, k: Tensor, v: Tensor, mask: Tensor?, o: Tensor) throws
+    {
         try attention.attention(problem, q: q, k: k, v: v, mask: mask, o: o)
     }
 
@@ -67,7 +70,8 @@ extension TransformerOps {
     public func biasGeluErf(_ x: Tensor, bias: Tensor) throws { try activations.biasGeluErf(x, bias: bias) }
 
     /// Q (token-major), K and V [batch, heads, seq, headDim] from a fused projection plus its bias.
-    public func splitQKV(_ problem: QKVSplitProblem, qkv: Tensor, bias: Tensor?, q: Tensor, k: Tensor, v: Tensor) throws {
+    public func splitQKV(_ problem: QKVSplitProblem, qkv: Tensor, bias: Tensor?, q: Tensor, k: Tensor, v: Tensor) throws
+    {
         try qkvSplit.split(problem, qkv: qkv, bias: bias, q: q, k: k, v: v)
     }
 }

@@ -5,14 +5,14 @@
 ///
 /// Holds its buffers between pieces; one per `encode` call, never shared.
 struct BPEMerger {
-    private var symbols: [Int32] = []   // -1 once merged into its left neighbour
+    private var symbols: [Int32] = []  // -1 once merged into its left neighbour
     private var previous: [Int32] = []
     private var next: [Int32] = []
     private var heap: [Candidate] = []
 
     /// A pair that may merge; stale once either side changed.
     private struct Candidate {
-        var key: UInt64        // rank << 32 | left position: the heap order
+        var key: UInt64  // rank << 32 | left position: the heap order
         var leftSymbol: Int32
         var rightSymbol: Int32
         var right: Int32
@@ -41,7 +41,8 @@ struct BPEMerger {
         while let candidate = popMin() {
             let left = Int(truncatingIfNeeded: candidate.key & 0xFFFF_FFFF), right = Int(candidate.right)
             guard symbols[left] == candidate.leftSymbol, next[left] == candidate.right,
-                  symbols[right] == candidate.rightSymbol else { continue }
+                symbols[right] == candidate.rightSymbol
+            else { continue }
             symbols[left] = candidate.merged
             symbols[right] = -1
             next[left] = next[right]
@@ -58,7 +59,8 @@ struct BPEMerger {
             } else {
                 // Text the vocabulary lacks (a merge result, or a byte without a token): spell it
                 // with byte tokens, dropping bytes that have none.
-                for byte in table.extraSymbolBytes[Int(symbol - table.vocabularySize)] where table.byteTokens[Int(byte)] >= 0 {
+                for byte in table.extraSymbolBytes[Int(symbol - table.vocabularySize)]
+                where table.byteTokens[Int(byte)] >= 0 {
                     output.append(table.byteTokens[Int(byte)])
                 }
             }
@@ -69,8 +71,10 @@ struct BPEMerger {
     private mutating func consider(_ left: Int32, _ right: Int32, _ table: BPEMergeTable) {
         let leftSymbol = symbols[Int(left)], rightSymbol = symbols[Int(right)]
         guard let rule = table.merge(leftSymbol, rightSymbol) else { return }
-        push(Candidate(key: UInt64(UInt32(rule.rank)) << 32 | UInt64(UInt32(left)),
-                       leftSymbol: leftSymbol, rightSymbol: rightSymbol, right: right, merged: rule.merged))
+        push(
+            Candidate(
+                key: UInt64(UInt32(rule.rank)) << 32 | UInt64(UInt32(left)),
+                leftSymbol: leftSymbol, rightSymbol: rightSymbol, right: right, merged: rule.merged))
     }
 
     private mutating func push(_ candidate: Candidate) {

@@ -42,14 +42,20 @@ public final class BPETokenizer: Sendable {
         var types: [TokenType] = []
         types.reserveCapacity(tokens.count)
         for (id, raw) in vocabulary.tokenTypes.enumerated() {
-            guard let type = TokenType(rawValue: raw) else { throw .invalidVocabulary("token \(id) has unknown type \(raw)") }
+            guard let type = TokenType(rawValue: raw) else {
+                throw .invalidVocabulary("token \(id) has unknown type \(raw)")
+            }
             types.append(type)
         }
         if types.isEmpty { types = Array(repeating: .normal, count: tokens.count) }
         for (name, id) in [("BOS", vocabulary.bosID), ("EOS", vocabulary.eosID)] {
-            if let id, !tokens.indices.contains(id) { throw .invalidVocabulary("\(name) id \(id) is outside 0..<\(tokens.count)") }
+            if let id, !tokens.indices.contains(id) {
+                throw .invalidVocabulary("\(name) id \(id) is outside 0..<\(tokens.count)")
+            }
         }
-        if vocabulary.addBOS && vocabulary.bosID == nil { throw .invalidVocabulary("add_bos is set but there is no BOS token") }
+        if vocabulary.addBOS && vocabulary.bosID == nil {
+            throw .invalidVocabulary("add_bos is set but there is no BOS token")
+        }
 
         var tokenIDs: [String: Int32] = [:]
         tokenIDs.reserveCapacity(tokens.count)
@@ -58,7 +64,11 @@ public final class BPETokenizer: Sendable {
         var decodedBytes: [UInt8] = [], decodedStarts: [Int32] = [0]
         decodedStarts.reserveCapacity(tokens.count + 1)
         for (id, text) in tokens.enumerated() {
-            if types[id].isSpecial { decodedBytes.append(contentsOf: text.utf8) } else { decodedBytes.append(contentsOf: ByteLevel.decode(text)) }
+            if types[id].isSpecial {
+                decodedBytes.append(contentsOf: text.utf8)
+            } else {
+                decodedBytes.append(contentsOf: ByteLevel.decode(text))
+            }
             decodedStarts.append(Int32(decodedBytes.count))
         }
 
@@ -95,7 +105,9 @@ public final class BPETokenizer: Sendable {
         encode(prompt.text, addSpecialPrefix: addSpecialPrefix, parseSpecial: true, controlRanges: prompt.markupRanges)
     }
 
-    private func encode(_ text: String, addSpecialPrefix: Bool?, parseSpecial: Bool, controlRanges: [Range<Int>]?) -> [Int] {
+    private func encode(
+        _ text: String, addSpecialPrefix: Bool?, parseSpecial: Bool, controlRanges: [Range<Int>]?
+    ) -> [Int] {
         var output: [Int32] = []
         output.reserveCapacity(text.utf8.count / 3 + 2)
         if addSpecialPrefix ?? addBOS, let bosID { output.append(Int32(bosID)) }
@@ -160,7 +172,9 @@ public final class BPETokenizer: Sendable {
             }
         }
 
-        private mutating func encodePiece(_ piece: ArraySlice<UInt8>, tokenizer: BPETokenizer, into output: inout [Int32]) {
+        private mutating func encodePiece(
+            _ piece: ArraySlice<UInt8>, tokenizer: BPETokenizer, into output: inout [Int32]
+        ) {
             if let cached = cache[piece] {
                 output.append(contentsOf: cached)
                 return

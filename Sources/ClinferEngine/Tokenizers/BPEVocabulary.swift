@@ -16,8 +16,10 @@ public struct BPEVocabulary: Sendable, Equatable {
     /// Whether `encode` prepends BOS by default.
     public var addBOS: Bool
 
-    public init(tokens: [String], merges: [String], tokenTypes: [Int] = [], preType: String = "gpt2",
-                bosID: Int? = nil, eosID: Int? = nil, addBOS: Bool = false) {
+    public init(
+        tokens: [String], merges: [String], tokenTypes: [Int] = [], preType: String = "gpt2",
+        bosID: Int? = nil, eosID: Int? = nil, addBOS: Bool = false
+    ) {
         self.tokens = tokens
         self.merges = merges
         self.tokenTypes = tokenTypes

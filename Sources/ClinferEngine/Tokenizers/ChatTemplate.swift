@@ -109,7 +109,8 @@ public struct ChatTemplate: Sendable, Equatable {
             defer { index += 1 }
             let quote = characters[index - 1]
             guard quote == "'" || quote == "\"", characters[index..<(index + marker.count)].elementsEqual(marker),
-                  let literal = jinjaStringLiteral(characters, openingQuoteAt: index - 1) else { continue }
+                let literal = jinjaStringLiteral(characters, openingQuoteAt: index - 1)
+            else { continue }
             let prefix = "<|im_start|>system\n"
             guard literal.hasPrefix(prefix), let end = literal.range(of: "<|im_end|>") else { continue }
             let prompt = literal[literal.index(literal.startIndex, offsetBy: prefix.count)..<end.lowerBound]
@@ -145,7 +146,9 @@ public struct ChatTemplate: Sendable, Equatable {
     /// Jinja's `trim` filter: Python's `str.strip()`, which strips Unicode White_Space and
     /// U+001C–U+001F.
     static func jinjaTrim(_ text: String) -> String {
-        func isSpace(_ scalar: Unicode.Scalar) -> Bool { scalar.properties.isWhitespace || (0x1C...0x1F).contains(scalar.value) }
+        func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+            scalar.properties.isWhitespace || (0x1C...0x1F).contains(scalar.value)
+        }
         let scalars = text.unicodeScalars
         guard let first = scalars.firstIndex(where: { !isSpace($0) }) else { return "" }
         let last = scalars.lastIndex(where: { !isSpace($0) })!

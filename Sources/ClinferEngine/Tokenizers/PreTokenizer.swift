@@ -64,17 +64,23 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
     private static func contraction(_ scalars: [UInt32], _ pos: Int, _ end: Int, caseInsensitive: Bool) -> Int {
         guard scalars[pos] == apostrophe, pos + 1 < end else { return 0 }
         let next = scalars[pos + 1]
-        for letter: Character in ["s", "t", "m", "d"] where isLetter(next, letter, caseInsensitive: caseInsensitive) { return 2 }
+        for letter: Character in ["s", "t", "m", "d"] where isLetter(next, letter, caseInsensitive: caseInsensitive) {
+            return 2
+        }
         guard pos + 2 < end else { return 0 }
         let after = scalars[pos + 2]
         for (first, second): (Character, Character) in [("r", "e"), ("v", "e"), ("l", "l")]
-        where isLetter(next, first, caseInsensitive: caseInsensitive) && isLetter(after, second, caseInsensitive: caseInsensitive) {
+        where isLetter(next, first, caseInsensitive: caseInsensitive)
+            && isLetter(after, second, caseInsensitive: caseInsensitive)
+        {
             return 3
         }
         return 0
     }
 
-    private static func splitGPT2(_ scalars: [UInt32], _ classes: [UInt8], _ start: Int, _ end: Int, _ ends: inout [Int]) {
+    private static func splitGPT2(
+        _ scalars: [UInt32], _ classes: [UInt8], _ start: Int, _ end: Int, _ ends: inout [Int]
+    ) {
         @inline(__always) func classAt(_ index: Int) -> UInt8 { index < end ? classes[index] : ScalarClass.outside }
         var pos = start
         while pos < end {
@@ -98,17 +104,21 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
             if spaces > 1 && pos + spaces < end {
                 pos += spaces - 1  // \s+(?!\S)
             } else if spaces > 0 {
-                pos += spaces      // \s+
+                pos += spaces  // \s+
             } else {
-                pos += 1           // no rule matches
+                pos += 1  // no rule matches
             }
             ends.append(pos)
         }
     }
 
-    private static func splitLlama3(_ scalars: [UInt32], _ classes: [UInt8], _ start: Int, _ end: Int, _ ends: inout [Int]) {
+    private static func splitLlama3(
+        _ scalars: [UInt32], _ classes: [UInt8], _ start: Int, _ end: Int, _ ends: inout [Int]
+    ) {
         @inline(__always) func classAt(_ index: Int) -> UInt8 { index < end ? classes[index] : ScalarClass.outside }
-        @inline(__always) func isNewline(_ index: Int) -> Bool { index < end && (scalars[index] == cr || scalars[index] == lf) }
+        @inline(__always) func isNewline(_ index: Int) -> Bool {
+            index < end && (scalars[index] == cr || scalars[index] == lf)
+        }
         var pos = start
         while pos < end {
             let scalar = scalars[pos], cls = classes[pos]
@@ -120,7 +130,8 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
             }
             // [^\r\n\p{L}\p{N}]?\p{L}+
             if !(scalar == cr || scalar == lf || cls == ScalarClass.number),
-               cls == ScalarClass.letter || classAt(pos + 1) == ScalarClass.letter {
+                cls == ScalarClass.letter || classAt(pos + 1) == ScalarClass.letter
+            {
                 pos += 1
                 while classAt(pos) == ScalarClass.letter { pos += 1 }
                 ends.append(pos)
@@ -155,13 +166,13 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
                 spaces += 1
             }
             if afterLastNewline > 0 {
-                pos = afterLastNewline   // \s*[\r\n]+
+                pos = afterLastNewline  // \s*[\r\n]+
             } else if spaces > 1 && pos + spaces < end {
-                pos += spaces - 1        // \s+(?!\S)
+                pos += spaces - 1  // \s+(?!\S)
             } else if spaces > 0 {
-                pos += spaces            // \s+
+                pos += spaces  // \s+
             } else {
-                pos += 1                 // no rule matches
+                pos += 1  // no rule matches
             }
             ends.append(pos)
         }

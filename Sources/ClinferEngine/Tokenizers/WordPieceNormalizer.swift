@@ -18,7 +18,9 @@ public struct BertNormalizer: Sendable, Hashable {
     public var lowercase: Bool
 
     /// `stripAccents` defaults to `lowercase`, as BERT's uncased models expect.
-    public init(cleanText: Bool = true, handleChineseChars: Bool = true, stripAccents: Bool? = nil, lowercase: Bool = true) {
+    public init(
+        cleanText: Bool = true, handleChineseChars: Bool = true, stripAccents: Bool? = nil, lowercase: Bool = true
+    ) {
         self.cleanText = cleanText
         self.handleChineseChars = handleChineseChars
         self.stripAccents = stripAccents ?? lowercase
@@ -56,7 +58,8 @@ public struct BertNormalizer: Sendable, Hashable {
             lowered.reserveCapacity(scalars.count)
             for scalar in scalars {
                 if scalar.value < 0x80 {
-                    lowered.append(scalar.value >= 0x41 && scalar.value <= 0x5A ? Unicode.Scalar(scalar.value + 0x20)! : scalar)
+                    lowered.append(
+                        scalar.value >= 0x41 && scalar.value <= 0x5A ? Unicode.Scalar(scalar.value + 0x20)! : scalar)
                 } else {
                     lowered.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
                 }
@@ -118,7 +121,8 @@ public struct BertNormalizer: Sendable, Hashable {
         default:
             switch scalar.properties.generalCategory {
             case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation, .initialPunctuation,
-                 .finalPunctuation, .otherPunctuation: return true
+                .finalPunctuation, .otherPunctuation:
+                return true
             default: return false
             }
         }
@@ -129,7 +133,8 @@ public struct BertNormalizer: Sendable, Hashable {
     static func isChineseChar(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
         case 0x4E00...0x9FFF, 0x3400...0x4DBF, 0x20000...0x2A6DF, 0x2A700...0x2B73F, 0x2B740...0x2B81F,
-             0x2B920...0x2CEAF, 0xF900...0xFAFF, 0x2F800...0x2FA1F: true
+            0x2B920...0x2CEAF, 0xF900...0xFAFF, 0x2F800...0x2FA1F:
+            true
         default: false
         }
     }

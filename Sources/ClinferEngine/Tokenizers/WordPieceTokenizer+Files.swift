@@ -15,13 +15,16 @@ extension WordPieceTokenizer {
             try self.init(tokenizerJSON: try modelFileData(json), path: json)
         } else if FileManager.default.fileExists(atPath: vocab) {
             let config = (directory as NSString).appendingPathComponent("tokenizer_config.json")
-            let flags = FileManager.default.fileExists(atPath: config) ? try modelJSONObject(try modelFileData(config), path: config) : [:]
+            let flags =
+                FileManager.default.fileExists(atPath: config)
+                ? try modelJSONObject(try modelFileData(config), path: config) : [:]
             guard let text = String(data: try modelFileData(vocab), encoding: .utf8) else {
                 throw ModelFormatError.corrupt(path: vocab, detail: "not UTF-8 text")
             }
             try self.init(vocabText: text, config: flags)
         } else {
-            throw ModelFormatError.missing(path: directory, detail: "no tokenizer: neither tokenizer.json nor vocab.txt is in the directory")
+            throw ModelFormatError.missing(
+                path: directory, detail: "no tokenizer: neither tokenizer.json nor vocab.txt is in the directory")
         }
     }
 
@@ -32,17 +35,22 @@ extension WordPieceTokenizer {
         var lines = vocabText.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if lines.last == "" { lines.removeLast() }
         let lowercase = config["do_lower_case"] as? Bool ?? true
-        let normalizer = BertNormalizer(handleChineseChars: config["tokenize_chinese_chars"] as? Bool ?? true,
-                                        stripAccents: config["strip_accents"] as? Bool, lowercase: lowercase)
+        let normalizer = BertNormalizer(
+            handleChineseChars: config["tokenize_chinese_chars"] as? Bool ?? true,
+            stripAccents: config["strip_accents"] as? Bool, lowercase: lowercase)
         func token(_ key: String, _ fallback: String) -> String {
             if let text = config[key] as? String { return text }
             if let object = config[key] as? [String: Any], let text = object["content"] as? String { return text }
             return fallback
         }
-        let (unknown, classifier, separator, padding, mask) = (token("unk_token", "[UNK]"), token("cls_token", "[CLS]"),
-                                                              token("sep_token", "[SEP]"), token("pad_token", "[PAD]"), token("mask_token", "[MASK]"))
-        try self.init(tokens: lines, normalizer: normalizer, unknownToken: unknown, classifierToken: classifier, separatorToken: separator,
-                      paddingToken: padding, specialTokens: [padding, unknown, classifier, separator, mask])
+        let (unknown, classifier, separator, padding, mask) = (
+            token("unk_token", "[UNK]"), token("cls_token", "[CLS]"),
+            token("sep_token", "[SEP]"), token("pad_token", "[PAD]"), token("mask_token", "[MASK]")
+        )
+        try self.init(
+            tokens: lines, normalizer: normalizer, unknownToken: unknown, classifierToken: classifier,
+            separatorToken: separator,
+            paddingToken: padding, specialTokens: [padding, unknown, classifier, separator, mask])
     }
 
     /// A tokenizer from the contents of a Hugging Face `tokenizer.json` with a WordPiece model,
@@ -50,9 +58,12 @@ extension WordPieceTokenizer {
     /// template (or BERT post-processor).
     public init(tokenizerJSON data: Data, path: String = "tokenizer.json") throws {
         let root = try modelJSONObject(data, path: path)
-        guard let model = root["model"] as? [String: Any] else { throw ModelFormatError.corrupt(path: path, detail: "no \"model\" object") }
+        guard let model = root["model"] as? [String: Any] else {
+            throw ModelFormatError.corrupt(path: path, detail: "no \"model\" object")
+        }
         guard model["type"] as? String == "WordPiece" else {
-            throw TokenizerError.unsupported("tokenizer model \(model["type"] as? String ?? "?") in \(path) (WordPiece only)")
+            throw TokenizerError.unsupported(
+                "tokenizer model \(model["type"] as? String ?? "?") in \(path) (WordPiece only)")
         }
         guard let vocab = model["vocab"] as? [String: Int], !vocab.isEmpty else {
             throw ModelFormatError.corrupt(path: path, detail: "model.vocab is not an object of token ids")
@@ -60,22 +71,27 @@ extension WordPieceTokenizer {
         var tokens = [String?](repeating: nil, count: vocab.count)
         for (token, id) in vocab {
             guard tokens.indices.contains(id), tokens[id] == nil else {
-                throw TokenizerError.invalidVocabulary("ids in \(path) are not 0..<\(vocab.count) without gaps (id \(id) for \(token))")
+                throw TokenizerError.invalidVocabulary(
+                    "ids in \(path) are not 0..<\(vocab.count) without gaps (id \(id) for \(token))")
             }
             tokens[id] = token
         }
-        var normalizer = BertNormalizer(cleanText: false, handleChineseChars: false, stripAccents: false, lowercase: false)
+        var normalizer = BertNormalizer(
+            cleanText: false, handleChineseChars: false, stripAccents: false, lowercase: false)
         if let settings = root["normalizer"] as? [String: Any] {
             guard settings["type"] as? String == "BertNormalizer" else {
-                throw TokenizerError.unsupported("normalizer \(settings["type"] as? String ?? "?") in \(path) (BertNormalizer only)")
+                throw TokenizerError.unsupported(
+                    "normalizer \(settings["type"] as? String ?? "?") in \(path) (BertNormalizer only)")
             }
             let lowercase = settings["lowercase"] as? Bool ?? true
-            normalizer = BertNormalizer(cleanText: settings["clean_text"] as? Bool ?? true,
-                                        handleChineseChars: settings["handle_chinese_chars"] as? Bool ?? true,
-                                        stripAccents: settings["strip_accents"] as? Bool, lowercase: lowercase)
+            normalizer = BertNormalizer(
+                cleanText: settings["clean_text"] as? Bool ?? true,
+                handleChineseChars: settings["handle_chinese_chars"] as? Bool ?? true,
+                stripAccents: settings["strip_accents"] as? Bool, lowercase: lowercase)
         }
         if let pre = root["pre_tokenizer"] as? [String: Any], pre["type"] as? String != "BertPreTokenizer" {
-            throw TokenizerError.unsupported("pre-tokenizer \(pre["type"] as? String ?? "?") in \(path) (BertPreTokenizer only)")
+            throw TokenizerError.unsupported(
+                "pre-tokenizer \(pre["type"] as? String ?? "?") in \(path) (BertPreTokenizer only)")
         }
         var classifier = "[CLS]", separator = "[SEP]"
         if let post = root["post_processor"] as? [String: Any] {
@@ -95,13 +111,16 @@ extension WordPieceTokenizer {
                 throw TokenizerError.unsupported("post-processor \(other ?? "?") in \(path)")
             }
         }
-        let added = (root["added_tokens"] as? [[String: Any]] ?? []).filter { $0["special"] as? Bool == true }.compactMap { $0["content"] as? String }
+        let added = (root["added_tokens"] as? [[String: Any]] ?? []).filter { $0["special"] as? Bool == true }
+            .compactMap { $0["content"] as? String }
         let padding = (root["padding"] as? [String: Any])?["pad_token"] as? String ?? "[PAD]"
-        try self.init(tokens: tokens.map { $0 ?? "" }, normalizer: normalizer,
-                      continuingPrefix: model["continuing_subword_prefix"] as? String ?? "##",
-                      maxInputCharsPerWord: model["max_input_chars_per_word"] as? Int ?? 100,
-                      unknownToken: model["unk_token"] as? String ?? "[UNK]", classifierToken: classifier, separatorToken: separator,
-                      paddingToken: padding, specialTokens: added.isEmpty ? nil : added)
+        try self.init(
+            tokens: tokens.map { $0 ?? "" }, normalizer: normalizer,
+            continuingPrefix: model["continuing_subword_prefix"] as? String ?? "##",
+            maxInputCharsPerWord: model["max_input_chars_per_word"] as? Int ?? 100,
+            unknownToken: model["unk_token"] as? String ?? "[UNK]", classifierToken: classifier,
+            separatorToken: separator,
+            paddingToken: padding, specialTokens: added.isEmpty ? nil : added)
     }
 }
 

@@ -27,9 +27,11 @@ public struct WordPieceTokenizer: Sendable {
 
     /// A tokenizer over `tokens` (id = index). Throws `TokenizerError.invalidVocabulary` when the
     /// unknown, classifier or separator token is not in the vocabulary.
-    public init(tokens: [String], normalizer: BertNormalizer = BertNormalizer(), continuingPrefix: String = "##",
-                maxInputCharsPerWord: Int = 100, unknownToken: String = "[UNK]", classifierToken: String = "[CLS]",
-                separatorToken: String = "[SEP]", paddingToken: String = "[PAD]", specialTokens: [String]? = nil) throws(TokenizerError) {
+    public init(
+        tokens: [String], normalizer: BertNormalizer = BertNormalizer(), continuingPrefix: String = "##",
+        maxInputCharsPerWord: Int = 100, unknownToken: String = "[UNK]", classifierToken: String = "[CLS]",
+        separatorToken: String = "[SEP]", paddingToken: String = "[PAD]", specialTokens: [String]? = nil
+    ) throws(TokenizerError) {
         var ids: [[UInt8]: Int] = [:]
         ids.reserveCapacity(tokens.count)
         var byString: [String: Int] = [:]
@@ -49,7 +51,9 @@ public struct WordPieceTokenizer: Sendable {
         paddingID = ids[Array(paddingToken.utf8)] ?? 0
         guard maxInputCharsPerWord >= 1 else { throw .invalidVocabulary("maxInputCharsPerWord must be ≥ 1") }
         let specials = specialTokens ?? [paddingToken, unknownToken, classifierToken, separatorToken, "[MASK]"]
-        self.specialTokens = Dictionary(specials.compactMap { token in byString[token].map { (token, $0) } }, uniquingKeysWith: { first, _ in first })
+        self.specialTokens = Dictionary(
+            specials.compactMap { token in byString[token].map { (token, $0) } },
+            uniquingKeysWith: { first, _ in first })
         self.tokens = tokens
         self.normalizer = normalizer
         self.continuingPrefix = continuingPrefix
@@ -71,7 +75,9 @@ public struct WordPieceTokenizer: Sendable {
             switch segment {
             case .special(let id): result.append(id)
             case .text(let part):
-                for word in BertNormalizer.preTokenize(normalizer.normalize(part)) { appendPieces(of: word, to: &result) }
+                for word in BertNormalizer.preTokenize(normalizer.normalize(part)) {
+                    appendPieces(of: word, to: &result)
+                }
             }
         }
         return result
@@ -193,7 +199,9 @@ public struct WordPieceBatch: Sendable, Equatable {
         let length = sequences.map(\.count).max() ?? 0
         sequenceLength = length
         paddedIDs = sequences.flatMap { $0 + [Int](repeating: paddingID, count: length - $0.count) }
-        attentionMask = sequences.flatMap { [Int](repeating: 1, count: $0.count) + [Int](repeating: 0, count: length - $0.count) }
+        attentionMask = sequences.flatMap {
+            [Int](repeating: 1, count: $0.count) + [Int](repeating: 0, count: length - $0.count)
+        }
     }
 
     /// The number of texts.

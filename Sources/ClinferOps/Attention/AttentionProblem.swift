@@ -36,9 +36,11 @@ public struct AttentionProblem: Sendable, Hashable {
     public var kvSlots: [Int]?
 
     /// `scale` defaults to 1/√headDim, `kvStride` to seqK.
-    public init(batch: Int = 1, heads: Int, kvHeads: Int? = nil, seqQ: Int, seqK: Int, headDim: Int,
-                causal: Bool = false, offset: Int = 0, scale: Float? = nil, kvStride: Int? = nil, tokenMajor: Bool = false,
-                keyLengths: [Int]? = nil, kvSequences: Int? = nil, kvSlots: [Int]? = nil) {
+    public init(
+        batch: Int = 1, heads: Int, kvHeads: Int? = nil, seqQ: Int, seqK: Int, headDim: Int,
+        causal: Bool = false, offset: Int = 0, scale: Float? = nil, kvStride: Int? = nil, tokenMajor: Bool = false,
+        keyLengths: [Int]? = nil, kvSequences: Int? = nil, kvSlots: [Int]? = nil
+    ) {
         self.batch = batch
         self.heads = heads
         self.kvHeads = kvHeads ?? heads
@@ -69,34 +71,54 @@ public struct AttentionProblem: Sendable, Hashable {
     /// Head dimensions the kernels serve: multiples of 8 up to this.
     public static let maxHeadDim = 256
 
-    func validate(q: some TensorOperand, k: some TensorOperand, v: some TensorOperand, mask: (some TensorOperand)?, o: some TensorOperand) throws(OpError) {
+    func validate(
+        q: some TensorOperand, k: some TensorOperand, v: some TensorOperand, mask: (some TensorOperand)?,
+        o: some TensorOperand
+    ) throws(OpError) {
         func fail(_ detail: String) -> OpError { .invalidArgument(op: "attention", detail: detail) }
-        guard batch >= 1, heads >= 1, kvHeads >= 1, seqQ >= 1, seqK >= 1 else { throw fail("every dimension must be at least 1") }
+        guard batch >= 1, heads >= 1, kvHeads >= 1, seqQ >= 1, seqK >= 1 else {
+            throw fail("every dimension must be at least 1")
+        }
         guard heads % kvHeads == 0 else { throw fail("heads (\(heads)) must be a multiple of kvHeads (\(kvHeads))") }
         guard headDim >= 8, headDim % 8 == 0, headDim <= Self.maxHeadDim else {
-            throw .unsupportedType(op: "attention", detail: "head dimension \(headDim) is not a multiple of 8 in 8...\(Self.maxHeadDim)")
+            throw .unsupportedType(
+                op: "attention", detail: "head dimension \(headDim) is not a multiple of 8 in 8...\(Self.maxHeadDim)")
         }
         guard offset >= 0, scale.isFinite else { throw fail("offset must be ≥ 0 and scale finite") }
         guard kvStride >= seqK else { throw fail("kvStride (\(kvStride)) must be at least seqK (\(seqK))") }
         if let keyLengths {
-            guard keyLengths.count == batch else { throw fail("\(keyLengths.count) key lengths for a batch of \(batch)") }
-            guard keyLengths.allSatisfy({ (0...seqK).contains($0) }) else { throw fail("key lengths must lie in 0...\(seqK)") }
+            guard keyLengths.count == batch else {
+                throw fail("\(keyLengths.count) key lengths for a batch of \(batch)")
+            }
+            guard keyLengths.allSatisfy({ (0...seqK).contains($0) }) else {
+                throw fail("key lengths must lie in 0...\(seqK)")
+            }
         }
         try q.requireCount(batch * heads * seqQ * headDim, op: "attention", name: "Q")
         if let kvSlots {
             guard kvSlots.count == batch else { throw fail("\(kvSlots.count) K/V slots for a batch of \(batch)") }
-            guard kvSlots.allSatisfy({ (0..<kvSequences).contains($0) }) else { throw fail("K/V slots must lie in 0..<\(kvSequences)") }
+            guard kvSlots.allSatisfy({ (0..<kvSequences).contains($0) }) else {
+                throw fail("K/V slots must lie in 0..<\(kvSequences)")
+            }
         } else {
-            guard kvSequences == batch else { throw fail("K/V hold \(kvSequences) sequences for a batch of \(batch): pass kvSlots") }
+            guard kvSequences == batch else {
+                throw fail("K/V hold \(kvSequences) sequences for a batch of \(batch): pass kvSlots")
+            }
         }
         try k.requireCount(kvSequences * kvHeads * kvStride * headDim, op: "attention", name: "K")
         try v.requireCount(kvSequences * kvHeads * kvStride * headDim, op: "attention", name: "V")
         try o.requireCount(batch * heads * seqQ * headDim, op: "attention", name: "O")
-        guard q.elementType == .float32, o.elementType == .float32 else { throw .unsupportedType(op: "attention", detail: "Q and O must be f32") }
-        guard k.elementType == v.elementType else { throw .unsupportedType(op: "attention", detail: "K and V must share an element type") }
+        guard q.elementType == .float32, o.elementType == .float32 else {
+            throw .unsupportedType(op: "attention", detail: "Q and O must be f32")
+        }
+        guard k.elementType == v.elementType else {
+            throw .unsupportedType(op: "attention", detail: "K and V must share an element type")
+        }
         if let mask {
             try mask.requireCount(seqQ * seqK, op: "attention", name: "mask")
-            guard mask.elementType == .float32 else { throw .unsupportedType(op: "attention", detail: "the mask must be f32") }
+            guard mask.elementType == .float32 else {
+                throw .unsupportedType(op: "attention", detail: "the mask must be f32")
+            }
         }
     }
 }

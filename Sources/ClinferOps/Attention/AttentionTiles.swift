@@ -16,7 +16,8 @@ public struct AttentionTiles: Sendable, Hashable, Codable, CustomStringConvertib
     /// Limits of the kernel (its per-work-item arrays are BQ·D and BQ·BK floats).
     public func validate() throws(OpError) {
         guard (1...16).contains(queriesPerItem), (1...128).contains(keysPerTile) else {
-            throw .invalidConfiguration(kernel: "attention_flash", detail: "BQ \(queriesPerItem) (1…16), BK \(keysPerTile) (1…128)")
+            throw .invalidConfiguration(
+                kernel: "attention_flash", detail: "BQ \(queriesPerItem) (1…16), BK \(keysPerTile) (1…128)")
         }
     }
 

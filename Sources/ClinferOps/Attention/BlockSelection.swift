@@ -23,7 +23,10 @@ public struct BlockSelection: Sendable, Hashable {
     /// Reorder keys within segments of this many blocks (0: keys stay in order).
     public var permutationSegment: Int
 
-    public init(blockSize: Int = 64, threshold: Double = 0.9, localBlocks: Int = 1, keepSink: Bool = true, permutationSegment: Int = 0) {
+    public init(
+        blockSize: Int = 64, threshold: Double = 0.9, localBlocks: Int = 1, keepSink: Bool = true,
+        permutationSegment: Int = 0
+    ) {
         self.blockSize = blockSize
         self.threshold = threshold
         self.localBlocks = localBlocks
@@ -48,10 +51,15 @@ public struct BlockSelection: Sendable, Hashable {
         func fail(_ detail: String) -> OpError { .invalidArgument(op: "block selection", detail: detail) }
         let p = problem, d = p.headDim, bs = blockSize
         guard p.batch == 1 else { throw fail("plans one sequence (batch 1), got a batch of \(p.batch)") }
-        guard (1...BlockSparseAttentionProblem.maxBlockSize).contains(bs), (0...1).contains(threshold), localBlocks >= 0, permutationSegment >= 0 else {
-            throw fail("block size 1...\(BlockSparseAttentionProblem.maxBlockSize), threshold 0...1, local blocks and segment ≥ 0")
+        guard (1...BlockSparseAttentionProblem.maxBlockSize).contains(bs), (0...1).contains(threshold),
+            localBlocks >= 0, permutationSegment >= 0
+        else {
+            throw fail(
+                "block size 1...\(BlockSparseAttentionProblem.maxBlockSize), threshold 0...1, local blocks and segment ≥ 0"
+            )
         }
-        guard p.heads % p.kvHeads == 0, queries.count == p.heads * p.seqQ * d, keys.count == p.kvHeads * p.kvStride * d else {
+        guard p.heads % p.kvHeads == 0, queries.count == p.heads * p.seqQ * d, keys.count == p.kvHeads * p.kvStride * d
+        else {
             throw fail("queries and keys do not match the problem's shapes")
         }
         let queryBlocks = (p.seqQ + bs - 1) / bs, keyBlocks = (p.seqK + bs - 1) / bs, group = p.heads / p.kvHeads
@@ -73,12 +81,14 @@ public struct BlockSelection: Sendable, Hashable {
                 for x in 0..<d { pooledQueries[target + x] += Double(queries[source + x]) }
             }
         }
-        let blockKeys = { (block: Int) in Double(min(bs, p.seqK - block * bs)) }, blockQueries = { (block: Int) in Double(min(bs, p.seqQ - block * bs)) }
+        let blockKeys = { (block: Int) in Double(min(bs, p.seqK - block * bs)) },
+            blockQueries = { (block: Int) in Double(min(bs, p.seqQ - block * bs)) }
 
         var lists: [[Int]] = []
         for h in 0..<p.heads {
             for qb in 0..<queryBlocks {
-                var visible = BlockMask.visible(queryBlock: qb, blockSize: bs, seqQ: p.seqQ, seqK: p.seqK, causal: p.causal, offset: p.offset)
+                var visible = BlockMask.visible(
+                    queryBlock: qb, blockSize: bs, seqQ: p.seqQ, seqK: p.seqK, causal: p.causal, offset: p.offset)
                 var kept = Set<Int>()
                 if p.causal, order != nil {
                     // A permuted segment mixes earlier and later keys: the diagonal's whole segment is visible and kept.
@@ -92,13 +102,18 @@ public struct BlockSelection: Sendable, Hashable {
                 kept.formUnion(visible.suffix(localBlocks))
                 let scores = visible.map { kb -> Double in
                     var dot = 0.0
-                    for x in 0..<d { dot += pooledQueries[(h * queryBlocks + qb) * d + x] * pooledKeys[((h / group) * keyBlocks + kb) * d + x] }
+                    for x in 0..<d {
+                        dot +=
+                            pooledQueries[(h * queryBlocks + qb) * d + x]
+                            * pooledKeys[((h / group) * keyBlocks + kb) * d + x]
+                    }
                     return dot / (blockQueries(qb) * blockKeys(kb)) * Double(p.scale)
                 }
                 if let top = scores.max() {
                     let weights = scores.map { exp($0 - top) }, total = weights.reduce(0, +)
                     var mass = 0.0
-                    for (index, weight) in weights.enumerated().sorted(by: { $0.element > $1.element }) where mass < threshold * total {
+                    for (index, weight) in weights.enumerated().sorted(by: { $0.element > $1.element })
+                    where mass < threshold * total {
                         kept.insert(visible.lowerBound + index)
                         mass += weight
                     }
@@ -106,7 +121,9 @@ public struct BlockSelection: Sendable, Hashable {
                 lists.append(kept.sorted())
             }
         }
-        return Plan(mask: try BlockMask(blockSize: bs, queryBlocks: queryBlocks, keyBlocks: keyBlocks, lists: lists), keyOrder: order)
+        return Plan(
+            mask: try BlockMask(blockSize: bs, queryBlocks: queryBlocks, keyBlocks: keyBlocks, lists: lists),
+            keyOrder: order)
     }
 
     /// Per KV head, its keys sorted within each segment by their dot product with the mean
@@ -129,7 +146,9 @@ public struct BlockSelection: Sendable, Hashable {
                 return dot
             }
             for start in stride(from: 0, to: p.seqK, by: segment) {
-                order += (start..<min(p.seqK, start + segment)).sorted { importance[$0] > importance[$1] || (importance[$0] == importance[$1] && $0 < $1) }
+                order += (start..<min(p.seqK, start + segment)).sorted {
+                    importance[$0] > importance[$1] || (importance[$0] == importance[$1] && $0 < $1)
+                }
             }
         }
         return order

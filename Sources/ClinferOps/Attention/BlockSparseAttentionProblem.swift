@@ -23,19 +23,31 @@ public struct BlockSparseAttentionProblem: Sendable, Hashable {
     /// The original position of key `j` of KV head `kvHead`.
     func position(kvHead: Int, key j: Int) -> Int { keyPositions?[kvHead * attention.seqK + j] ?? j }
 
-    func validate(q: some TensorOperand, k: some TensorOperand, v: some TensorOperand, o: some TensorOperand) throws(OpError) {
+    func validate(
+        q: some TensorOperand, k: some TensorOperand, v: some TensorOperand, o: some TensorOperand
+    ) throws(OpError) {
         func fail(_ detail: String) -> OpError { .invalidArgument(op: "block-sparse attention", detail: detail) }
         let a = attention
         try a.validate(q: q, k: k, v: v, mask: nil as HostTensor?, o: o)
-        guard a.keyLengths == nil, a.kvSlots == nil else { throw fail("key lengths and K/V slots are not supported: mask the blocks instead") }
-        guard (1...Self.maxBlockSize).contains(mask.blockSize) else { throw fail("block size \(mask.blockSize) outside 1...\(Self.maxBlockSize)") }
-        let queryBlocks = (a.seqQ + mask.blockSize - 1) / mask.blockSize, keyBlocks = (a.seqK + mask.blockSize - 1) / mask.blockSize
-        guard mask.queryBlocks == queryBlocks, mask.keyBlocks == keyBlocks else {
-            throw fail("the mask is \(mask.queryBlocks)×\(mask.keyBlocks) blocks, the problem needs \(queryBlocks)×\(keyBlocks) of \(mask.blockSize)")
+        guard a.keyLengths == nil, a.kvSlots == nil else {
+            throw fail("key lengths and K/V slots are not supported: mask the blocks instead")
         }
-        guard mask.heads == 1 || mask.heads == a.heads else { throw fail("the mask has \(mask.heads) heads, the problem \(a.heads)") }
+        guard (1...Self.maxBlockSize).contains(mask.blockSize) else {
+            throw fail("block size \(mask.blockSize) outside 1...\(Self.maxBlockSize)")
+        }
+        let queryBlocks = (a.seqQ + mask.blockSize - 1) / mask.blockSize,
+            keyBlocks = (a.seqK + mask.blockSize - 1) / mask.blockSize
+        guard mask.queryBlocks == queryBlocks, mask.keyBlocks == keyBlocks else {
+            throw fail(
+                "the mask is \(mask.queryBlocks)×\(mask.keyBlocks) blocks, the problem needs \(queryBlocks)×\(keyBlocks) of \(mask.blockSize)"
+            )
+        }
+        guard mask.heads == 1 || mask.heads == a.heads else {
+            throw fail("the mask has \(mask.heads) heads, the problem \(a.heads)")
+        }
         if let keyPositions {
-            guard keyPositions.count == a.kvHeads * a.seqK, keyPositions.allSatisfy({ (0..<a.seqK).contains($0) }) else {
+            guard keyPositions.count == a.kvHeads * a.seqK, keyPositions.allSatisfy({ (0..<a.seqK).contains($0) })
+            else {
                 throw fail("key positions must be kvHeads × seqK = \(a.kvHeads * a.seqK) values in 0..<\(a.seqK)")
             }
         }

@@ -5,7 +5,9 @@ import Foundation
 public struct CPUAttention: AttentionOperation {
     public init() {}
 
-    public func attention(_ problem: AttentionProblem, q: HostTensor, k: HostTensor, v: HostTensor, mask: HostTensor?, o: HostTensor) throws {
+    public func attention(
+        _ problem: AttentionProblem, q: HostTensor, k: HostTensor, v: HostTensor, mask: HostTensor?, o: HostTensor
+    ) throws {
         try problem.validate(q: q, k: k, v: v, mask: mask, o: o)
         let (queries, keys, values, additive) = (q.floats, k.floats, v.floats, mask?.floats)
         let d = problem.headDim, group = problem.heads / problem.kvHeads
@@ -21,7 +23,9 @@ public struct CPUAttention: AttentionOperation {
                     var scores = [Double](repeating: -.infinity, count: problem.seqK)
                     for j in 0..<problem.validKeys(batch: b) where !problem.causal || j <= problem.offset + i {
                         var dot = 0.0
-                        for x in 0..<d { dot += Double(queries[row + x] * problem.scale) * Double(keys[kvBase + j * d + x]) }
+                        for x in 0..<d {
+                            dot += Double(queries[row + x] * problem.scale) * Double(keys[kvBase + j * d + x])
+                        }
                         scores[j] = dot + Double(additive?[i * problem.seqK + j] ?? 0)
                     }
                     let top = scores.max()!
@@ -30,7 +34,9 @@ public struct CPUAttention: AttentionOperation {
                     let sum = weights.reduce(0, +)
                     for x in 0..<d {
                         var value = 0.0
-                        for j in 0..<problem.seqK where weights[j] > 0 { value += weights[j] * Double(values[kvBase + j * d + x]) }
+                        for j in 0..<problem.seqK where weights[j] > 0 {
+                            value += weights[j] * Double(values[kvBase + j * d + x])
+                        }
                         base[row + x] = Float(value / sum)
                     }
                 }

@@ -5,7 +5,9 @@ import Foundation
 public struct CPUBlockSparseAttention: BlockSparseAttentionOperation {
     public init() {}
 
-    public func attention(_ problem: BlockSparseAttentionProblem, q: HostTensor, k: HostTensor, v: HostTensor, o: HostTensor) throws {
+    public func attention(
+        _ problem: BlockSparseAttentionProblem, q: HostTensor, k: HostTensor, v: HostTensor, o: HostTensor
+    ) throws {
         try problem.validate(q: q, k: k, v: v, o: o)
         let a = problem.attention, mask = problem.mask
         let (queries, keys, values) = (q.floats, k.floats, v.floats)
@@ -23,7 +25,9 @@ public struct CPUBlockSparseAttention: BlockSparseAttentionOperation {
                         for j in block * mask.blockSize..<min(a.seqK, (block + 1) * mask.blockSize)
                         where !a.causal || problem.position(kvHead: kvHead, key: j) <= a.offset + i {
                             var dot = 0.0
-                            for x in 0..<d { dot += Double(queries[row + x] * a.scale) * Double(keys[kvBase + j * d + x]) }
+                            for x in 0..<d {
+                                dot += Double(queries[row + x] * a.scale) * Double(keys[kvBase + j * d + x])
+                            }
                             visited.append((j, dot))
                         }
                     }
@@ -31,7 +35,9 @@ public struct CPUBlockSparseAttention: BlockSparseAttentionOperation {
                     let weights = visited.map { exp($0.score - top) }, sum = weights.reduce(0, +)
                     for x in 0..<d {
                         var value = 0.0
-                        for (entry, weight) in zip(visited, weights) { value += weight * Double(values[kvBase + entry.key * d + x]) }
+                        for (entry, weight) in zip(visited, weights) {
+                            value += weight * Double(values[kvBase + entry.key * d + x])
+                        }
                         base[row + x] = Float(value / sum)
                     }
                 }

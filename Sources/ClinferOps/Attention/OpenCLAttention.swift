@@ -17,12 +17,18 @@ public final class OpenCLAttention: AttentionOperation {
 
     /// `queriesPerItem`/`keysPerTile` fix the tiles (the other from the built-in table); without
     /// them each head dimension gets its tiles from `tuning`, or the device's tuning file.
-    public init(backend: OpenCLBackend, queriesPerItem: Int? = nil, keysPerTile: Int? = nil, keysPerSplit: Int = 256,
-                tuning: GEMMTuningTable? = nil, store: GEMMTuningStore = GEMMTuningStore()) throws(OpError) {
-        guard keysPerSplit >= 0 else { throw .invalidConfiguration(kernel: "attention_flash", detail: "split \(keysPerSplit) (≥ 0)") }
+    public init(
+        backend: OpenCLBackend, queriesPerItem: Int? = nil, keysPerTile: Int? = nil, keysPerSplit: Int = 256,
+        tuning: GEMMTuningTable? = nil, store: GEMMTuningStore = GEMMTuningStore()
+    ) throws(OpError) {
+        guard keysPerSplit >= 0 else {
+            throw .invalidConfiguration(kernel: "attention_flash", detail: "split \(keysPerSplit) (≥ 0)")
+        }
         if queriesPerItem != nil || keysPerTile != nil {
             let builtIn = AttentionTiles.builtIn(headDim: 64)
-            let tiles = AttentionTiles(queriesPerItem: queriesPerItem ?? builtIn.queriesPerItem, keysPerTile: keysPerTile ?? builtIn.keysPerTile)
+            let tiles = AttentionTiles(
+                queriesPerItem: queriesPerItem ?? builtIn.queriesPerItem,
+                keysPerTile: keysPerTile ?? builtIn.keysPerTile)
             try tiles.validate()
             fixedTiles = tiles
         } else {
@@ -49,16 +55,22 @@ public final class OpenCLAttention: AttentionOperation {
     /// time (two per core cover imbalance), a GPU wants many per compute unit to hide latency.
     public var workItemTarget: Int { backend.device.computeUnits * (backend.device.type == .cpu ? 2 : 64) }
 
-    public func attention(_ problem: AttentionProblem, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, mask: DeviceTensor?, o: DeviceTensor) throws {
+    public func attention(
+        _ problem: AttentionProblem, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, mask: DeviceTensor?,
+        o: DeviceTensor
+    ) throws {
         try encode(problem, q: q, k: k, v: v, mask: mask, o: o)
     }
 
     /// Enqueues the attention without waiting; `splits` overrides the decode split count.
     @discardableResult
-    public func encode(_ problem: AttentionProblem, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, mask: DeviceTensor?,
-                       o: DeviceTensor, splits: Int? = nil) throws -> EventSpan {
+    public func encode(
+        _ problem: AttentionProblem, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, mask: DeviceTensor?,
+        o: DeviceTensor, splits: Int? = nil
+    ) throws -> EventSpan {
         try problem.validate(q: q, k: k, v: v, mask: mask, o: o)
-        let common = "-DD=\(problem.headDim) -DKV_HALF=\(k.elementType == .float16 ? 1 : 0) -DHAS_MASK=\(mask == nil ? 0 : 1)"
+        let common =
+            "-DD=\(problem.headDim) -DKV_HALF=\(k.elementType == .float16 ? 1 : 0) -DHAS_MASK=\(mask == nil ? 0 : 1)"
             + " -DTOKEN_MAJOR=\(problem.tokenMajor ? 1 : 0) -DKEY_LENGTHS=\(problem.keyLengths == nil ? 0 : 1)"
             + " -DKV_SLOTS=\(problem.kvSlots == nil ? 0 : 1)"
         var extraArguments: [any KernelArgument] = mask.map { [$0.argument] } ?? []
@@ -69,31 +81,42 @@ public final class OpenCLAttention: AttentionOperation {
         if problem.seqQ == 1 && splitCount > 1 {
             let slots = problem.batch * problem.heads * splitCount
             let keyEnd = problem.causal ? min(problem.seqK, problem.offset + 1) : problem.seqK
-            let split = try backend.kernel("attention_decode_split", file: "attention_flash.cl", options: common)
-            let merge = try backend.kernel("attention_decode_merge", file: "attention_flash.cl", options: common)
+            let split = try backend.kernel(.attentionDecodeSplit, options: common)
+            let merge = try backend.kernel(.attentionDecodeMerge, options: common)
             // On CPU drivers a work-group runs on one thread: one split per group spreads them over the cores.
             let local = backend.device.type == .cpu ? [1, 1, 1] : nil
             return try partialMaxima.withTensor(count: slots, backend: backend) { maxima in
                 try partialSums.withTensor(count: slots, backend: backend) { sums in
                     try partialOutputs.withTensor(count: slots * problem.headDim, backend: backend) { outputs in
-                        let first = try queue.enqueue(split, global: [splitCount, problem.heads, problem.batch], local: local, arguments: [
-                            Int32(problem.seqK), Int32(problem.kvStride), Int32(keyEnd), Int32(problem.heads), Int32(problem.kvHeads),
-                            Int32(splitCount), problem.scale, q.argument, k.argument, v.argument,
-                        ] + extraArguments + [maxima.argument, sums.argument, outputs.argument])
-                        let last = try queue.enqueue(merge, global: [problem.heads, problem.batch], arguments: [
-                            Int32(problem.heads), Int32(splitCount), maxima.argument, sums.argument, outputs.argument, o.argument,
-                        ])
+                        let first = try queue.enqueue(
+                            split, global: [splitCount, problem.heads, problem.batch], local: local,
+                            arguments: [
+                                Int32(problem.seqK), Int32(problem.kvStride), Int32(keyEnd), Int32(problem.heads),
+                                Int32(problem.kvHeads),
+                                Int32(splitCount), problem.scale, q.argument, k.argument, v.argument,
+                            ] + extraArguments + [maxima.argument, sums.argument, outputs.argument])
+                        let last = try queue.enqueue(
+                            merge, global: [problem.heads, problem.batch],
+                            arguments: [
+                                Int32(problem.heads), Int32(splitCount), maxima.argument, sums.argument,
+                                outputs.argument, o.argument,
+                            ])
                         return EventSpan(first: first, last: last)
                     }
                 }
             }
         }
         let tiles = tiles(headDim: problem.headDim)
-        let options = common + " -DBQ=\(tiles.queriesPerItem) -DBK=\(tiles.keysPerTile) -DCAUSAL=\(problem.causal ? 1 : 0)"
-        let kernel = try backend.kernel("attention_flash", file: "attention_flash.cl", options: options)
-        return EventSpan(try queue.enqueue(kernel, global: [ceilDiv(problem.seqQ, tiles.queriesPerItem), problem.heads, problem.batch], arguments: [
-            Int32(problem.seqQ), Int32(problem.seqK), Int32(problem.kvStride), Int32(problem.heads), Int32(problem.kvHeads), Int32(problem.offset),
-            problem.scale, q.argument, k.argument, v.argument,
-        ] + extraArguments + [o.argument]))
+        let options =
+            common + " -DBQ=\(tiles.queriesPerItem) -DBK=\(tiles.keysPerTile) -DCAUSAL=\(problem.causal ? 1 : 0)"
+        let kernel = try backend.kernel(.attentionFlash, options: options)
+        return EventSpan(
+            try queue.enqueue(
+                kernel, global: [ceilDiv(problem.seqQ, tiles.queriesPerItem), problem.heads, problem.batch],
+                arguments: [
+                    Int32(problem.seqQ), Int32(problem.seqK), Int32(problem.kvStride), Int32(problem.heads),
+                    Int32(problem.kvHeads), Int32(problem.offset),
+                    problem.scale, q.argument, k.argument, v.argument,
+                ] + extraArguments + [o.argument]))
     }
 }

@@ -18,7 +18,7 @@ package struct BandwidthProbe: Sendable {
         let source = try backend.context.buffer(Float.self, count: count, access: .readOnly)
         try backend.queue.fill(source, with: 1)
         let sums = try backend.context.buffer(Float.self, count: items, access: .writeOnly)
-        let kernel = try backend.kernel("bandwidth_read", file: "bandwidth.cl", options: "-DVW=\(vw) -DITEMS_PER_WI=\(itemsPerWorkItem)")
+        let kernel = try backend.kernel(.bandwidthRead, options: "-DVW=\(vw) -DITEMS_PER_WI=\(itemsPerWorkItem)")
         let launch = { () throws -> Event in
             try backend.queue.enqueue(kernel, global: [items], arguments: [source, Int32(count), sums])
         }
@@ -32,7 +32,8 @@ package struct BandwidthProbe: Sendable {
         let items = ceilDiv(values.count, vectorWidth * itemsPerWorkItem)
         let source = try backend.context.buffer(copying: values, access: .readOnly)
         let sums = try backend.context.buffer(Float.self, count: items)
-        let kernel = try backend.kernel("bandwidth_read", file: "bandwidth.cl", options: "-DVW=\(vectorWidth) -DITEMS_PER_WI=\(itemsPerWorkItem)")
+        let kernel = try backend.kernel(
+            .bandwidthRead, options: "-DVW=\(vectorWidth) -DITEMS_PER_WI=\(itemsPerWorkItem)")
         try backend.queue.enqueue(kernel, global: [items], arguments: [source, Int32(values.count), sums])
         return try backend.queue.read(sums).reduce(0, +)
     }

@@ -17,44 +17,55 @@ package struct KernelSelfTest: Sendable {
     /// Runs the check and returns its relative error against the CPU.
     package func run(_ backend: OpenCLBackend) throws -> Float { try body(backend) }
 
-    init(_ name: String, file: String, tolerance: Float = 1e-5, body: @escaping @Sendable (OpenCLBackend) throws -> Float) {
+    init(
+        _ name: String, file: String, tolerance: Float = 1e-5, body: @escaping @Sendable (OpenCLBackend) throws -> Float
+    ) {
         self.name = name
         self.file = file
         self.tolerance = tolerance
         self.body = body
     }
 
-    package static let checks: [KernelSelfTest] = gemmChecks + quantChecks + softmaxChecks + attentionChecks + transformerChecks + [
-        KernelSelfTest("bandwidth_read n=1001", file: "bandwidth.cl") { backend in
-            let values = SplitMix64.floats(1001, seed: 9)
-            let sum = try BandwidthProbe(backend: backend).sum(values)
-            let expected = values.reduce(0, +)
-            return abs(sum - expected) / max(1, abs(expected))
-        },
-    ]
+    package static let checks: [KernelSelfTest] =
+        gemmChecks + quantChecks + softmaxChecks + attentionChecks + transformerChecks + [
+            KernelSelfTest("bandwidth_read n=1001", file: "bandwidth.cl") { backend in
+                let values = SplitMix64.floats(1001, seed: 9)
+                let sum = try BandwidthProbe(backend: backend).sum(values)
+                let expected = values.reduce(0, +)
+                return abs(sum - expected) / max(1, abs(expected))
+            }
+        ]
 
     static let gemmChecks: [KernelSelfTest] = {
         let shapes = [(1, 1, 1), (5, 7, 9), (3, 17, 33), (18, 5, 20)]
         var checks: [KernelSelfTest] = []
-        func add(_ label: String, _ config: GEMMKernelConfig, transposeA: Bool = false, transposeB: Bool,
-                 aType: ElementType = .float32, bType: ElementType = .float32, beta: Float = 0.5) {
-            let file = switch config {
-            case .direct: "gemm_direct.cl"
-            case .tiled(let tile): tile.packB && !transposeB ? "gemm_pack.cl" : "gemm_tiled.cl"
-            case .skinny: "gemm_skinny.cl"
-            }
-            checks.append(KernelSelfTest("gemm \(label)", file: file) { backend in
-                var worst: Float = 0
-                for (m, n, k) in shapes {
-                    let problem = GEMMProblem(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, alpha: 1.5, beta: beta)
-                    worst = max(worst, try gemmError(problem, config: config, aType: aType, bType: bType, backend: backend))
+        func add(
+            _ label: String, _ config: GEMMKernelConfig, transposeA: Bool = false, transposeB: Bool,
+            aType: ElementType = .float32, bType: ElementType = .float32, beta: Float = 0.5
+        ) {
+            let file =
+                switch config {
+                case .direct: "gemm_direct.cl"
+                case .tiled(let tile): tile.packB && !transposeB ? "gemm_pack.cl" : "gemm_tiled.cl"
+                case .skinny: "gemm_skinny.cl"
                 }
-                return worst
-            })
+            checks.append(
+                KernelSelfTest("gemm \(label)", file: file) { backend in
+                    var worst: Float = 0
+                    for (m, n, k) in shapes {
+                        let problem = GEMMProblem(
+                            m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, alpha: 1.5, beta: beta)
+                        worst = max(
+                            worst, try gemmError(problem, config: config, aType: aType, bType: bType, backend: backend))
+                    }
+                    return worst
+                })
         }
         for transposeA in [false, true] {
             for transposeB in [false, true] {
-                add("direct a\(transposeA ? "ᵀ" : "") b\(transposeB ? "ᵀ" : "")", .direct, transposeA: transposeA, transposeB: transposeB)
+                add(
+                    "direct a\(transposeA ? "ᵀ" : "") b\(transposeB ? "ᵀ" : "")", .direct, transposeA: transposeA,
+                    transposeB: transposeB)
             }
         }
         add("direct f16", .direct, transposeB: true, aType: .float16, bType: .float16)
@@ -64,16 +75,25 @@ package struct KernelSelfTest: Sendable {
         add("tiled nn aᵀ", .tiled(registerTile), transposeA: true, transposeB: false)
         add("tiled nn vw1", .tiled(GEMMTileConfig(tm: 3, tn: 1, vw: 1, wgm: 2, wgn: 1)), transposeB: false)
         add("tiled nn local", .tiled(staged), transposeB: false)
-        add("tiled nn local aᵀ f16", .tiled(staged), transposeA: true, transposeB: false, aType: .float16, bType: .float16)
-        add("tiled nn packB", .tiled(GEMMTileConfig(tm: 2, tn: 3, vw: 4, wgm: 2, wgn: 1, packB: true)), transposeB: false)
-        add("tiled nn packB f16", .tiled(GEMMTileConfig(tm: 1, tn: 2, vw: 8, wgm: 1, wgn: 2, packB: true)), transposeB: false,
+        add(
+            "tiled nn local aᵀ f16", .tiled(staged), transposeA: true, transposeB: false, aType: .float16,
+            bType: .float16)
+        add(
+            "tiled nn packB", .tiled(GEMMTileConfig(tm: 2, tn: 3, vw: 4, wgm: 2, wgn: 1, packB: true)),
+            transposeB: false)
+        add(
+            "tiled nn packB f16", .tiled(GEMMTileConfig(tm: 1, tn: 2, vw: 8, wgm: 1, wgn: 2, packB: true)),
+            transposeB: false,
             aType: .float16, bType: .float16)
         add("tiled nt", .tiled(registerTile), transposeB: true)
         add("tiled nt local", .tiled(staged), transposeB: true)
         add("tiled nt f16", .tiled(registerTile), transposeB: true, aType: .float16, bType: .float16, beta: 0)
         add("skinny lk1", .skinny(GEMMSkinnyConfig(maxRows: 2, nr: 2, vw: 4, lk: 1, wgn: 2)), transposeB: true)
-        add("skinny lk4 reduction", .skinny(GEMMSkinnyConfig(maxRows: 4, nr: 2, vw: 2, lk: 4, wgn: 2)), transposeB: true)
-        add("skinny lk2 f16", .skinny(GEMMSkinnyConfig(maxRows: 1, nr: 1, vw: 8, lk: 2, wgn: 3)), transposeB: true,
+        add(
+            "skinny lk4 reduction", .skinny(GEMMSkinnyConfig(maxRows: 4, nr: 2, vw: 2, lk: 4, wgn: 2)), transposeB: true
+        )
+        add(
+            "skinny lk2 f16", .skinny(GEMMSkinnyConfig(maxRows: 1, nr: 1, vw: 8, lk: 2, wgn: 3)), transposeB: true,
             aType: .float16, bType: .float16)
         return checks
     }()
@@ -86,8 +106,10 @@ extension KernelSelfTest {
         let tiled = GEMMKernelConfig.tiled(GEMMTileConfig(tm: 2, tn: 2, vw: 16, wgm: 2, wgn: 1))
         let staged = GEMMKernelConfig.tiled(GEMMTileConfig(tm: 2, tn: 2, vw: 4, wgm: 2, wgn: 2, useLocal: true, kwg: 8))
         let cases: [(String, QuantFormat, OpenCLQuantizedMatmul.Path, String)] = [
-            ("Q8_0 skinny", .q8_0, .fused(skinny), "gemm_skinny.cl"), ("Q4_0 skinny reduction", .q4_0, .fused(reduced), "gemm_skinny.cl"),
-            ("Q4_1 tiled", .q4_1, .fused(tiled), "gemm_tiled.cl"), ("Q8_0 tiled local", .q8_0, .fused(staged), "gemm_tiled.cl"),
+            ("Q8_0 skinny", .q8_0, .fused(skinny), "gemm_skinny.cl"),
+            ("Q4_0 skinny reduction", .q4_0, .fused(reduced), "gemm_skinny.cl"),
+            ("Q4_1 tiled", .q4_1, .fused(tiled), "gemm_tiled.cl"),
+            ("Q8_0 tiled local", .q8_0, .fused(staged), "gemm_tiled.cl"),
             ("INT4-g64 tiled local", .int4(groupSize: 64), .fused(staged), "gemm_tiled.cl"),
             ("Q4_1 dequantize then GEMM", .q4_1, .dequantizeThenGEMM, "gemm_dequantize.cl"),
             ("Q8_0 dequantize then GEMM", .q8_0, .dequantizeThenGEMM, "gemm_dequantize.cl"),
@@ -97,59 +119,84 @@ extension KernelSelfTest {
         let interleaved: [(String, QuantFormat, OpenCLQuantizedMatmul.Path)] = [
             ("Q4_1 interleaved GEMV", .q4_1, .interleavedGEMV), ("Q8_0 interleaved GEMV", .q8_0, .interleavedGEMV),
             ("INT4-g64 interleaved GEMV", .int4(groupSize: 64), .interleavedGEMV),
-            ("Q4_0 interleaved dequantize then GEMM", .q4_0, .dequantizeThenGEMM), ("Q8_0 interleaved dequantize then GEMM", .q8_0, .dequantizeThenGEMM),
+            ("Q4_0 interleaved dequantize then GEMM", .q4_0, .dequantizeThenGEMM),
+            ("Q8_0 interleaved dequantize then GEMM", .q8_0, .dequantizeThenGEMM),
         ]
         var checks = interleaved.map { name, format, path in
             KernelSelfTest("quant \(name) (tile 4)", file: "quant_interleaved.cl") { backend in
-                max(try quantizedMatmulError(format: format, m: 3, n: 5, k: 64, path: path, layout: .interleaved(tile: 4), backend: backend),
-                    try quantizedMatmulError(format: format, m: 1, n: 3, k: 128, path: path, layout: .interleaved(tile: 4), backend: backend),
-                    try quantizedMatmulError(format: format, m: 17, n: 2, k: 192, path: path, layout: .interleaved(tile: 4), backend: backend))
+                max(
+                    try quantizedMatmulError(
+                        format: format, m: 3, n: 5, k: 64, path: path, layout: .interleaved(tile: 4), backend: backend),
+                    try quantizedMatmulError(
+                        format: format, m: 1, n: 3, k: 128, path: path, layout: .interleaved(tile: 4), backend: backend),
+                    try quantizedMatmulError(
+                        format: format, m: 17, n: 2, k: 192, path: path, layout: .interleaved(tile: 4), backend: backend
+                    ))
             }
         }
         checks += cases.map { name, format, path, file in
             KernelSelfTest("quant \(name)", file: file) { backend in
-                max(try quantizedMatmulError(format: format, m: 3, n: 5, k: 64, path: path, backend: backend),
+                max(
+                    try quantizedMatmulError(format: format, m: 3, n: 5, k: 64, path: path, backend: backend),
                     try quantizedMatmulError(format: format, m: 1, n: 3, k: 128, path: path, backend: backend),
                     try quantizedMatmulError(format: format, m: 9, n: 2, k: 192, path: path, backend: backend))
             }
         }
-        checks.append(KernelSelfTest("int8_matmul with outliers", file: "int8_matmul.cl") { backend in
-            let matmul = try OpenCLInt8Matmul(backend: backend, vectorWidth: 4, outputsPerItem: 3, rowGroupSize: 4)
-            return max(try int8MatmulError(m: 3, n: 5, k: 37, threshold: 6, backend: backend, matmul: matmul),
-                       try int8MatmulError(m: 2, n: 4, k: 20, threshold: 0, backend: backend, matmul: matmul))
-        })
-        checks.append(KernelSelfTest("quant_scale_columns (INT4 with input scale)", file: "quant_scale.cl") { backend in
-            try quantizedMatmulError(format: .int4(groupSize: 32), m: 2, n: 3, k: 64, path: .fused(skinny), inputScale: true, backend: backend)
-        })
+        checks.append(
+            KernelSelfTest("int8_matmul with outliers", file: "int8_matmul.cl") { backend in
+                let matmul = try OpenCLInt8Matmul(backend: backend, vectorWidth: 4, outputsPerItem: 3, rowGroupSize: 4)
+                return max(
+                    try int8MatmulError(m: 3, n: 5, k: 37, threshold: 6, backend: backend, matmul: matmul),
+                    try int8MatmulError(m: 2, n: 4, k: 20, threshold: 0, backend: backend, matmul: matmul))
+            })
+        checks.append(
+            KernelSelfTest("quant_scale_columns (INT4 with input scale)", file: "quant_scale.cl") { backend in
+                try quantizedMatmulError(
+                    format: .int4(groupSize: 32), m: 2, n: 3, k: 64, path: .fused(skinny), inputScale: true,
+                    backend: backend)
+            })
         return checks
     }()
 }
 
 /// Runs x · Wᵀ with W quantized in `format` on the device and on the CPU (dequantize, then fp32
 /// GEMM) from the same random inputs; returns the relative error of the device result.
-package func quantizedMatmulError(format: QuantFormat, m: Int, n: Int, k: Int, path: OpenCLQuantizedMatmul.Path? = nil,
-                                 layout: DeviceQuantizedMatrix.Layout = .blocks,
-                                 inputScale: Bool = false, aType: ElementType = .float32, backend: OpenCLBackend,
-                                 matmul: OpenCLQuantizedMatmul? = nil, seed: UInt64 = 7) throws -> Float {
+package func quantizedMatmulError(
+    format: QuantFormat, m: Int, n: Int, k: Int, path: OpenCLQuantizedMatmul.Path? = nil,
+    layout: DeviceQuantizedMatrix.Layout = .blocks,
+    inputScale: Bool = false, aType: ElementType = .float32, backend: OpenCLBackend,
+    matmul: OpenCLQuantizedMatmul? = nil, seed: UInt64 = 7
+) throws -> Float {
     let scale = inputScale ? SplitMix64.floats(k, seed: seed + 3, in: 0.25...4) : nil
-    let weights = try QuantizedMatrix(quantizing: SplitMix64.floats(n * k, seed: seed), rows: n, columns: k, format: format, inputScale: scale)
+    let weights = try QuantizedMatrix(
+        quantizing: SplitMix64.floats(n * k, seed: seed), rows: n, columns: k, format: format, inputScale: scale)
     let x = HostTensor(SplitMix64.floats(m * k, seed: seed + 1)).converted(to: aType)
     let reference = HostTensor(zeros: m * n)
     try CPUQuantizedMatmul().matmul(x: x, weights: weights, y: reference, rows: m)
-    let matmul = matmul ?? OpenCLQuantizedMatmul(gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)))
+    let matmul =
+        matmul
+        ?? OpenCLQuantizedMatmul(gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)))
     let y = try DeviceTensor(backend: backend, count: m * n)
-    try matmul.encode(x: DeviceTensor(backend: backend, copying: x), weights: DeviceQuantizedMatrix(backend: backend, copying: weights, layout: layout),
-                      y: y, rows: m, path: path)
+    try matmul.encode(
+        x: DeviceTensor(backend: backend, copying: x),
+        weights: DeviceQuantizedMatrix(backend: backend, copying: weights, layout: layout),
+        y: y, rows: m, path: path)
     return maxRelativeError(try y.download(backend.queue).floats, reference.floats)
 }
 
 extension KernelSelfTest {
     static let softmaxChecks: [KernelSelfTest] = OpenCLSoftmax.Algorithm.allCases.flatMap { algorithm in
         [(false, false), (true, true), (true, false)].map { hasMask, perRow in
-            KernelSelfTest("softmax \(algorithm.rawValue)\(hasMask ? (perRow ? " mask[rows,n]" : " mask[n]") : "")", file: "softmax.cl") { backend in
+            KernelSelfTest(
+                "softmax \(algorithm.rawValue)\(hasMask ? (perRow ? " mask[rows,n]" : " mask[n]") : "")",
+                file: "softmax.cl"
+            ) { backend in
                 let softmax = try OpenCLSoftmax(backend: backend, algorithm: algorithm, workGroup: 4)
-                return max(try softmaxError(SoftmaxProblem(rows: 3, n: 13, scale: 0.5), mask: hasMask, maskPerRow: perRow, softmax: softmax),
-                           try softmaxError(SoftmaxProblem(rows: 2, n: 1), mask: hasMask, maskPerRow: perRow, softmax: softmax))
+                return max(
+                    try softmaxError(
+                        SoftmaxProblem(rows: 3, n: 13, scale: 0.5), mask: hasMask, maskPerRow: perRow, softmax: softmax),
+                    try softmaxError(SoftmaxProblem(rows: 2, n: 1), mask: hasMask, maskPerRow: perRow, softmax: softmax)
+                )
             }
         }
     }
@@ -158,15 +205,17 @@ extension KernelSelfTest {
 /// Softmax on the device and on the CPU from the same random logits (in ±`magnitude`), with an
 /// optional mask blocking every third position (and all of row 0 when per-row); returns the
 /// relative error of the device result.
-package func softmaxError(_ problem: SoftmaxProblem, mask: Bool = false, maskPerRow: Bool = true, magnitude: Float = 4,
-                         softmax: OpenCLSoftmax, seed: UInt64 = 3) throws -> Float {
+package func softmaxError(
+    _ problem: SoftmaxProblem, mask: Bool = false, maskPerRow: Bool = true, magnitude: Float = 4,
+    softmax: OpenCLSoftmax, seed: UInt64 = 3
+) throws -> Float {
     let backend = softmax.backend
     let x = HostTensor(SplitMix64.floats(problem.rows * problem.n, seed: seed, in: -magnitude...magnitude))
     var maskTensor: HostTensor?
     if mask {
         let count = maskPerRow ? problem.rows * problem.n : problem.n
         let values = (0..<count).map { index -> Float in
-            if maskPerRow && index < problem.n { return -.infinity }   // row 0 fully blocked
+            if maskPerRow && index < problem.n { return -.infinity }  // row 0 fully blocked
             return index % 3 == 1 ? -.infinity : Float(index % 5) * 0.25
         }
         maskTensor = HostTensor(values)
@@ -174,47 +223,59 @@ package func softmaxError(_ problem: SoftmaxProblem, mask: Bool = false, maskPer
     let reference = HostTensor(zeros: problem.rows * problem.n)
     try CPUSoftmax().softmax(problem, x: x, mask: maskTensor, y: reference)
     let y = try DeviceTensor(backend: backend, count: problem.rows * problem.n)
-    try softmax.softmax(problem, x: DeviceTensor(backend: backend, copying: x),
-                        mask: try maskTensor.map { try DeviceTensor(backend: backend, copying: $0) }, y: y)
+    try softmax.softmax(
+        problem, x: DeviceTensor(backend: backend, copying: x),
+        mask: try maskTensor.map { try DeviceTensor(backend: backend, copying: $0) }, y: y)
     let result = try y.download(backend.queue).floats
     return result.allSatisfy(\.isFinite) ? maxRelativeError(result, reference.floats) : .infinity
 }
 
 /// Activations in [−1, 1] with a few outlier columns (values up to ±`magnitude` in every
 /// `outlierEvery`-th column), like the transformer activations of the LLM.int8() paper.
-package func activationsWithOutliers(rows: Int, columns: Int, outlierEvery: Int = 9, magnitude: Float = 20, seed: UInt64) -> [Float] {
+package func activationsWithOutliers(
+    rows: Int, columns: Int, outlierEvery: Int = 9, magnitude: Float = 20, seed: UInt64
+) -> [Float] {
     var x = SplitMix64.floats(rows * columns, seed: seed)
-    for row in 0..<rows { for column in stride(from: 3, to: columns, by: outlierEvery) { x[row * columns + column] *= magnitude } }
+    for row in 0..<rows {
+        for column in stride(from: 3, to: columns, by: outlierEvery) { x[row * columns + column] *= magnitude }
+    }
     return x
 }
 
 /// Runs LLM.int8() on the device and on the CPU from the same inputs; returns the relative
 /// error of the device result against the CPU's.
-package func int8MatmulError(m: Int, n: Int, k: Int, threshold: Float, backend: OpenCLBackend,
-                            matmul: OpenCLInt8Matmul? = nil, seed: UInt64 = 5) throws -> Float {
+package func int8MatmulError(
+    m: Int, n: Int, k: Int, threshold: Float, backend: OpenCLBackend,
+    matmul: OpenCLInt8Matmul? = nil, seed: UInt64 = 5
+) throws -> Float {
     let weights = try Int8Matrix(quantizing: SplitMix64.floats(n * k, seed: seed), rows: n, columns: k)
     let x = HostTensor(activationsWithOutliers(rows: m, columns: k, seed: seed + 1))
     let reference = HostTensor(zeros: m * n)
     try CPUInt8Matmul().matmul(x: x, weights: weights, y: reference, rows: m, threshold: threshold)
     let y = try DeviceTensor(backend: backend, count: m * n)
     try (matmul ?? OpenCLInt8Matmul(backend: backend)).matmul(
-        x: DeviceTensor(backend: backend, copying: x), weights: DeviceInt8Matrix(backend: backend, copying: weights), y: y,
+        x: DeviceTensor(backend: backend, copying: x), weights: DeviceInt8Matrix(backend: backend, copying: weights),
+        y: y,
         rows: m, threshold: threshold)
     return maxRelativeError(try y.download(backend.queue).floats, reference.floats)
 }
 
 /// Runs `problem` with `config` on the device and on the CPU from the same random inputs and
 /// returns the relative error of the device result.
-package func gemmError(_ problem: GEMMProblem, config: GEMMKernelConfig?, aType: ElementType = .float32,
-                      bType: ElementType = .float32, backend: OpenCLBackend, tuning: GEMMTuningTable? = nil,
-                      gemm: OpenCLGEMM? = nil, seed: UInt64 = 1) throws -> Float {
+package func gemmError(
+    _ problem: GEMMProblem, config: GEMMKernelConfig?, aType: ElementType = .float32,
+    bType: ElementType = .float32, backend: OpenCLBackend, tuning: GEMMTuningTable? = nil,
+    gemm: OpenCLGEMM? = nil, seed: UInt64 = 1
+) throws -> Float {
     let a = HostTensor(SplitMix64.floats(problem.m * problem.k, seed: seed)).converted(to: aType)
     let b = HostTensor(SplitMix64.floats(problem.k * problem.n, seed: seed + 1)).converted(to: bType)
     let c = HostTensor(SplitMix64.floats(problem.m * problem.n, seed: seed + 2))
     let deviceC = try DeviceTensor(backend: backend, copying: c)
     try CPUGEMM().gemm(problem, a: a, b: b, c: c)
-    let gemm = gemm ?? OpenCLGEMM(backend: backend, tuning: tuning ?? GEMMTuningTable.builtInDefaults(for: backend.device))
-    try gemm.encode(problem, a: DeviceTensor(backend: backend, copying: a), b: DeviceTensor(backend: backend, copying: b),
-                    c: deviceC, config: config)
+    let gemm =
+        gemm ?? OpenCLGEMM(backend: backend, tuning: tuning ?? GEMMTuningTable.builtInDefaults(for: backend.device))
+    try gemm.encode(
+        problem, a: DeviceTensor(backend: backend, copying: a), b: DeviceTensor(backend: backend, copying: b),
+        c: deviceC, config: config)
     return maxRelativeError(try deviceC.download(backend.queue).floats, c.floats)
 }

@@ -20,7 +20,9 @@ public enum ComputeTarget: Sendable {
     }
 
     /// Resolves `preference`. Asking for OpenCL explicitly on a machine without a device throws.
-    public static func select(_ preference: Preference = .fromEnvironment, device: DeviceSelector = .fromEnvironment) throws -> ComputeTarget {
+    public static func select(
+        _ preference: Preference = .fromEnvironment, device: DeviceSelector = .fromEnvironment
+    ) throws -> ComputeTarget {
         switch preference {
         case .cpu:
             return .cpu
@@ -28,7 +30,9 @@ public enum ComputeTarget: Sendable {
             return try OpenCLBackend.make(device).map(ComputeTarget.opencl) ?? .cpu
         case .opencl:
             guard let backend = try OpenCLBackend.make(device) else {
-                throw CLError(code: CLError.deviceNotFound, call: "ComputeTarget.select", detail: "no OpenCL device matches \(device)")
+                throw CLError(
+                    code: CLError.deviceNotFound, call: "ComputeTarget.select",
+                    detail: "no OpenCL device matches \(device)")
             }
             return .opencl(backend)
         }

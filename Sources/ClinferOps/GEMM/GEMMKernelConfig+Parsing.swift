@@ -11,22 +11,32 @@ extension GEMMKernelConfig {
             if word == "local" { local = true; continue }
             if word == "packb" { packB = true; continue }
             if word.hasPrefix("wg"), !word.hasPrefix("wgn"), let x = word.dropFirst(2).firstIndex(of: "x") {
-                guard let m = Int(word[word.index(word.startIndex, offsetBy: 2)..<x]), let n = Int(word[word.index(after: x)...]) else { return nil }
+                guard let m = Int(word[word.index(word.startIndex, offsetBy: 2)..<x]),
+                    let n = Int(word[word.index(after: x)...])
+                else { return nil }
                 values["wgm"] = m
                 values["wgn"] = n
                 continue
             }
-            guard let split = word.firstIndex(where: { $0.isNumber }), let value = Int(word[split...].drop { $0 == "=" }) else { return nil }
+            guard let split = word.firstIndex(where: { $0.isNumber }),
+                let value = Int(word[split...].drop { $0 == "=" })
+            else { return nil }
             values[String(word[..<split]).replacingOccurrences(of: "<=", with: "")] = value
         }
         switch kind {
         case "direct":
             self = .direct
         case "tiled":
-            guard let tm = values["tm"], let tn = values["tn"], let vw = values["vw"], let wgm = values["wgm"], let wgn = values["wgn"] else { return nil }
-            self = .tiled(GEMMTileConfig(tm: tm, tn: tn, vw: vw, wgm: wgm, wgn: wgn, useLocal: local, kwg: values["k"] ?? 16, packB: packB))
+            guard let tm = values["tm"], let tn = values["tn"], let vw = values["vw"], let wgm = values["wgm"],
+                let wgn = values["wgn"]
+            else { return nil }
+            self = .tiled(
+                GEMMTileConfig(
+                    tm: tm, tn: tn, vw: vw, wgm: wgm, wgn: wgn, useLocal: local, kwg: values["k"] ?? 16, packB: packB))
         case "skinny":
-            guard let nr = values["nr"], let vw = values["vw"], let lk = values["lk"], let wgn = values["wgn"] else { return nil }
+            guard let nr = values["nr"], let vw = values["vw"], let lk = values["lk"], let wgn = values["wgn"] else {
+                return nil
+            }
             self = .skinny(GEMMSkinnyConfig(maxRows: values["rows"] ?? 8, nr: nr, vw: vw, lk: lk, wgn: wgn))
         default:
             return nil

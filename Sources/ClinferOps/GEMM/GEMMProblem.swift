@@ -12,7 +12,9 @@ public struct GEMMProblem: Sendable, Hashable, CustomStringConvertible {
     public var alpha: Float
     public var beta: Float
 
-    public init(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false, alpha: Float = 1, beta: Float = 0) {
+    public init(
+        m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false, alpha: Float = 1, beta: Float = 0
+    ) {
         self.m = m
         self.n = n
         self.k = k
@@ -34,8 +36,10 @@ public struct GEMMProblem: Sendable, Hashable, CustomStringConvertible {
         }
         // Kernels index with 32-bit ints.
         let limit = Int(Int32.max)
-        guard m.multipliedReportingOverflow(by: k).partialValue <= limit, k.multipliedReportingOverflow(by: n).partialValue <= limit,
-              m.multipliedReportingOverflow(by: n).partialValue <= limit, m <= limit, n <= limit, k <= limit else {
+        guard m.multipliedReportingOverflow(by: k).partialValue <= limit,
+            k.multipliedReportingOverflow(by: n).partialValue <= limit,
+            m.multipliedReportingOverflow(by: n).partialValue <= limit, m <= limit, n <= limit, k <= limit
+        else {
             throw .invalidArgument(op: "gemm", detail: "\(m)x\(n)x\(k) has operands over 2^31 elements")
         }
         try a.requireCount(m * k, op: "gemm", name: "A")

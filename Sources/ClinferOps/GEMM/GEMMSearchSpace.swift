@@ -20,7 +20,9 @@ public struct GEMMSearchSpace: Sendable {
         var seen = Set<GEMMKernelConfig>()
         var result: [GEMMKernelConfig] = []
         func add(_ config: GEMMKernelConfig) {
-            guard !seen.contains(config), (try? config.validate(for: device, shapeClass: shapeClass)) != nil else { return }
+            guard !seen.contains(config), (try? config.validate(for: device, shapeClass: shapeClass)) != nil else {
+                return
+            }
             seen.insert(config)
             result.append(config)
         }
@@ -42,18 +44,24 @@ public struct GEMMSearchSpace: Sendable {
             // Register tiles of 8–16 vector accumulators (fit AVX2's 16 registers up to AVX-512's 32),
             // then CLBlast-style local staging for GPUs.
             let transposedB = shapeClass.transposedB
-            let tiles = transposedB
+            let tiles =
+                transposedB
                 ? [(4, 3, 8), (2, 4, 8), (4, 4, 8), (4, 2, 8), (3, 2, 16), (4, 2, 16), (4, 4, 16), (2, 2, 16)]
                 : [(6, 1, 16), (8, 1, 16), (4, 2, 16), (6, 2, 8), (8, 2, 8), (4, 3, 8), (8, 2, 16), (4, 1, 16)]
-            var configs: [GEMMKernelConfig] = tiles.map { .tiled(GEMMTileConfig(tm: $0.0, tn: $0.1, vw: $0.2, wgm: 8, wgn: 1)) }
+            var configs: [GEMMKernelConfig] = tiles.map {
+                .tiled(GEMMTileConfig(tm: $0.0, tn: $0.1, vw: $0.2, wgm: 8, wgn: 1))
+            }
             if !transposedB {
                 // Pack B into [N, K] first, then run the [N, K] kernel's best tiles.
                 configs += [(4, 3, 8), (2, 4, 8), (4, 2, 8)].map {
                     .tiled(GEMMTileConfig(tm: $0.0, tn: $0.1, vw: $0.2, wgm: 8, wgn: 1, packB: true))
                 }
             }
-            configs.append(.tiled(GEMMTileConfig(tm: 4, tn: transposedB ? 4 : 1, vw: 4, wgm: 16, wgn: 16, useLocal: true, kwg: 16)))
-            configs.append(.tiled(GEMMTileConfig(tm: 4, tn: transposedB ? 4 : 2, vw: 4, wgm: 8, wgn: 8, useLocal: true, kwg: 16)))
+            configs.append(
+                .tiled(GEMMTileConfig(tm: 4, tn: transposedB ? 4 : 1, vw: 4, wgm: 16, wgn: 16, useLocal: true, kwg: 16))
+            )
+            configs.append(
+                .tiled(GEMMTileConfig(tm: 4, tn: transposedB ? 4 : 2, vw: 4, wgm: 8, wgn: 8, useLocal: true, kwg: 16)))
             return configs
         case .nnSkinny:
             // The row tile shrinks to cover M, so tm 8 serves M = 1 and M = 8 alike.
@@ -63,7 +71,9 @@ public struct GEMMSearchSpace: Sendable {
         case .ntSkinny:
             var configs: [GEMMKernelConfig] = []
             for nr in [1, 2, 4, 8] {
-                for vw in [8, 16] { configs.append(.skinny(GEMMSkinnyConfig(maxRows: 4, nr: nr, vw: vw, lk: 1, wgn: 16))) }
+                for vw in [8, 16] {
+                    configs.append(.skinny(GEMMSkinnyConfig(maxRows: 4, nr: nr, vw: vw, lk: 1, wgn: 16)))
+                }
             }
             for lk in [16, 64] { configs.append(.skinny(GEMMSkinnyConfig(maxRows: 4, nr: 1, vw: 4, lk: lk, wgn: 4))) }
             return configs
@@ -74,18 +84,23 @@ public struct GEMMSearchSpace: Sendable {
         let powers = [1, 2, 4, 8, 16]
         switch shapeClass {
         case .ntSkinny:
-            return .skinny(GEMMSkinnyConfig(
-                maxRows: [1, 2, 4, 8].randomElement(using: &generator)!, nr: [1, 2, 4, 8].randomElement(using: &generator)!,
-                vw: powers.randomElement(using: &generator)!, lk: [1, 1, 4, 16, 32, 64, 128].randomElement(using: &generator)!,
-                wgn: powers.randomElement(using: &generator)!))
+            return .skinny(
+                GEMMSkinnyConfig(
+                    maxRows: [1, 2, 4, 8].randomElement(using: &generator)!,
+                    nr: [1, 2, 4, 8].randomElement(using: &generator)!,
+                    vw: powers.randomElement(using: &generator)!,
+                    lk: [1, 1, 4, 16, 32, 64, 128].randomElement(using: &generator)!,
+                    wgn: powers.randomElement(using: &generator)!))
         case .nnSkinny, .nnLarge, .ntLarge:
             let skinny = shapeClass == .nnSkinny
-            return .tiled(GEMMTileConfig(
-                tm: [1, 2, 4, 8].randomElement(using: &generator)!,
-                tn: [1, 2, 4, 8].randomElement(using: &generator)!, vw: powers.randomElement(using: &generator)!,
-                wgm: skinny ? 1 : powers.randomElement(using: &generator)!, wgn: powers.randomElement(using: &generator)!,
-                useLocal: Bool.random(using: &generator), kwg: [8, 16, 32].randomElement(using: &generator)!,
-                packB: !shapeClass.transposedB && Bool.random(using: &generator)))
+            return .tiled(
+                GEMMTileConfig(
+                    tm: [1, 2, 4, 8].randomElement(using: &generator)!,
+                    tn: [1, 2, 4, 8].randomElement(using: &generator)!, vw: powers.randomElement(using: &generator)!,
+                    wgm: skinny ? 1 : powers.randomElement(using: &generator)!,
+                    wgn: powers.randomElement(using: &generator)!,
+                    useLocal: Bool.random(using: &generator), kwg: [8, 16, 32].randomElement(using: &generator)!,
+                    packB: !shapeClass.transposedB && Bool.random(using: &generator)))
         }
     }
 }

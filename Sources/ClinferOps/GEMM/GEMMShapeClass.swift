@@ -25,9 +25,15 @@ public enum GEMMShapeClass: String, Sendable, Codable, CodingKeyRepresentable, C
         let transposeB = transposedB
         switch self {
         case .nnSkinny, .ntSkinny:
-            return [GEMMProblem(m: 1, n: 4096, k: 4096, transposeB: transposeB), GEMMProblem(m: 8, n: 4096, k: 4096, transposeB: transposeB)]
+            return [
+                GEMMProblem(m: 1, n: 4096, k: 4096, transposeB: transposeB),
+                GEMMProblem(m: 8, n: 4096, k: 4096, transposeB: transposeB),
+            ]
         case .nnLarge, .ntLarge:
-            return [GEMMProblem(m: 1024, n: 1024, k: 1024, transposeB: transposeB), GEMMProblem(m: 128, n: 4096, k: 4096, transposeB: transposeB)]
+            return [
+                GEMMProblem(m: 1024, n: 1024, k: 1024, transposeB: transposeB),
+                GEMMProblem(m: 128, n: 4096, k: 4096, transposeB: transposeB),
+            ]
         }
     }
 

@@ -21,7 +21,9 @@ public struct GEMMTileConfig: Sendable, Hashable, Codable, CustomStringConvertib
     /// B stored [N, K] with these parameters (CLBlast's indirect path). Ignored for B [N, K].
     public var packB: Bool
 
-    public init(tm: Int, tn: Int, vw: Int, wgm: Int, wgn: Int, useLocal: Bool = false, kwg: Int = 16, packB: Bool = false) {
+    public init(
+        tm: Int, tn: Int, vw: Int, wgm: Int, wgn: Int, useLocal: Bool = false, kwg: Int = 16, packB: Bool = false
+    ) {
         self.tm = tm
         self.tn = tn
         self.vw = vw
@@ -34,12 +36,13 @@ public struct GEMMTileConfig: Sendable, Hashable, Codable, CustomStringConvertib
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(tm: try container.decode(Int.self, forKey: .tm), tn: try container.decode(Int.self, forKey: .tn),
-                  vw: try container.decode(Int.self, forKey: .vw), wgm: try container.decode(Int.self, forKey: .wgm),
-                  wgn: try container.decode(Int.self, forKey: .wgn),
-                  useLocal: try container.decodeIfPresent(Bool.self, forKey: .useLocal) ?? false,
-                  kwg: try container.decodeIfPresent(Int.self, forKey: .kwg) ?? 16,
-                  packB: try container.decodeIfPresent(Bool.self, forKey: .packB) ?? false)
+        self.init(
+            tm: try container.decode(Int.self, forKey: .tm), tn: try container.decode(Int.self, forKey: .tn),
+            vw: try container.decode(Int.self, forKey: .vw), wgm: try container.decode(Int.self, forKey: .wgm),
+            wgn: try container.decode(Int.self, forKey: .wgn),
+            useLocal: try container.decodeIfPresent(Bool.self, forKey: .useLocal) ?? false,
+            kwg: try container.decodeIfPresent(Int.self, forKey: .kwg) ?? 16,
+            packB: try container.decodeIfPresent(Bool.self, forKey: .packB) ?? false)
     }
 
     public var description: String {
@@ -61,7 +64,9 @@ public struct GEMMTileConfig: Sendable, Hashable, Codable, CustomStringConvertib
     /// Throws ``OpError/invalidConfiguration(kernel:detail:)`` when a constraint or a limit of
     /// `device` is violated.
     public func validate(for device: Device, transposedB: Bool) throws(OpError) {
-        func fail(_ detail: String) -> OpError { .invalidConfiguration(kernel: "gemm_tiled", detail: "\(self): \(detail)") }
+        func fail(_ detail: String) -> OpError {
+            .invalidConfiguration(kernel: "gemm_tiled", detail: "\(self): \(detail)")
+        }
         let transposedB = runsTransposedKernel(transposedB: transposedB)
         guard [1, 2, 4, 8, 16].contains(vw) else { throw fail("vw must be 1, 2, 4, 8 or 16") }
         guard (1...16).contains(tm), (1...16).contains(tn) else { throw fail("tm and tn must be in 1...16") }
@@ -117,11 +122,15 @@ public struct GEMMSkinnyConfig: Sendable, Hashable, Codable, CustomStringConvert
     func rows(for m: Int) -> Int { min(maxRows, nextPowerOfTwo(m)) }
 
     public func validate(for device: Device) throws(OpError) {
-        func fail(_ detail: String) -> OpError { .invalidConfiguration(kernel: "gemm_skinny", detail: "\(self): \(detail)") }
+        func fail(_ detail: String) -> OpError {
+            .invalidConfiguration(kernel: "gemm_skinny", detail: "\(self): \(detail)")
+        }
         guard [1, 2, 4, 8, 16].contains(vw) else { throw fail("vw must be 1, 2, 4, 8 or 16") }
         guard [1, 2, 4, 8, 16].contains(maxRows) else { throw fail("maxRows must be 1, 2, 4, 8 or 16") }
         guard (1...16).contains(nr) else { throw fail("nr must be in 1...16") }
-        guard maxRows * nr * vw <= 512 else { throw fail("maxRows·nr·vw = \(maxRows * nr * vw) accumulators exceed 512") }
+        guard maxRows * nr * vw <= 512 else {
+            throw fail("maxRows·nr·vw = \(maxRows * nr * vw) accumulators exceed 512")
+        }
         guard lk >= 1, lk & (lk - 1) == 0 else { throw fail("lk must be a power of two") }
         guard wgn >= 1, lk * wgn <= device.maxWorkGroupSize else {
             throw fail("work-group \(lk)x\(wgn) exceeds the device maximum \(device.maxWorkGroupSize)")
@@ -162,7 +171,8 @@ public enum GEMMKernelConfig: Sendable, Hashable, Codable, CustomStringConvertib
         case .tiled(let config): try config.validate(for: device, transposedB: shapeClass.transposedB)
         case .skinny(let config):
             guard shapeClass.transposedB else {
-                throw .invalidConfiguration(kernel: "gemm_skinny", detail: "serves only B stored [N, K], not \(shapeClass.rawValue)")
+                throw .invalidConfiguration(
+                    kernel: "gemm_skinny", detail: "serves only B stored [N, K], not \(shapeClass.rawValue)")
             }
             try config.validate(for: device)
         }

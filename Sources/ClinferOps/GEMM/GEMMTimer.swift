@@ -74,7 +74,8 @@ public struct GEMMTimer: Sendable {
             let result = try c.download(gemm.backend.queue).floats
             let measured = maxRelativeError(result, reference)
             guard measured <= tolerance else {
-                throw OpError.invalidConfiguration(kernel: "\(config)", detail: "result differs from the CPU reference by \(measured) (relative)")
+                throw OpError.invalidConfiguration(
+                    kernel: "\(config)", detail: "result differs from the CPU reference by \(measured) (relative)")
             }
             error = measured
         }

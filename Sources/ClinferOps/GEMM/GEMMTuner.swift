@@ -41,20 +41,24 @@ public struct GEMMTuner: Sendable {
         for shapeClass in classes {
             let classProblems = problems[shapeClass] ?? shapeClass.tuningProblems
             for problem in classProblems where GEMMShapeClass(problem) != shapeClass {
-                throw OpError.invalidArgument(op: "tune", detail: "problem \(problem) is not of class \(shapeClass.rawValue)")
+                throw OpError.invalidArgument(
+                    op: "tune", detail: "problem \(problem) is not of class \(shapeClass.rawValue)")
             }
             let workloads = try classProblems.map { try timer.workload($0) }
-            let candidates = GEMMSearchSpace(shapeClass: shapeClass, randomSamples: randomSamples, seed: seed).candidates(for: device)
+            let candidates = GEMMSearchSpace(shapeClass: shapeClass, randomSamples: randomSamples, seed: seed)
+                .candidates(for: device)
             var best: (config: GEMMKernelConfig, gflops: Double)?
             for (offset, config) in candidates.enumerated() {
-                let step = Step(shapeClass: shapeClass, index: offset + 1, total: candidates.count, config: config,
-                                outcome: Result { try workloads.map { try timer.measure(config, on: $0) } })
+                let step = Step(
+                    shapeClass: shapeClass, index: offset + 1, total: candidates.count, config: config,
+                    outcome: Result { try workloads.map { try timer.measure(config, on: $0) } })
                 if let gflops = step.gflops, gflops > best?.gflops ?? 0 { best = (config, gflops) }
                 progress(step)
             }
             if let best {
-                table.entries[shapeClass] = .init(config: best.config, gflops: best.gflops,
-                                                  shape: classProblems.map { "\($0.m)x\($0.n)x\($0.k)" }.joined(separator: ","))
+                table.entries[shapeClass] = .init(
+                    config: best.config, gflops: best.gflops,
+                    shape: classProblems.map { "\($0.m)x\($0.n)x\($0.k)" }.joined(separator: ","))
             }
         }
         return table

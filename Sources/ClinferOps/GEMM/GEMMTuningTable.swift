@@ -70,10 +70,14 @@ public struct GEMMTuningTable: Sendable, Hashable, Codable {
             let (lm, ln) = fit(16, 16)
             let lk = min(64, max(1, maxGroup / 4))
             entries = [
-                .nnLarge: Entry(config: .tiled(GEMMTileConfig(tm: 4, tn: 1, vw: 4, wgm: lm, wgn: ln, useLocal: true, kwg: 16))),
+                .nnLarge: Entry(
+                    config: .tiled(GEMMTileConfig(tm: 4, tn: 1, vw: 4, wgm: lm, wgn: ln, useLocal: true, kwg: 16))),
                 .nnSkinny: Entry(config: .tiled(GEMMTileConfig(tm: 4, tn: 1, vw: 4, wgm: 1, wgn: min(64, maxGroup)))),
-                .ntLarge: Entry(config: .tiled(GEMMTileConfig(tm: 4, tn: 4, vw: 4, wgm: lm, wgn: ln, useLocal: true, kwg: 16))),
-                .ntSkinny: Entry(config: .skinny(GEMMSkinnyConfig(maxRows: 4, nr: 1, vw: 4, lk: lk, wgn: max(1, min(4, maxGroup / lk))))),
+                .ntLarge: Entry(
+                    config: .tiled(GEMMTileConfig(tm: 4, tn: 4, vw: 4, wgm: lm, wgn: ln, useLocal: true, kwg: 16))),
+                .ntSkinny: Entry(
+                    config: .skinny(
+                        GEMMSkinnyConfig(maxRows: 4, nr: 1, vw: 4, lk: lk, wgn: max(1, min(4, maxGroup / lk))))),
             ]
         }
         return GEMMTuningTable(device: device.cacheIdentity, entries: entries)
@@ -107,10 +111,12 @@ public struct GEMMTuningStore: Sendable {
             throw .corruptTuningFile(path: url.path, detail: "\(error)")
         }
         guard table.format == GEMMTuningTable.formatVersion else {
-            throw .corruptTuningFile(path: url.path, detail: "format \(table.format), expected \(GEMMTuningTable.formatVersion)")
+            throw .corruptTuningFile(
+                path: url.path, detail: "format \(table.format), expected \(GEMMTuningTable.formatVersion)")
         }
         guard table.device == device.cacheIdentity else {
-            throw .corruptTuningFile(path: url.path, detail: "tuned for '\(table.device)', not '\(device.cacheIdentity)'")
+            throw .corruptTuningFile(
+                path: url.path, detail: "tuned for '\(table.device)', not '\(device.cacheIdentity)'")
         }
         for (shapeClass, entry) in table.entries {
             do throws(OpError) {

@@ -13,8 +13,10 @@ public final class OpenCLGEMM: GEMMOperation {
 
     /// Uses `tuning`, or the device's saved tuning file (built-in defaults when there is none
     /// or it is unusable; the reason goes to `onWarning`).
-    public init(backend: OpenCLBackend, tuning: GEMMTuningTable? = nil, store: GEMMTuningStore = GEMMTuningStore(),
-                onWarning: (String) -> Void = { _ in }) {
+    public init(
+        backend: OpenCLBackend, tuning: GEMMTuningTable? = nil, store: GEMMTuningStore = GEMMTuningStore(),
+        onWarning: (String) -> Void = { _ in }
+    ) {
         self.backend = backend
         if let tuning {
             self.tuning = tuning
@@ -49,8 +51,10 @@ public final class OpenCLGEMM: GEMMOperation {
     /// Enqueues the GEMM with the planned configuration, or `config` when given (the tuner and
     /// benchmarks use this), and returns the events of its kernels without waiting.
     @discardableResult
-    public func encode(_ problem: GEMMProblem, a: DeviceTensor, b: DeviceTensor, c: DeviceTensor,
-                       config: GEMMKernelConfig? = nil) throws -> EventSpan {
+    public func encode(
+        _ problem: GEMMProblem, a: DeviceTensor, b: DeviceTensor, c: DeviceTensor,
+        config: GEMMKernelConfig? = nil
+    ) throws -> EventSpan {
         try problem.validate(a: a, b: b, c: c)
         let config = config ?? plan(for: problem)
         try config.validate(for: backend.device, shapeClass: GEMMShapeClass(problem))
@@ -59,19 +63,23 @@ public final class OpenCLGEMM: GEMMOperation {
         let (m, n, k) = (Int32(problem.m), Int32(problem.n), Int32(problem.k))
         switch config {
         case .direct:
-            let kernel = try backend.kernel("gemm_direct", file: "gemm_direct.cl", options: aStorage + " " + bStorage)
+            let kernel = try backend.kernel(.gemmDirect, options: aStorage + " " + bStorage)
             let (aSM, aSK): (Int32, Int32) = problem.transposeA ? (1, m) : (k, 1)
             let (bSK, bSN): (Int32, Int32) = problem.transposeB ? (1, k) : (n, 1)
-            return EventSpan(try backend.queue.enqueue(
-                kernel, global: [problem.n, problem.m],
-                arguments: [m, n, k, problem.alpha, a.argument, aSM, aSK, b.argument, bSK, bSN, problem.beta, c.argument]))
+            return EventSpan(
+                try backend.queue.enqueue(
+                    kernel, global: [problem.n, problem.m],
+                    arguments: [
+                        m, n, k, problem.alpha, a.argument, aSM, aSK, b.argument, bSK, bSN, problem.beta, c.argument,
+                    ]))
         case .tiled(let tile) where tile.packB && !problem.transposeB:
             guard !problem.transposeA else {
                 throw OpError.invalidConfiguration(kernel: "gemm_tiled", detail: "packB cannot serve a transposed A")
             }
             return try scratch.withTensor(count: problem.k * problem.n, backend: backend) { packedB in
                 let packEvent = try pack(b, k: problem.k, n: problem.n, into: packedB)
-                let event = try launch(problem, config: config, a: a, b: [packedB.argument], bOptions: "-DB_HALF=0", c: c)
+                let event = try launch(
+                    problem, config: config, a: a, b: [packedB.argument], bOptions: "-DB_HALF=0", c: c)
                 return EventSpan(first: packEvent, last: event)
             }
         case .tiled, .skinny:
@@ -82,32 +90,41 @@ public final class OpenCLGEMM: GEMMOperation {
     /// Launches the tiled or skinny kernel with B given as kernel arguments and the build
     /// options that say how to read it (`-DB_HALF=…`, or a quantized format's `-DB_QUANT=…`).
     /// The quantized matmul reuses the GEMM kernels through this seam.
-    func launch(_ problem: GEMMProblem, config: GEMMKernelConfig, a: DeviceTensor, b: [any KernelArgument],
-                bOptions: String, c: DeviceTensor) throws -> Event {
+    func launch(
+        _ problem: GEMMProblem, config: GEMMKernelConfig, a: DeviceTensor, b: [any KernelArgument],
+        bOptions: String, c: DeviceTensor
+    ) throws -> Event {
         let options = "-DA_HALF=\(a.elementType == .float16 ? 1 : 0) " + bOptions
         let (m, n, k) = (Int32(problem.m), Int32(problem.n), Int32(problem.k))
         let arguments: [any KernelArgument] = [m, n, k, problem.alpha, a.argument] + b + [problem.beta, c.argument]
         switch config {
         case .tiled(var tile):
             guard !(problem.transposeA && problem.transposeB) else {
-                throw OpError.invalidConfiguration(kernel: "gemm_tiled", detail: "A and B both transposed need the direct kernel")
+                throw OpError.invalidConfiguration(
+                    kernel: "gemm_tiled", detail: "A and B both transposed need the direct kernel")
             }
             // Rows past M are clamped, i.e. wasted work: never tile more rows than M needs.
             tile.tm = min(tile.tm, nextPowerOfTwo(problem.m))
             let transposedKernel = tile.runsTransposedKernel(transposedB: problem.transposeB)
-            let kernel = try backend.kernel(transposedKernel ? "gemm_tiled_nt" : "gemm_tiled_nn", file: "gemm_tiled.cl",
-                                            options: tile.buildOptions(transposeA: problem.transposeA) + " " + options)
+            let kernel = try backend.kernel(
+                transposedKernel ? .gemmTiledNt : .gemmTiledNn,
+                options: tile.buildOptions(transposeA: problem.transposeA) + " " + options)
             let columns = tile.columnsPerItem(transposedB: problem.transposeB)
-            let global = [roundUp(ceilDiv(problem.m, tile.tm), tile.wgm), roundUp(ceilDiv(problem.n, columns), tile.wgn)]
+            let global = [
+                roundUp(ceilDiv(problem.m, tile.tm), tile.wgm), roundUp(ceilDiv(problem.n, columns), tile.wgn),
+            ]
             return try backend.queue.enqueue(kernel, global: global, local: [tile.wgm, tile.wgn], arguments: arguments)
         case .skinny(let skinny):
             guard problem.transposeB, !problem.transposeA else {
-                throw OpError.invalidConfiguration(kernel: "gemm_skinny", detail: "needs B stored [N, K] and A not transposed")
+                throw OpError.invalidConfiguration(
+                    kernel: "gemm_skinny", detail: "needs B stored [N, K] and A not transposed")
             }
-            let kernel = try backend.kernel("gemm_skinny_nt", file: "gemm_skinny.cl",
-                                            options: skinny.buildOptions(rows: skinny.rows(for: problem.m)) + " " + options)
+            let kernel = try backend.kernel(
+                .gemmSkinnyNt,
+                options: skinny.buildOptions(rows: skinny.rows(for: problem.m)) + " " + options)
             let global = [skinny.lk, roundUp(ceilDiv(problem.n, skinny.nr), skinny.wgn)]
-            return try backend.queue.enqueue(kernel, global: global, local: [skinny.lk, skinny.wgn], arguments: arguments)
+            return try backend.queue.enqueue(
+                kernel, global: global, local: [skinny.lk, skinny.wgn], arguments: arguments)
         case .direct:
             throw OpError.invalidConfiguration(kernel: "gemm_direct", detail: "takes strided operands; use encode")
         }
@@ -118,10 +135,12 @@ extension OpenCLGEMM {
     /// Enqueues B [K, N] packed into `target`, [N, K] fp32.
     private func pack(_ b: DeviceTensor, k: Int, n: Int, into target: DeviceTensor) throws -> Event {
         let tile = 16
-        let kernel = try backend.kernel("gemm_pack_b", file: "gemm_pack.cl",
-                                        options: "-DTILE=\(tile) -DB_HALF=\(b.elementType == .float16 ? 1 : 0)")
-        return try backend.queue.enqueue(kernel, global: [ceilDiv(k, tile), ceilDiv(n, tile)],
-                                         arguments: [Int32(k), Int32(n), b.argument, target.argument])
+        let kernel = try backend.kernel(
+            .gemmPackB,
+            options: "-DTILE=\(tile) -DB_HALF=\(b.elementType == .float16 ? 1 : 0)")
+        return try backend.queue.enqueue(
+            kernel, global: [ceilDiv(k, tile), ceilDiv(n, tile)],
+            arguments: [Int32(k), Int32(n), b.argument, target.argument])
     }
 }
 

@@ -30,14 +30,18 @@ public final class DeviceTensor: TensorOperand, Sendable {
 
     /// The fp32 buffer (the tensor must be fp32).
     var float32Buffer: Buffer<Float> {
-        guard case .float32(let buffer) = storage else { preconditionFailure("float32Buffer of a \(elementType) tensor") }
+        guard case .float32(let buffer) = storage else {
+            preconditionFailure("float32Buffer of a \(elementType) tensor")
+        }
         return buffer
     }
 
     /// The fp32 buffer, for host-layer commands (copies, fills); throws for an fp16 tensor.
     public var float32Storage: Buffer<Float> {
         get throws(OpError) {
-            guard case .float32(let buffer) = storage else { throw .unsupportedType(op: "DeviceTensor", detail: "expected an f32 tensor, got \(elementType)") }
+            guard case .float32(let buffer) = storage else {
+                throw .unsupportedType(op: "DeviceTensor", detail: "expected an f32 tensor, got \(elementType)")
+            }
             return buffer
         }
     }
@@ -64,7 +68,8 @@ public final class DeviceTensor: TensorOperand, Sendable {
         case (.float32(let buffer), .float32(let values)): try queue.write(values, to: buffer)
         case (.float16(let buffer), .float16(let values)): try queue.write(values, to: buffer)
         default:
-            throw OpError.unsupportedType(op: "upload", detail: "cannot write \(host.elementType) values into a \(elementType) tensor")
+            throw OpError.unsupportedType(
+                op: "upload", detail: "cannot write \(host.elementType) values into a \(elementType) tensor")
         }
     }
 }

@@ -48,9 +48,10 @@ public final class OpenCLBackend: Sendable {
         return try shared(for: device)
     }
 
-    /// The kernel `name` from `Kernels/<file>`, built with `options` (typically `-D` parameters).
-    /// Builds and caches the program on first use.
-    public func kernel(_ name: String, file: String, options: String = "") throws(CLError) -> Kernel {
+    /// The kernel `function` (a generated constant, e.g. `.gemmPackB`), built with `options`
+    /// (typically `-D` parameters). Builds and caches the program on first use.
+    public func kernel(_ function: KernelFunction, options: String = "") throws(CLError) -> Kernel {
+        let (name, file) = (function.name, function.file)
         let key = "\(file)|\(options)|\(name)"
         if let kernel = kernels.withLock({ $0[key] }) { return kernel }
         guard let source = KernelSource.source(file) else {

@@ -24,7 +24,9 @@ final class ScratchBuffer: Sendable {
                 buffer = try DeviceTensor(backend: backend, count: count)
                 stored = buffer
             }
-            let view = count == buffer.count ? buffer : try DeviceTensor(.float32(buffer.float32Buffer.subBuffer(offset: 0, count: count)))
+            let view =
+                count == buffer.count
+                ? buffer : try DeviceTensor(.float32(buffer.float32Buffer.subBuffer(offset: 0, count: count)))
             return try body(view)
         }
     }

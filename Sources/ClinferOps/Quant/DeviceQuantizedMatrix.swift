@@ -38,7 +38,9 @@ public final class DeviceQuantizedMatrix: Sendable {
             m = matrix.format == .q8_0 ? d : try backend.context.buffer(copying: parts.m, access: .readOnly)
         case .interleaved(let tile):
             guard tile >= 1, tile <= backend.device.maxWorkGroupSize else {
-                throw CLError(code: CLError.invalidValue, call: "DeviceQuantizedMatrix", detail: "interleave tile \(tile) must be 1…\(backend.device.maxWorkGroupSize)")
+                throw CLError(
+                    code: CLError.invalidValue, call: "DeviceQuantizedMatrix",
+                    detail: "interleave tile \(tile) must be 1…\(backend.device.maxWorkGroupSize)")
             }
             let parts = matrix.interleavedLayout(tile: tile)
             quants = try backend.context.buffer(copying: parts.words.withUnsafeBytes { Array($0) }, access: .readOnly)
@@ -75,13 +77,15 @@ public final class DeviceQuantizedMatrix: Sendable {
     /// Enqueues the dequantization of the whole matrix into `target` (fp32, rows·columns).
     func dequantize(into target: DeviceTensor, backend: OpenCLBackend) throws -> Event {
         if case .interleaved = layout {
-            let kernel = try backend.kernel("quant_dequantize_interleaved", file: "quant_interleaved.cl", options: interleavedOptions)
-            return try backend.queue.enqueue(kernel, global: [rows, columns / 32],
-                                             arguments: [Int32(rows), Int32(columns)] + kernelArguments + [target.argument])
+            let kernel = try backend.kernel(.quantDequantizeInterleaved, options: interleavedOptions)
+            return try backend.queue.enqueue(
+                kernel, global: [rows, columns / 32],
+                arguments: [Int32(rows), Int32(columns)] + kernelArguments + [target.argument])
         }
-        let kernel = try backend.kernel("gemm_dequantize_b", file: "gemm_dequantize.cl", options: buildOptions)
+        let kernel = try backend.kernel(.gemmDequantizeB, options: buildOptions)
         let count = rows * columns
-        return try backend.queue.enqueue(kernel, global: [count / 16], arguments: [Int32(count)] + kernelArguments + [target.argument])
+        return try backend.queue.enqueue(
+            kernel, global: [count / 16], arguments: [Int32(count)] + kernelArguments + [target.argument])
     }
 
     /// The matrix dequantized on the device: the read-back path tests compare with

@@ -32,7 +32,8 @@ enum GGUFBlocks {
             appendHalf(d, to: &out)
             appendHalf(low, to: &out)
             for j in 0..<16 {
-                let q0 = min(15, Int((x[j] - low) * inverse + 0.5)), q1 = min(15, Int((x[j + 16] - low) * inverse + 0.5))
+                let q0 = min(15, Int((x[j] - low) * inverse + 0.5)),
+                    q1 = min(15, Int((x[j + 16] - low) * inverse + 0.5))
                 out.append(UInt8(q0 | q1 << 4))
             }
         case .int4:
@@ -64,7 +65,9 @@ enum GGUFBlocks {
 
     /// The device view of a block: its quants (32 int8, or 16 bytes of nibbles) and fp32 d, m
     /// such that value = q·d + m (Q4_0: m = −8d, exact since 8d is a power-of-two multiple).
-    static func split(_ bytes: UnsafeRawBufferPointer, format: QuantFormat) -> (quants: ArraySlice<UInt8>, d: Float, m: Float) {
+    static func split(
+        _ bytes: UnsafeRawBufferPointer, format: QuantFormat
+    ) -> (quants: ArraySlice<UInt8>, d: Float, m: Float) {
         let d = Float(half(bytes, at: 0))
         switch format {
         case .q8_0: return (Array(bytes)[2..<34], d, 0)

@@ -6,7 +6,9 @@
 /// + z, 0, 15). Nibbles: in each run of 32 elements byte j holds element j (low nibble) and
 /// element j+16 (high nibble), the GGUF order, so one kernel reads GGUF Q4 and int4 alike.
 enum GroupInt4 {
-    static func encode(_ x: UnsafeBufferPointer<Float>, into out: inout [UInt8], scales: inout [Float16], zeros: inout [UInt8]) {
+    static func encode(
+        _ x: UnsafeBufferPointer<Float>, into out: inout [UInt8], scales: inout [Float16], zeros: inout [UInt8]
+    ) {
         let low = min(0, x.min()!), high = max(0, x.max()!)
         var scale = Float(Float16((high - low) / 15))
         if !scale.isFinite { scale = Float(Float16.greatestFiniteMagnitude) }
@@ -20,7 +22,10 @@ enum GroupInt4 {
         }
     }
 
-    static func decode(_ nibbles: UnsafeRawBufferPointer, scales: [Float16], zeros: [UInt8], groupSize: Int, into y: UnsafeMutableBufferPointer<Float>) {
+    static func decode(
+        _ nibbles: UnsafeRawBufferPointer, scales: [Float16], zeros: [UInt8], groupSize: Int,
+        into y: UnsafeMutableBufferPointer<Float>
+    ) {
         for run in 0..<(y.count / 32) {
             for j in 0..<16 {
                 let byte = nibbles[run * 16 + j]

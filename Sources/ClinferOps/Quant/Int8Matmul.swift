@@ -16,10 +16,16 @@ extension Int8MatmulOperation {
     }
 }
 
-func validateInt8Matmul(x: some TensorOperand, y: some TensorOperand, rows: Int, n: Int, k: Int, threshold: Float) throws(OpError) {
+func validateInt8Matmul(
+    x: some TensorOperand, y: some TensorOperand, rows: Int, n: Int, k: Int, threshold: Float
+) throws(OpError) {
     try validateQuantizedMatmul(x: x, y: y, rows: rows, n: n, k: k)
-    guard x.elementType == .float32 else { throw .unsupportedType(op: "int8 matmul", detail: "x must be f32, got \(x.elementType)") }
-    guard threshold >= 0, threshold.isFinite else { throw .invalidArgument(op: "int8 matmul", detail: "threshold must be ≥ 0, got \(threshold)") }
+    guard x.elementType == .float32 else {
+        throw .unsupportedType(op: "int8 matmul", detail: "x must be f32, got \(x.elementType)")
+    }
+    guard threshold >= 0, threshold.isFinite else {
+        throw .invalidArgument(op: "int8 matmul", detail: "threshold must be ≥ 0, got \(threshold)")
+    }
 }
 
 /// The CPU implementation, the reference for the kernels (same rounding, int32 sums).
@@ -30,7 +36,9 @@ public struct CPUInt8Matmul: Int8MatmulOperation {
         let (n, k) = (weights.rows, weights.columns)
         try validateInt8Matmul(x: x, y: y, rows: rows, n: n, k: k, threshold: threshold)
         let input = x.floats
-        let outliers = threshold > 0 ? (0..<k).filter { column in (0..<rows).contains { abs(input[$0 * k + column]) >= threshold } } : []
+        let outliers =
+            threshold > 0
+            ? (0..<k).filter { column in (0..<rows).contains { abs(input[$0 * k + column]) >= threshold } } : []
         let isOutlier = Set(outliers)
         var output = [Float](repeating: 0, count: rows * n)
         for m in 0..<rows {
@@ -42,7 +50,9 @@ public struct CPUInt8Matmul: Int8MatmulOperation {
             for column in 0..<n {
                 var dot: Int32 = 0
                 for i in 0..<k { dot &+= Int32(qx[i]) * Int32(weights.quants[column * k + i]) }
-                let outlierSum = outliers.reduce(Float(0)) { $0 + input[m * k + $1] * Float(weights.quants[column * k + $1]) }
+                let outlierSum = outliers.reduce(Float(0)) {
+                    $0 + input[m * k + $1] * Float(weights.quants[column * k + $1])
+                }
                 output[m * n + column] = weights.scales[column] * (scale * Float(dot) + outlierSum)
             }
         }

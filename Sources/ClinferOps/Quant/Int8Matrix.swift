@@ -11,7 +11,9 @@ public struct Int8Matrix: Sendable {
         guard rows >= 1, columns >= 1, values.count == rows * columns else {
             throw .shapeMismatch(op: "Int8Matrix", detail: "\(values.count) values for a [\(rows), \(columns)] matrix")
         }
-        guard values.allSatisfy(\.isFinite) else { throw .invalidArgument(op: "Int8Matrix", detail: "cannot quantize NaN or infinite values") }
+        guard values.allSatisfy(\.isFinite) else {
+            throw .invalidArgument(op: "Int8Matrix", detail: "cannot quantize NaN or infinite values")
+        }
         var quants = [Int8](repeating: 0, count: values.count), scales = [Float](repeating: 0, count: rows)
         for row in 0..<rows {
             let slice = values[row * columns..<(row + 1) * columns]

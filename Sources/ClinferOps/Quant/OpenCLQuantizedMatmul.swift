@@ -11,7 +11,8 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
     public let gemm: OpenCLGEMM
     /// Activations divided by a folded input scale; permuted activations and their block sums;
     /// weights expanded to fp32 for the prefill GEMM.
-    private let scaled = ScratchBuffer(), permuted = ScratchBuffer(), blockSums = ScratchBuffer(), dense = ScratchBuffer()
+    private let scaled = ScratchBuffer(), permuted = ScratchBuffer(), blockSums = ScratchBuffer(),
+        dense = ScratchBuffer()
 
     /// The fused kernel configuration for decode (M ≤ 16).
     public let decodeConfig: GEMMKernelConfig
@@ -29,7 +30,9 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
         let device = gemm.backend.device
         if device.type == .cpu { return .skinny(GEMMSkinnyConfig(maxRows: 4, nr: 1, vw: 16, lk: 1, wgn: 16)) }
         let config = gemm.tuning.config(for: .ntSkinny, device: device)
-        if case .direct = config { return GEMMTuningTable.builtInDefaults(for: device).config(for: .ntSkinny, device: device) }
+        if case .direct = config {
+            return GEMMTuningTable.builtInDefaults(for: device).config(for: .ntSkinny, device: device)
+        }
         return config
     }
 
@@ -52,7 +55,8 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
     public func plan(rows: Int, format: QuantFormat, layout: DeviceQuantizedMatrix.Layout = .blocks) -> Path {
         guard rows <= GEMMShapeClass.skinnyMaxM else { return .dequantizeThenGEMM }
         if case .interleaved = layout { return .interleavedGEMV }
-        return format.bits == 4 ? .nibbleGEMV(workGroup: min(16, gemm.backend.device.maxWorkGroupSize)) : .fused(decodeConfig)
+        return format.bits == 4
+            ? .nibbleGEMV(workGroup: min(16, gemm.backend.device.maxWorkGroupSize)) : .fused(decodeConfig)
     }
 
     public func matmul(x: DeviceTensor, weights: DeviceQuantizedMatrix, y: DeviceTensor, rows: Int) throws {
@@ -61,8 +65,10 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
 
     /// Enqueues y = x · Wᵀ on the planned path, or `path`, without waiting.
     @discardableResult
-    public func encode(x: DeviceTensor, weights: DeviceQuantizedMatrix, y: DeviceTensor, rows: Int,
-                       path: Path? = nil) throws -> EventSpan {
+    public func encode(
+        x: DeviceTensor, weights: DeviceQuantizedMatrix, y: DeviceTensor, rows: Int,
+        path: Path? = nil
+    ) throws -> EventSpan {
         let (n, k) = (weights.rows, weights.columns)
         try validateQuantizedMatmul(x: x, y: y, rows: rows, n: n, k: k)
         let problem = GEMMProblem(m: rows, n: n, k: k, transposeB: true)
@@ -70,16 +76,22 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
         let interleaved = weights.layout != .blocks
         switch path {
         case .interleavedGEMV where !interleaved, .fused where interleaved, .nibbleGEMV where interleaved:
-            throw OpError.invalidConfiguration(kernel: "quantized matmul", detail: "path \(path) does not read the \(weights.layout) layout")
+            throw OpError.invalidConfiguration(
+                kernel: "quantized matmul", detail: "path \(path) does not read the \(weights.layout) layout")
         case .interleavedGEMV:
             break
         case .fused(.direct):
-            throw OpError.invalidConfiguration(kernel: "quantized matmul", detail: "the direct kernel does not read quantized weights")
+            throw OpError.invalidConfiguration(
+                kernel: "quantized matmul", detail: "the direct kernel does not read quantized weights")
         case .fused(let config):
             try config.validate(for: gemm.backend.device, shapeClass: GEMMShapeClass(problem))
         case .nibbleGEMV(let workGroup):
             guard weights.format.bits == 4, workGroup >= 1, workGroup <= gemm.backend.device.maxWorkGroupSize else {
-                throw OpError.invalidConfiguration(kernel: "quant_gemv_q4", detail: "needs 4-bit weights and a work-group of 1…\(gemm.backend.device.maxWorkGroupSize), got \(weights.format), \(workGroup)")
+                throw OpError.invalidConfiguration(
+                    kernel: "quant_gemv_q4",
+                    detail:
+                        "needs 4-bit weights and a work-group of 1…\(gemm.backend.device.maxWorkGroupSize), got \(weights.format), \(workGroup)"
+                )
             }
         case .dequantizeThenGEMM:
             break
@@ -94,13 +106,16 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
     }
 
     /// Enqueues `path` for x (already divided by any input scale, by the command `first`).
-    private func encode(_ path: Path, problem: GEMMProblem, x input: DeviceTensor, weights: DeviceQuantizedMatrix, y: DeviceTensor,
-                        first: Event?) throws -> EventSpan {
+    private func encode(
+        _ path: Path, problem: GEMMProblem, x input: DeviceTensor, weights: DeviceQuantizedMatrix, y: DeviceTensor,
+        first: Event?
+    ) throws -> EventSpan {
         let (rows, n, k) = (problem.m, problem.n, problem.k)
         let backend = gemm.backend
         switch path {
         case .fused(let config):
-            let event = try gemm.launch(problem, config: config, a: input, b: weights.kernelArguments, bOptions: weights.buildOptions, c: y)
+            let event = try gemm.launch(
+                problem, config: config, a: input, b: weights.kernelArguments, bOptions: weights.buildOptions, c: y)
             return EventSpan(first: first ?? event, last: event)
         case .dequantizeThenGEMM:
             return try dense.withTensor(count: n * k, backend: backend) { dense in
@@ -115,49 +130,65 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
             return try permuted.withTensor(count: rows * pairs * 64, backend: backend) { xp in
                 try blockSums.withTensor(count: rows * k / 32, backend: backend) { xs in
                     let precision = "-DA_HALF=\(input.elementType == .float16 ? 1 : 0)"
-                    let prepare = try backend.kernel("quant_prepare_x_pairs", file: "quant_gemv.cl", options: precision)
-                    let prepared = try backend.queue.enqueue(prepare, global: [pairs, rows],
-                                                             arguments: [Int32(rows), Int32(k), input.argument, xp.argument, xs.argument])
+                    let prepare = try backend.kernel(.quantPrepareXPairs, options: precision)
+                    let prepared = try backend.queue.enqueue(
+                        prepare, global: [pairs, rows],
+                        arguments: [Int32(rows), Int32(k), input.argument, xp.argument, xs.argument])
                     let rowsPerPass = min(4, nextPowerOfTwo(rows))
-                    let kernel = try backend.kernel("quant_gemv_q4", file: "quant_gemv.cl",
-                                                    options: "-DMR=\(rowsPerPass) -DQGROUP=\(weights.format.groupSize) -DWGN=\(workGroup) " + precision)
-                    let event = try backend.queue.enqueue(kernel, global: [roundUp(n, workGroup)], local: [workGroup], arguments: [
-                        Int32(rows), Int32(n), Int32(k), xp.argument, xs.argument,
-                    ] + weights.kernelArguments + [y.argument])
+                    let kernel = try backend.kernel(
+                        .quantGemvQ4,
+                        options: "-DMR=\(rowsPerPass) -DQGROUP=\(weights.format.groupSize) -DWGN=\(workGroup) "
+                            + precision)
+                    let event = try backend.queue.enqueue(
+                        kernel, global: [roundUp(n, workGroup)], local: [workGroup],
+                        arguments: [
+                            Int32(rows), Int32(n), Int32(k), xp.argument, xs.argument,
+                        ] + weights.kernelArguments + [y.argument])
                     return EventSpan(first: first ?? prepared, last: event)
                 }
             }
         }
     }
 
-    private func encodeInterleaved(x: DeviceTensor, weights: DeviceQuantizedMatrix, y: DeviceTensor, rows: Int, first: Event?) throws -> EventSpan {
+    private func encodeInterleaved(
+        x: DeviceTensor, weights: DeviceQuantizedMatrix, y: DeviceTensor, rows: Int, first: Event?
+    ) throws -> EventSpan {
         let backend = gemm.backend, k = weights.columns
         let precision = "-DA_HALF=\(x.elementType == .float16 ? 1 : 0)"
         let rowsPerPass = min(16, nextPowerOfTwo(rows))
-        let kernel = try backend.kernel("quant_gemv_interleaved", file: "quant_interleaved.cl",
-                                        options: "\(weights.interleavedOptions) -DMR=\(rowsPerPass) " + (weights.format.bits == 4 ? "" : precision))
-        guard case .interleaved(let tile) = weights.layout else { preconditionFailure("interleaved GEMV on the blocks layout") }
+        let kernel = try backend.kernel(
+            .quantGemvInterleaved,
+            options: "\(weights.interleavedOptions) -DMR=\(rowsPerPass) " + (weights.format.bits == 4 ? "" : precision))
+        guard case .interleaved(let tile) = weights.layout else {
+            preconditionFailure("interleaved GEMV on the blocks layout")
+        }
         func launch(input: DeviceTensor, blockSums: any KernelArgument, prepared: Event?) throws -> EventSpan {
-            let event = try backend.queue.enqueue(kernel, global: [weights.paddedRows], local: [tile], arguments: [
-                Int32(rows), Int32(weights.rows), Int32(k), input.argument, blockSums,
-            ] + weights.kernelArguments + [y.argument])
+            let event = try backend.queue.enqueue(
+                kernel, global: [weights.paddedRows], local: [tile],
+                arguments: [
+                    Int32(rows), Int32(weights.rows), Int32(k), input.argument, blockSums,
+                ] + weights.kernelArguments + [y.argument])
             return EventSpan(first: first ?? prepared ?? event, last: event)
         }
         guard weights.format.bits == 4 else { return try launch(input: x, blockSums: x.argument, prepared: nil) }
         // 4-bit weights read activations permuted to the nibble order, with per-block sums.
         return try permuted.withTensor(count: rows * k, backend: backend) { xp in
             try blockSums.withTensor(count: rows * k / 32, backend: backend) { xs in
-                let prepare = try backend.kernel("quant_prepare_x", file: "quant_gemv.cl", options: precision)
-                let prepared = try backend.queue.enqueue(prepare, global: [k / 32, rows],
-                                                         arguments: [Int32(rows), Int32(k), x.argument, xp.argument, xs.argument])
+                let prepare = try backend.kernel(.quantPrepareX, options: precision)
+                let prepared = try backend.queue.enqueue(
+                    prepare, global: [k / 32, rows],
+                    arguments: [Int32(rows), Int32(k), x.argument, xp.argument, xs.argument])
                 return try launch(input: xp, blockSums: xs.argument, prepared: prepared)
             }
         }
     }
 
-    private func divideByInputScale(_ x: DeviceTensor, inverse: Buffer<Float>, rows: Int, k: Int, into target: DeviceTensor) throws -> Event {
+    private func divideByInputScale(
+        _ x: DeviceTensor, inverse: Buffer<Float>, rows: Int, k: Int, into target: DeviceTensor
+    ) throws -> Event {
         let backend = gemm.backend
-        let kernel = try backend.kernel("quant_scale_columns", file: "quant_scale.cl", options: "-DA_HALF=\(x.elementType == .float16 ? 1 : 0)")
-        return try backend.queue.enqueue(kernel, global: [k, rows], arguments: [Int32(rows), Int32(k), x.argument, inverse, target.argument])
+        let kernel = try backend.kernel(.quantScaleColumns, options: "-DA_HALF=\(x.elementType == .float16 ? 1 : 0)")
+        return try backend.queue.enqueue(
+            kernel, global: [k, rows], arguments: [Int32(rows), Int32(k), x.argument, inverse, target.argument])
     }
 }

@@ -32,7 +32,8 @@ public struct CPUQuantizedMatmul: QuantizedMatmulOperation {
             for index in values.indices { values[index] /= scale[index % weights.columns] }
             input = HostTensor(values)
         }
-        try CPUGEMM().gemm(GEMMProblem(m: rows, n: weights.rows, k: weights.columns, transposeB: true),
-                           a: input, b: HostTensor(weights.dequantized()), c: y)
+        try CPUGEMM().gemm(
+            GEMMProblem(m: rows, n: weights.rows, k: weights.columns, transposeB: true),
+            a: input, b: HostTensor(weights.dequantized()), c: y)
     }
 }

@@ -14,7 +14,8 @@ extension QuantizedMatrix {
             for row in 0..<rows {
                 let (t, lane) = row.quotientAndRemainder(dividingBy: tile)
                 for w in 0..<wordsPerRow {
-                    words[(t * wordsPerRow + w) * tile + lane] = quants.loadUnaligned(fromByteOffset: row * rowBytes + 4 * w, as: UInt32.self).littleEndian
+                    words[(t * wordsPerRow + w) * tile + lane] =
+                        quants.loadUnaligned(fromByteOffset: row * rowBytes + 4 * w, as: UInt32.self).littleEndian
                 }
                 for g in 0..<groups {
                     d[(t * groups + g) * tile + lane] = layout.d[row * groups + g]

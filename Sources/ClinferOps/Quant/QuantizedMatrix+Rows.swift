@@ -16,7 +16,9 @@ extension QuantizedMatrix {
             data.withUnsafeBytes { bytes in
                 for block in 0..<(columns / 32) {
                     let start = index * rowBytes + block * blockBytes
-                    GGUFBlocks.decode(UnsafeRawBufferPointer(rebasing: bytes[start..<start + blockBytes]), format: format, into: y.baseAddress! + block * 32)
+                    GGUFBlocks.decode(
+                        UnsafeRawBufferPointer(rebasing: bytes[start..<start + blockBytes]), format: format,
+                        into: y.baseAddress! + block * 32)
                 }
             }
         }
@@ -25,10 +27,17 @@ extension QuantizedMatrix {
 
     /// The matrices stacked along rows ([Σ rows, columns]): one GGUF format and column count.
     public static func stackingRows(_ parts: [QuantizedMatrix]) throws(OpError) -> QuantizedMatrix {
-        guard let first = parts.first else { throw .invalidArgument(op: "QuantizedMatrix.stackingRows", detail: "no matrices") }
-        guard first.format.ggufBlockBytes != nil, parts.allSatisfy({ $0.format == first.format && $0.columns == first.columns && $0.inputScale == nil }) else {
-            throw .shapeMismatch(op: "QuantizedMatrix.stackingRows", detail: "matrices must share one GGUF format and column count")
+        guard let first = parts.first else {
+            throw .invalidArgument(op: "QuantizedMatrix.stackingRows", detail: "no matrices")
         }
-        return try QuantizedMatrix(ggufBytes: parts.flatMap(\.data), format: first.format, rows: parts.reduce(0) { $0 + $1.rows }, columns: first.columns)
+        guard first.format.ggufBlockBytes != nil,
+            parts.allSatisfy({ $0.format == first.format && $0.columns == first.columns && $0.inputScale == nil })
+        else {
+            throw .shapeMismatch(
+                op: "QuantizedMatrix.stackingRows", detail: "matrices must share one GGUF format and column count")
+        }
+        return try QuantizedMatrix(
+            ggufBytes: parts.flatMap(\.data), format: first.format, rows: parts.reduce(0) { $0 + $1.rows },
+            columns: first.columns)
     }
 }

@@ -25,17 +25,24 @@ public struct QuantizedMatrix: Sendable {
         }
         let expected = rows * (columns / 32) * blockBytes
         guard ggufBytes.count == expected else {
-            throw .shapeMismatch(op: "QuantizedMatrix", detail: "\(format) [\(rows), \(columns)] needs \(expected) bytes, got \(ggufBytes.count)")
+            throw .shapeMismatch(
+                op: "QuantizedMatrix",
+                detail: "\(format) [\(rows), \(columns)] needs \(expected) bytes, got \(ggufBytes.count)")
         }
-        self.init(format: format, rows: rows, columns: columns, data: ggufBytes, groupScales: [], groupZeros: [], inputScale: nil)
+        self.init(
+            format: format, rows: rows, columns: columns, data: ggufBytes, groupScales: [], groupZeros: [],
+            inputScale: nil)
     }
 
     /// Quantizes row-major `values` [rows, columns]. With `inputScale` (length `columns`, all
     /// positive), column k is multiplied by `inputScale[k]` before quantizing.
-    public init(quantizing values: [Float], rows: Int, columns: Int, format: QuantFormat, inputScale: [Float]? = nil) throws(OpError) {
+    public init(
+        quantizing values: [Float], rows: Int, columns: Int, format: QuantFormat, inputScale: [Float]? = nil
+    ) throws(OpError) {
         try Self.checkShape(format: format, rows: rows, columns: columns)
         guard values.count == rows * columns else {
-            throw .shapeMismatch(op: "QuantizedMatrix", detail: "\(values.count) values for a [\(rows), \(columns)] matrix")
+            throw .shapeMismatch(
+                op: "QuantizedMatrix", detail: "\(values.count) values for a [\(rows), \(columns)] matrix")
         }
         guard values.allSatisfy(\.isFinite) else {
             throw .invalidArgument(op: "QuantizedMatrix", detail: "cannot quantize NaN or infinite values")
@@ -43,7 +50,8 @@ public struct QuantizedMatrix: Sendable {
         var scaled = values
         if let inputScale {
             guard inputScale.count == columns, inputScale.allSatisfy({ $0 > 0 && $0.isFinite }) else {
-                throw .invalidArgument(op: "QuantizedMatrix", detail: "inputScale needs \(columns) positive finite values")
+                throw .invalidArgument(
+                    op: "QuantizedMatrix", detail: "inputScale needs \(columns) positive finite values")
             }
             for row in 0..<rows { for column in 0..<columns { scaled[row * columns + column] *= inputScale[column] } }
         }
@@ -59,10 +67,15 @@ public struct QuantizedMatrix: Sendable {
                 }
             }
         }
-        self.init(format: format, rows: rows, columns: columns, data: data, groupScales: scales, groupZeros: zeros, inputScale: inputScale)
+        self.init(
+            format: format, rows: rows, columns: columns, data: data, groupScales: scales, groupZeros: zeros,
+            inputScale: inputScale)
     }
 
-    private init(format: QuantFormat, rows: Int, columns: Int, data: [UInt8], groupScales: [Float16], groupZeros: [UInt8], inputScale: [Float]?) {
+    private init(
+        format: QuantFormat, rows: Int, columns: Int, data: [UInt8], groupScales: [Float16], groupZeros: [UInt8],
+        inputScale: [Float]?
+    ) {
         self.format = format
         self.rows = rows
         self.columns = columns
@@ -74,13 +87,17 @@ public struct QuantizedMatrix: Sendable {
 
     static func checkShape(format: QuantFormat, rows: Int, columns: Int) throws(OpError) {
         guard rows >= 1, columns >= 1 else {
-            throw .invalidArgument(op: "QuantizedMatrix", detail: "dimensions must be at least 1, got [\(rows), \(columns)]")
+            throw .invalidArgument(
+                op: "QuantizedMatrix", detail: "dimensions must be at least 1, got [\(rows), \(columns)]")
         }
         if case .int4(let groupSize) = format, ![32, 64, 128].contains(groupSize) {
-            throw .invalidArgument(op: "QuantizedMatrix", detail: "int4 group size must be 32, 64 or 128, got \(groupSize)")
+            throw .invalidArgument(
+                op: "QuantizedMatrix", detail: "int4 group size must be 32, 64 or 128, got \(groupSize)")
         }
         guard columns % format.groupSize == 0 else {
-            throw .shapeMismatch(op: "QuantizedMatrix", detail: "\(format) needs K to be a multiple of \(format.groupSize), got \(columns)")
+            throw .shapeMismatch(
+                op: "QuantizedMatrix",
+                detail: "\(format) needs K to be a multiple of \(format.groupSize), got \(columns)")
         }
     }
 
@@ -90,12 +107,14 @@ public struct QuantizedMatrix: Sendable {
         out.withUnsafeMutableBufferPointer { y in
             data.withUnsafeBytes { bytes in
                 if case .int4 = format {
-                    GroupInt4.decode(bytes, scales: groupScales, zeros: groupZeros, groupSize: format.groupSize, into: y)
+                    GroupInt4.decode(
+                        bytes, scales: groupScales, zeros: groupZeros, groupSize: format.groupSize, into: y)
                 } else {
                     let blockBytes = format.ggufBlockBytes!
                     for block in 0..<(rows * columns / 32) {
-                        GGUFBlocks.decode(UnsafeRawBufferPointer(rebasing: bytes[block * blockBytes..<(block + 1) * blockBytes]),
-                                          format: format, into: y.baseAddress! + block * 32)
+                        GGUFBlocks.decode(
+                            UnsafeRawBufferPointer(rebasing: bytes[block * blockBytes..<(block + 1) * blockBytes]),
+                            format: format, into: y.baseAddress! + block * 32)
                     }
                 }
             }
@@ -114,7 +133,9 @@ public struct QuantizedMatrix: Sendable {
         let blockBytes = format.ggufBlockBytes!
         data.withUnsafeBytes { bytes in
             for block in 0..<(rows * columns / 32) {
-                let parts = GGUFBlocks.split(UnsafeRawBufferPointer(rebasing: bytes[block * blockBytes..<(block + 1) * blockBytes]), format: format)
+                let parts = GGUFBlocks.split(
+                    UnsafeRawBufferPointer(rebasing: bytes[block * blockBytes..<(block + 1) * blockBytes]),
+                    format: format)
                 quants += parts.quants
                 d.append(parts.d)
                 m.append(parts.m)

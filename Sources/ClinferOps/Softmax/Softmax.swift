@@ -18,17 +18,24 @@ public struct SoftmaxProblem: Sendable, Hashable {
 
     /// Checks sizes; returns whether the mask (if any) has one row per row.
     func validate(x: some TensorOperand, y: some TensorOperand, mask: (some TensorOperand)?) throws(OpError) -> Bool {
-        guard rows >= 1, n >= 1 else { throw .invalidArgument(op: "softmax", detail: "rows and n must be at least 1, got \(rows)x\(n)") }
-        guard scale.isFinite else { throw .invalidArgument(op: "softmax", detail: "scale must be finite, got \(scale)") }
+        guard rows >= 1, n >= 1 else {
+            throw .invalidArgument(op: "softmax", detail: "rows and n must be at least 1, got \(rows)x\(n)")
+        }
+        guard scale.isFinite else {
+            throw .invalidArgument(op: "softmax", detail: "scale must be finite, got \(scale)")
+        }
         try x.requireCount(rows * n, op: "softmax", name: "x")
         try y.requireCount(rows * n, op: "softmax", name: "y")
         for (name, tensor) in [("x", x.elementType), ("y", y.elementType)] where tensor != .float32 {
             throw .unsupportedType(op: "softmax", detail: "\(name) must be f32, got \(tensor)")
         }
         guard let mask else { return false }
-        guard mask.elementType == .float32 else { throw .unsupportedType(op: "softmax", detail: "mask must be f32, got \(mask.elementType)") }
+        guard mask.elementType == .float32 else {
+            throw .unsupportedType(op: "softmax", detail: "mask must be f32, got \(mask.elementType)")
+        }
         guard mask.count == rows * n || mask.count == n else {
-            throw .shapeMismatch(op: "softmax", detail: "mask has \(mask.count) elements; needs \(rows * n) ([rows, n]) or \(n) ([n])")
+            throw .shapeMismatch(
+                op: "softmax", detail: "mask has \(mask.count) elements; needs \(rows * n) ([rows, n]) or \(n) ([n])")
         }
         return mask.count == rows * n
     }
@@ -65,4 +72,3 @@ public struct CPUSoftmax: SoftmaxOperation {
         y.storage = .float32(output)
     }
 }
-

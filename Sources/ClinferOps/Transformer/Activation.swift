@@ -19,7 +19,9 @@ func validateSwiGLU(tokens: Int, width: Int, gateUp: some TensorOperand, out: so
     guard tokens >= 1, width >= 1 else { throw .invalidArgument(op: "swiglu", detail: "tokens and width must be ≥ 1") }
     try gateUp.requireCount(tokens * 2 * width, op: "swiglu", name: "gateUp")
     try out.requireCount(tokens * width, op: "swiglu", name: "out")
-    guard gateUp.elementType == .float32, out.elementType == .float32 else { throw .unsupportedType(op: "swiglu", detail: "operands must be f32") }
+    guard gateUp.elementType == .float32, out.elementType == .float32 else {
+        throw .unsupportedType(op: "swiglu", detail: "operands must be f32")
+    }
 }
 
 /// The rows of x [rows, n] a bias [n] broadcasts over.
@@ -28,7 +30,9 @@ func validateBias(_ op: String, x: some TensorOperand, bias: some TensorOperand)
     guard x.count % bias.count == 0 else {
         throw .shapeMismatch(op: op, detail: "x has \(x.count) elements, not a multiple of the bias's \(bias.count)")
     }
-    guard x.elementType == .float32, bias.elementType == .float32 else { throw .unsupportedType(op: op, detail: "operands must be f32") }
+    guard x.elementType == .float32, bias.elementType == .float32 else {
+        throw .unsupportedType(op: op, detail: "operands must be f32")
+    }
     return x.count / bias.count
 }
 

@@ -2,7 +2,10 @@
 public struct CPUNorm: NormOperation {
     public init() {}
 
-    public func normalize(_ problem: NormProblem, x: HostTensor, residual: HostTensor?, weight: HostTensor, bias: HostTensor?, out: HostTensor) throws {
+    public func normalize(
+        _ problem: NormProblem, x: HostTensor, residual: HostTensor?, weight: HostTensor, bias: HostTensor?,
+        out: HostTensor
+    ) throws {
         try problem.validate(x: x, residual: residual, weight: weight, bias: bias, out: out)
         let width = problem.width, gamma = weight.floats, beta = bias?.floats
         var values = x.floats

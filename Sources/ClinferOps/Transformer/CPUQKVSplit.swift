@@ -2,7 +2,9 @@
 public struct CPUQKVSplit: QKVSplitOperation {
     public init() {}
 
-    public func split(_ problem: QKVSplitProblem, qkv: HostTensor, bias: HostTensor?, q: HostTensor, k: HostTensor, v: HostTensor) throws {
+    public func split(
+        _ problem: QKVSplitProblem, qkv: HostTensor, bias: HostTensor?, q: HostTensor, k: HostTensor, v: HostTensor
+    ) throws {
         try problem.validate(qkv: qkv, bias: bias, q: q, k: k, v: v)
         let input = qkv.floats, offsets = bias?.floats ?? [Float](repeating: 0, count: 3 * problem.hidden)
         let hidden = problem.hidden, d = problem.headDim

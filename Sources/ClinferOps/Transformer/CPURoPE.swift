@@ -16,7 +16,8 @@ public struct CPURoPE: RoPEOperation {
             let slot = problem.placement(ofToken: t).slot, position = problem.placement(ofToken: t).position
             for h in 0..<(problem.heads + 2 * problem.kvHeads) {
                 let source = t * problem.qkvWidth + h * d
-                let kvRow = ((slot * problem.kvHeads + (h - problem.heads) % problem.kvHeads) * problem.kvStride + position) * d
+                let kvRow =
+                    ((slot * problem.kvHeads + (h - problem.heads) % problem.kvHeads) * problem.kvStride + position) * d
                 if h >= problem.heads + problem.kvHeads {
                     for i in 0..<d { values[kvRow + i] = input[source + i] }
                     continue

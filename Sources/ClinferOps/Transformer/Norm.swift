@@ -21,8 +21,10 @@ public struct NormProblem: Sendable, Hashable {
         self.eps = eps
     }
 
-    func validate(x: some TensorOperand, residual: (some TensorOperand)?, weight: some TensorOperand,
-                  bias: (some TensorOperand)?, out: some TensorOperand) throws(OpError) {
+    func validate(
+        x: some TensorOperand, residual: (some TensorOperand)?, weight: some TensorOperand,
+        bias: (some TensorOperand)?, out: some TensorOperand
+    ) throws(OpError) {
         let op = "\(kind.rawValue) norm"
         guard rows >= 1, width >= 1, eps >= 0, eps.isFinite else {
             throw .invalidArgument(op: op, detail: "rows and width must be ≥ 1 and eps finite and ≥ 0")
@@ -38,7 +40,9 @@ public struct NormProblem: Sendable, Hashable {
         case (.rms, nil): break
         }
         for operand in [x.elementType, weight.elementType, out.elementType, residual?.elementType, bias?.elementType] {
-            guard operand == nil || operand == .float32 else { throw .unsupportedType(op: op, detail: "every operand must be f32") }
+            guard operand == nil || operand == .float32 else {
+                throw .unsupportedType(op: op, detail: "every operand must be f32")
+            }
         }
     }
 }
@@ -48,5 +52,6 @@ public protocol NormOperation: Sendable {
     associatedtype Tensor: TensorOperand
     /// out = norm(x [+ residual]); with a residual, x is updated to x + residual first.
     /// `bias` is required for layer norm and absent for RMS norm.
-    func normalize(_ problem: NormProblem, x: Tensor, residual: Tensor?, weight: Tensor, bias: Tensor?, out: Tensor) throws
+    func normalize(
+        _ problem: NormProblem, x: Tensor, residual: Tensor?, weight: Tensor, bias: Tensor?, out: Tensor) throws
 }

@@ -8,29 +8,34 @@ public struct OpenCLActivation: ActivationOperation {
 
     public func swiglu(tokens: Int, width: Int, gateUp: DeviceTensor, out: DeviceTensor) throws {
         try validateSwiGLU(tokens: tokens, width: width, gateUp: gateUp, out: out)
-        let kernel = try backend.kernel("swiglu", file: "activation.cl")
-        try backend.queue.enqueue(kernel, global: [width, tokens], arguments: [Int32(width), gateUp.argument, out.argument])
+        let kernel = try backend.kernel(.swiglu)
+        try backend.queue.enqueue(
+            kernel, global: [width, tokens], arguments: [Int32(width), gateUp.argument, out.argument])
     }
 
     public func geluErf(_ x: DeviceTensor) throws {
         try validateElementwise("gelu", x)
-        try backend.queue.enqueue(try backend.kernel("gelu_erf", file: "activation.cl"), global: [x.count], arguments: [x.argument])
+        try backend.queue.enqueue(
+            try backend.kernel(.geluErf), global: [x.count], arguments: [x.argument])
     }
 
     public func add(_ x: DeviceTensor, _ y: DeviceTensor) throws {
         try validateElementwise("add", x, y)
-        try backend.queue.enqueue(try backend.kernel("add", file: "activation.cl"), global: [x.count], arguments: [x.argument, y.argument])
+        try backend.queue.enqueue(
+            try backend.kernel(.add), global: [x.count], arguments: [x.argument, y.argument])
     }
 
     public func biasAdd(_ x: DeviceTensor, bias: DeviceTensor) throws {
         let rows = try validateBias("bias add", x: x, bias: bias)
-        try backend.queue.enqueue(try backend.kernel("bias_add", file: "activation.cl"), global: [bias.count, rows],
-                                  arguments: [Int32(bias.count), x.argument, bias.argument])
+        try backend.queue.enqueue(
+            try backend.kernel(.biasAdd), global: [bias.count, rows],
+            arguments: [Int32(bias.count), x.argument, bias.argument])
     }
 
     public func biasGeluErf(_ x: DeviceTensor, bias: DeviceTensor) throws {
         let rows = try validateBias("bias gelu", x: x, bias: bias)
-        try backend.queue.enqueue(try backend.kernel("bias_gelu_erf", file: "activation.cl"), global: [bias.count, rows],
-                                  arguments: [Int32(bias.count), x.argument, bias.argument])
+        try backend.queue.enqueue(
+            try backend.kernel(.biasGeluErf), global: [bias.count, rows],
+            arguments: [Int32(bias.count), x.argument, bias.argument])
     }
 }

@@ -14,24 +14,32 @@ public struct OpenCLRoPE: RoPEOperation {
         sines = try backend.context.buffer(copying: table.sin, access: .readOnly)
     }
 
-    public func apply(_ problem: RoPEProblem, qkv: DeviceTensor, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor) throws {
+    public func apply(
+        _ problem: RoPEProblem, qkv: DeviceTensor, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor
+    ) throws {
         try encode(problem, qkv: qkv, q: q, k: k, v: v)
     }
 
     /// Enqueues the rotation and cache append without waiting.
     @discardableResult
-    public func encode(_ problem: RoPEProblem, qkv: DeviceTensor, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor) throws -> Event {
+    public func encode(
+        _ problem: RoPEProblem, qkv: DeviceTensor, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor
+    ) throws -> Event {
         try problem.validate(qkv: qkv, table: table, q: q, k: k, v: v)
-        let options = "-DD=\(problem.headDim) -DNEOX=\(problem.neox ? 1 : 0) -DKV_HALF=\(k.elementType == .float16 ? 1 : 0)"
+        let options =
+            "-DD=\(problem.headDim) -DNEOX=\(problem.neox ? 1 : 0) -DKV_HALF=\(k.elementType == .float16 ? 1 : 0)"
             + " -DPLACEMENTS=\(problem.placements == nil ? 0 : 1)"
-        let kernel = try backend.kernel("rope_qkv", file: "rope.cl", options: options)
+        let kernel = try backend.kernel(.ropeQkv, options: options)
         var arguments: [any KernelArgument] = [
-            Int32(problem.heads), Int32(problem.kvHeads), Int32(problem.position), Int32(problem.slot), Int32(problem.kvStride),
+            Int32(problem.heads), Int32(problem.kvHeads), Int32(problem.position), Int32(problem.slot),
+            Int32(problem.kvStride),
             qkv.argument, cosines, sines, q.argument, k.argument, v.argument,
         ]
         if let placed = problem.placements {
             arguments.append(try placements.buffer(placed.flatMap { [$0.slot, $0.position] }, backend: backend))
         }
-        return try backend.queue.enqueue(kernel, global: [problem.headDim / 2, problem.heads + 2 * problem.kvHeads, problem.tokens], arguments: arguments)
+        return try backend.queue.enqueue(
+            kernel, global: [problem.headDim / 2, problem.heads + 2 * problem.kvHeads, problem.tokens],
+            arguments: arguments)
     }
 }

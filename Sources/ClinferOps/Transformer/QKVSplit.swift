@@ -21,8 +21,10 @@ public struct QKVSplitProblem: Sendable, Hashable {
     /// Rows of the projection: batch · seq.
     public var tokens: Int { batch * seq }
 
-    func validate(qkv: some TensorOperand, bias: (some TensorOperand)?, q: some TensorOperand, k: some TensorOperand,
-                  v: some TensorOperand) throws(OpError) {
+    func validate(
+        qkv: some TensorOperand, bias: (some TensorOperand)?, q: some TensorOperand, k: some TensorOperand,
+        v: some TensorOperand
+    ) throws(OpError) {
         guard batch >= 1, seq >= 1, heads >= 1, headDim >= 1 else {
             throw .invalidArgument(op: "split qkv", detail: "batch, seq, heads and headDim must be ≥ 1")
         }
@@ -31,7 +33,8 @@ public struct QKVSplitProblem: Sendable, Hashable {
         for (name, operand) in [("q", q), ("k", k), ("v", v)] as [(String, any TensorOperand)] {
             try operand.requireCount(tokens * hidden, op: "split qkv", name: name)
         }
-        for type in [qkv.elementType, q.elementType, k.elementType, v.elementType, bias?.elementType] where type != nil && type != .float32 {
+        for type in [qkv.elementType, q.elementType, k.elementType, v.elementType, bias?.elementType]
+        where type != nil && type != .float32 {
             throw .unsupportedType(op: "split qkv", detail: "every operand must be f32")
         }
     }

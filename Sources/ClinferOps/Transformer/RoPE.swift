@@ -12,7 +12,11 @@ public struct RoPETable: Sendable {
 
     public init(headDim: Int, positions: Int, base: Double) throws(OpError) {
         guard headDim >= 2, headDim % 2 == 0, positions >= 1, base > 1, base.isFinite else {
-            throw .invalidArgument(op: "RoPE", detail: "needs an even head dimension, ≥ 1 positions and a base > 1 (got \(headDim), \(positions), \(base))")
+            throw .invalidArgument(
+                op: "RoPE",
+                detail:
+                    "needs an even head dimension, ≥ 1 positions and a base > 1 (got \(headDim), \(positions), \(base))"
+            )
         }
         self.headDim = headDim
         self.positions = positions
@@ -67,8 +71,10 @@ public struct RoPEProblem: Sendable, Hashable {
     /// used for Llama GGUF files, whose Q/K weights were permuted to match).
     public var neox: Bool
 
-    public init(tokens: Int, heads: Int, kvHeads: Int, headDim: Int, position: Int, kvStride: Int, neox: Bool = false,
-                slots: Int = 1, slot: Int = 0, placements: [CachePlacement]? = nil) {
+    public init(
+        tokens: Int, heads: Int, kvHeads: Int, headDim: Int, position: Int, kvStride: Int, neox: Bool = false,
+        slots: Int = 1, slot: Int = 0, placements: [CachePlacement]? = nil
+    ) {
         self.tokens = tokens
         self.heads = heads
         self.kvHeads = kvHeads
@@ -82,25 +88,37 @@ public struct RoPEProblem: Sendable, Hashable {
     }
 
     /// Where token `t` goes.
-    func placement(ofToken t: Int) -> CachePlacement { placements?[t] ?? CachePlacement(slot: slot, position: position + t) }
+    func placement(ofToken t: Int) -> CachePlacement {
+        placements?[t] ?? CachePlacement(slot: slot, position: position + t)
+    }
 
     /// Width of one token's fused QKV row.
     public var qkvWidth: Int { (heads + 2 * kvHeads) * headDim }
 
-    func validate(qkv: some TensorOperand, table: RoPETable, q: some TensorOperand, k: some TensorOperand, v: some TensorOperand) throws(OpError) {
+    func validate(
+        qkv: some TensorOperand, table: RoPETable, q: some TensorOperand, k: some TensorOperand, v: some TensorOperand
+    ) throws(OpError) {
         func fail(_ detail: String) -> OpError { .invalidArgument(op: "RoPE", detail: detail) }
-        guard tokens >= 1, heads >= 1, kvHeads >= 1, position >= 0 else { throw fail("tokens, heads and kvHeads must be ≥ 1, position ≥ 0") }
-        guard headDim == table.headDim else { throw fail("table is for head dimension \(table.headDim), problem has \(headDim)") }
+        guard tokens >= 1, heads >= 1, kvHeads >= 1, position >= 0 else {
+            throw fail("tokens, heads and kvHeads must be ≥ 1, position ≥ 0")
+        }
+        guard headDim == table.headDim else {
+            throw fail("table is for head dimension \(table.headDim), problem has \(headDim)")
+        }
         let limit = min(kvStride, table.positions)
         if let placements {
             guard placements.count == tokens else { throw fail("\(placements.count) placements for \(tokens) tokens") }
             guard placements.allSatisfy({ (0..<slots).contains($0.slot) && (0..<limit).contains($0.position) }) else {
-                throw fail("placements must lie in slots 0..<\(slots) and positions 0..<\(limit) (cache \(kvStride), table \(table.positions))")
+                throw fail(
+                    "placements must lie in slots 0..<\(slots) and positions 0..<\(limit) (cache \(kvStride), table \(table.positions))"
+                )
             }
         } else {
             guard (0..<slots).contains(slot) else { throw fail("slot \(slot) outside 0..<\(slots)") }
             guard position + tokens <= limit else {
-                throw fail("positions \(position)..<\(position + tokens) exceed the cache (\(kvStride)) or table (\(table.positions))")
+                throw fail(
+                    "positions \(position)..<\(position + tokens) exceed the cache (\(kvStride)) or table (\(table.positions))"
+                )
             }
         }
         try qkv.requireCount(tokens * qkvWidth, op: "RoPE", name: "qkv")

@@ -6,12 +6,15 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let apiKey: String
     let openPaths: Set<String>
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         guard !openPaths.contains(request.uri.path) else { return try await next(request, context) }
         let header = request.headers[.authorization] ?? ""
         let prefix = "Bearer "
         guard header.count > prefix.count, header.prefix(prefix.count).lowercased() == prefix.lowercased(),
-              Self.constantTimeEqual(Array(header.utf8.dropFirst(prefix.count)), Array(apiKey.utf8)) else {
+            Self.constantTimeEqual(Array(header.utf8.dropFirst(prefix.count)), Array(apiKey.utf8))
+        else {
             throw APIError.invalidAPIKey
         }
         return try await next(request, context)

@@ -9,7 +9,9 @@ import NIOCore
 struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     let limit: Int
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
             throw APIError.bodyTooLarge(limit: limit)
         }
@@ -23,7 +25,8 @@ struct BodyLimitMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            throw APIError.invalidRequest("The request body could not be read whole (\(error)).", code: "incomplete_body")
+            throw APIError.invalidRequest(
+                "The request body could not be read whole (\(error)).", code: "incomplete_body")
         }
         return try await next(request, context)
     }

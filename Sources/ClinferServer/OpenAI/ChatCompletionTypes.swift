@@ -45,12 +45,16 @@ struct ChatCompletionRequest: Decodable, Sendable {
                 content = text
             } else if let parts = try? container.decode([Part].self, forKey: .content) {
                 if let other = parts.first(where: { $0.type != "text" }) {
-                    throw APIError.invalidRequest("content parts of type '\(other.type)' are not supported; only 'text'", param: "messages")
+                    throw APIError.invalidRequest(
+                        "content parts of type '\(other.type)' are not supported; only 'text'", param: "messages")
                 }
                 content = parts.compactMap(\.text).joined()
             } else {
-                throw DecodingError.typeMismatch(String.self, .init(codingPath: container.codingPath + [CodingKeys.content],
-                                                                   debugDescription: "expected a string or an array of content parts"))
+                throw DecodingError.typeMismatch(
+                    String.self,
+                    .init(
+                        codingPath: container.codingPath + [CodingKeys.content],
+                        debugDescription: "expected a string or an array of content parts"))
             }
         }
 
@@ -79,9 +83,13 @@ typealias ChatCompletionResponse = CompletionEnvelope<AssistantMessage>
 typealias ChatCompletionChunk = CompletionEnvelope<ChatDelta>
 
 extension CompletionChoice where Payload == AssistantMessage {
-    init(index: Int, message: AssistantMessage, finishReason: String?) { self.init(index: index, payload: message, finishReason: finishReason) }
+    init(index: Int, message: AssistantMessage, finishReason: String?) {
+        self.init(index: index, payload: message, finishReason: finishReason)
+    }
 }
 
 extension CompletionChoice where Payload == ChatDelta {
-    init(index: Int, delta: ChatDelta, finishReason: String?) { self.init(index: index, payload: delta, finishReason: finishReason) }
+    init(index: Int, delta: ChatDelta, finishReason: String?) {
+        self.init(index: index, payload: delta, finishReason: finishReason)
+    }
 }

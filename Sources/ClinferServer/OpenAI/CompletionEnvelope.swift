@@ -74,7 +74,9 @@ struct CompletionEnvelope<Payload: ChoicePayload>: Encodable, Sendable {
         var includeUsage: Bool
 
         func callAsFunction(_ choices: [Choice], usage: Usage? = nil) -> ByteBuffer {
-            ServerSentEvents.event(CompletionEnvelope(id: id, created: created, model: model, choices: choices, usage: includeUsage ? .some(usage) : nil))
+            ServerSentEvents.event(
+                CompletionEnvelope(
+                    id: id, created: created, model: model, choices: choices, usage: includeUsage ? .some(usage) : nil))
         }
     }
 }

@@ -42,8 +42,11 @@ struct CompletionRequest: Decodable, Sendable {
             } else if let lists = try? container.decode([[Int]].self) {
                 self = .tokens(lists)
             } else {
-                throw DecodingError.typeMismatch(String.self, .init(codingPath: decoder.codingPath,
-                                                                    debugDescription: "expected a string, an array of strings, or token ids"))
+                throw DecodingError.typeMismatch(
+                    String.self,
+                    .init(
+                        codingPath: decoder.codingPath,
+                        debugDescription: "expected a string, an array of strings, or token ids"))
             }
         }
 
@@ -71,5 +74,7 @@ struct CompletionText: ChoicePayload {
 typealias CompletionResponse = CompletionEnvelope<CompletionText>
 
 extension CompletionChoice where Payload == CompletionText {
-    init(index: Int, text: String, finishReason: String?) { self.init(index: index, payload: CompletionText(text: text), finishReason: finishReason) }
+    init(index: Int, text: String, finishReason: String?) {
+        self.init(index: index, payload: CompletionText(text: text), finishReason: finishReason)
+    }
 }

@@ -22,8 +22,11 @@ struct EmbeddingRequest: Decodable, Sendable {
             } else if (try? container.decode([Int].self)) != nil || (try? container.decode([[Int]].self)) != nil {
                 self = .tokens
             } else {
-                throw DecodingError.typeMismatch(String.self, .init(codingPath: decoder.codingPath,
-                                                                    debugDescription: "expected a string or an array of strings"))
+                throw DecodingError.typeMismatch(
+                    String.self,
+                    .init(
+                        codingPath: decoder.codingPath,
+                        debugDescription: "expected a string or an array of strings"))
             }
         }
     }

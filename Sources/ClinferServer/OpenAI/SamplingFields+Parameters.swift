@@ -12,7 +12,8 @@ extension SamplingFields {
     /// range-checked with the offending `param` named, and the prompt plus `max_tokens` checked
     /// against the context (`context_length_exceeded`). Without `max_tokens` the completion may
     /// fill the context.
-    func parameters(promptCount: Int, contextLength: Int, promptParam: String) throws(APIError) -> GenerationParameters {
+    func parameters(promptCount: Int, contextLength: Int, promptParam: String) throws(APIError) -> GenerationParameters
+    {
         func invalid(_ param: String, _ message: String) -> APIError {
             APIError.invalidRequest("Invalid '\(param)': \(message)", param: param, code: "invalid_value")
         }
@@ -22,32 +23,48 @@ extension SamplingFields {
         let requested = maxCompletionTokens ?? maxTokens
         let requestedParam = maxCompletionTokens != nil ? "max_completion_tokens" : "max_tokens"
         if let requested, requested < 1 { throw invalid(requestedParam, "must be at least 1, got \(requested).") }
-        if let temperature, !(0...2).contains(temperature) { throw invalid("temperature", "must be in [0, 2], got \(temperature).") }
+        if let temperature, !(0...2).contains(temperature) {
+            throw invalid("temperature", "must be in [0, 2], got \(temperature).")
+        }
         if let topP, !(topP > 0 && topP <= 1) { throw invalid("top_p", "must be in (0, 1], got \(topP).") }
         if let topK, topK < 0 { throw invalid("top_k", "must be ≥ 0, got \(topK).") }
         if let minP, !(0...1).contains(minP) { throw invalid("min_p", "must be in [0, 1], got \(minP).") }
-        if let repetitionPenalty, !(repetitionPenalty > 0 && repetitionPenalty.isFinite) { throw invalid("repetition_penalty", "must be > 0, got \(repetitionPenalty).") }
-        if let presencePenalty, !(-2...2).contains(presencePenalty) { throw invalid("presence_penalty", "must be in [-2, 2], got \(presencePenalty).") }
-        if let frequencyPenalty, !(-2...2).contains(frequencyPenalty) { throw invalid("frequency_penalty", "must be in [-2, 2], got \(frequencyPenalty).") }
+        if let repetitionPenalty, !(repetitionPenalty > 0 && repetitionPenalty.isFinite) {
+            throw invalid("repetition_penalty", "must be > 0, got \(repetitionPenalty).")
+        }
+        if let presencePenalty, !(-2...2).contains(presencePenalty) {
+            throw invalid("presence_penalty", "must be in [-2, 2], got \(presencePenalty).")
+        }
+        if let frequencyPenalty, !(-2...2).contains(frequencyPenalty) {
+            throw invalid("frequency_penalty", "must be in [-2, 2], got \(frequencyPenalty).")
+        }
         let stops = stop?.values ?? []
         if stops.contains(where: \.isEmpty) { throw invalid("stop", "stop strings must not be empty.") }
-        if stops.count > Self.maxStops { throw invalid("stop", "at most \(Self.maxStops) stop strings, got \(stops.count).") }
+        if stops.count > Self.maxStops {
+            throw invalid("stop", "at most \(Self.maxStops) stop strings, got \(stops.count).")
+        }
         if let long = stops.first(where: { $0.count > Self.maxStopLength }) {
-            throw invalid("stop", "stop strings may be at most \(Self.maxStopLength) characters, got one of \(long.count).")
+            throw invalid(
+                "stop", "stop strings may be at most \(Self.maxStopLength) characters, got one of \(long.count).")
         }
 
-        guard promptCount > 0 else { throw APIError.invalidRequest("The prompt is empty.", param: promptParam, code: "empty_prompt") }
+        guard promptCount > 0 else {
+            throw APIError.invalidRequest("The prompt is empty.", param: promptParam, code: "empty_prompt")
+        }
         guard promptCount < contextLength else {
-            throw APIError.contextLengthExceeded(limit: contextLength, prompt: promptCount, completion: requested).with(param: promptParam)
+            throw APIError.contextLengthExceeded(limit: contextLength, prompt: promptCount, completion: requested).with(
+                param: promptParam)
         }
         // `requested` is the client's number (up to Int.max): compare without adding to it.
         if let requested, requested > contextLength - promptCount {
-            throw APIError.contextLengthExceeded(limit: contextLength, prompt: promptCount, completion: requested).with(param: requestedParam)
+            throw APIError.contextLengthExceeded(limit: contextLength, prompt: promptCount, completion: requested).with(
+                param: requestedParam)
         }
         let parameters = GenerationParameters(
             maxTokens: requested ?? contextLength - promptCount,
             temperature: Float(temperature ?? 1), topK: topK ?? 0, topP: Float(topP ?? 1), minP: Float(minP ?? 0),
-            repetitionPenalty: Float(repetitionPenalty ?? 1), presencePenalty: Float(presencePenalty ?? 0), frequencyPenalty: Float(frequencyPenalty ?? 0),
+            repetitionPenalty: Float(repetitionPenalty ?? 1), presencePenalty: Float(presencePenalty ?? 0),
+            frequencyPenalty: Float(frequencyPenalty ?? 0),
             seed: seed.map { UInt64(bitPattern: $0) }, stop: stops, ignoreEndOfSequence: ignoreEOS ?? false)
         do {
             try parameters.validate()

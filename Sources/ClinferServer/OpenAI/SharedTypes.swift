@@ -11,8 +11,11 @@ enum StringOrStrings: Decodable, Sendable, Equatable {
         } else if let texts = try? container.decode([String].self) {
             self = .many(texts)
         } else {
-            throw DecodingError.typeMismatch(String.self, .init(codingPath: decoder.codingPath,
-                                                                debugDescription: "expected a string or an array of strings"))
+            throw DecodingError.typeMismatch(
+                String.self,
+                .init(
+                    codingPath: decoder.codingPath,
+                    debugDescription: "expected a string or an array of strings"))
         }
     }
 
@@ -101,7 +104,8 @@ enum LogprobsField: Decodable, Sendable {
         } else if let count = try? container.decode(Int.self) {
             self = .count(count)
         } else {
-            throw DecodingError.typeMismatch(Bool.self, .init(codingPath: decoder.codingPath, debugDescription: "expected a boolean or an integer"))
+            throw DecodingError.typeMismatch(
+                Bool.self, .init(codingPath: decoder.codingPath, debugDescription: "expected a boolean or an integer"))
         }
     }
 

@@ -5,7 +5,8 @@
 struct UnsupportedFields: Decodable {
     enum Key: String, CodingKey, CaseIterable {
         case logitBias = "logit_bias", topLogprobs = "top_logprobs"
-        case tools, toolChoice = "tool_choice", functions, functionCall = "function_call", parallelToolCalls = "parallel_tool_calls"
+        case tools, toolChoice = "tool_choice", functions, functionCall = "function_call", parallelToolCalls =
+            "parallel_tool_calls"
         case responseFormat = "response_format", audio, modalities, prediction
     }
 
@@ -27,7 +28,9 @@ struct UnsupportedFields: Decodable {
         }
         for key in Key.allCases where container.contains(key) {
             if try container.decodeNil(forKey: key) || isOff(key) { continue }
-            throw APIError.invalidRequest("'\(key.stringValue)' is not supported by this server.", param: key.stringValue, code: "unsupported_parameter")
+            throw APIError.invalidRequest(
+                "'\(key.stringValue)' is not supported by this server.", param: key.stringValue,
+                code: "unsupported_parameter")
         }
     }
 }

@@ -10,34 +10,46 @@ struct ChatCompletionsRoute: Sendable {
 
     func handle(_ request: Request, context: ServerRequestContext) async throws -> Response {
         let received = ContinuousClock.now
-        let (served, modelID) = try state.languageModel(nil)   // 503 while loading, before reading anything
+        let (served, modelID) = try state.languageModel(nil)  // 503 while loading, before reading anything
         let body = try await JSONBody.decode(ChatCompletionRequest.self, from: request)
         _ = try state.languageModel(body.model)
         guard !body.messages.isEmpty else {
-            throw APIError.invalidRequest("Invalid 'messages': empty array. Expected an array with at least one message.", param: "messages", code: "empty_messages")
+            throw APIError.invalidRequest(
+                "Invalid 'messages': empty array. Expected an array with at least one message.", param: "messages",
+                code: "empty_messages")
         }
         if let message = body.messages.first(where: { !Self.roles.contains($0.role) }) {
-            throw APIError.invalidRequest("Invalid 'messages': unknown role '\(message.role)' (system, developer, user, assistant or tool).", param: "messages", code: "invalid_value")
+            throw APIError.invalidRequest(
+                "Invalid 'messages': unknown role '\(message.role)' (system, developer, user, assistant or tool).",
+                param: "messages", code: "invalid_value")
         }
         let model = served.language
         // Cheap bounds first, then a place in the queue, then the tokenizer's work.
-        try GenerationService.checkPromptSize(utf8Count: body.messages.reduce(0) { $0 + $1.role.utf8.count + $1.content.utf8.count },
-                                              model: model, param: "messages")
+        try GenerationService.checkPromptSize(
+            utf8Count: body.messages.reduce(0) { $0 + $1.role.utf8.count + $1.content.utf8.count },
+            model: model, param: "messages")
         let ticket = try state.generation.admit()
         let prompt = try model.chatTokens(body.messages.map(\.chatMessage))
-        let parameters = try body.sampling.parameters(promptCount: prompt.count, contextLength: model.contextLength, promptParam: "messages")
+        let parameters = try body.sampling.parameters(
+            promptCount: prompt.count, contextLength: model.contextLength, promptParam: "messages")
         let job = GenerationJob(prompt: prompt, parameters: parameters, received: received)
 
         let id = "chatcmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
         let created = Int(Date().timeIntervalSince1970)
         guard body.stream == true else {
-            let outcome = try await state.generation.collect([job], model: model, channel: context.channel, ticket: ticket)[0]
-            return JSONBody.response(ChatCompletionResponse(
-                id: id, created: created, model: modelID,
-                choices: [.init(index: 0, message: .init(content: outcome.text), finishReason: outcome.finishReason.openAI)],
-                usage: Usage(promptTokens: outcome.promptTokens, completionTokens: outcome.completionTokens)))
+            let outcome = try await state.generation.collect(
+                [job], model: model, channel: context.channel, ticket: ticket)[0]
+            return JSONBody.response(
+                ChatCompletionResponse(
+                    id: id, created: created, model: modelID,
+                    choices: [
+                        .init(
+                            index: 0, message: .init(content: outcome.text), finishReason: outcome.finishReason.openAI)
+                    ],
+                    usage: Usage(promptTokens: outcome.promptTokens, completionTokens: outcome.completionTokens)))
         }
-        let chunk = ChatCompletionChunk.ChunkMaker(id: id, created: created, model: modelID, includeUsage: body.streamOptions?.includeUsage == true)
+        let chunk = ChatCompletionChunk.ChunkMaker(
+            id: id, created: created, model: modelID, includeUsage: body.streamOptions?.includeUsage == true)
         var usage: (@Sendable (Usage) -> ByteBuffer)?
         if chunk.includeUsage { usage = { chunk([], usage: $0) } }
         let shape = StreamShape(
@@ -45,7 +57,8 @@ struct ChatCompletionsRoute: Sendable {
             delta: { text, choice in chunk([.init(index: choice, delta: .init(content: text), finishReason: nil)]) },
             closing: { reason, choice in chunk([.init(index: choice, delta: .init(), finishReason: reason.openAI)]) },
             usage: usage)
-        return state.generation.streamingResponse([job], model: model, channel: context.channel, path: request.uri.path, ticket: ticket, shape: shape)
+        return state.generation.streamingResponse(
+            [job], model: model, channel: context.channel, path: request.uri.path, ticket: ticket, shape: shape)
     }
 }
 

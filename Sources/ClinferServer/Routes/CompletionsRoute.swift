@@ -15,49 +15,68 @@ struct CompletionsRoute: Sendable {
         let body = try await JSONBody.decode(CompletionRequest.self, from: request)
         _ = try state.languageModel(body.model)
         if let suffix = body.suffix, !suffix.isEmpty {
-            throw APIError.invalidRequest("Invalid 'suffix': insertion (suffix) is not supported.", param: "suffix", code: "invalid_value")
+            throw APIError.invalidRequest(
+                "Invalid 'suffix': insertion (suffix) is not supported.", param: "suffix", code: "invalid_value")
         }
         let model = served.language
         // Cheap bounds first, then a place in the queue, then the tokenizer's work.
         try Self.checkPromptCount(body.prompt)
         if case .texts(let texts) = body.prompt {
-            for text in texts { try GenerationService.checkPromptSize(utf8Count: text.utf8.count, model: model, param: "prompt") }
+            for text in texts {
+                try GenerationService.checkPromptSize(utf8Count: text.utf8.count, model: model, param: "prompt")
+            }
         }
         let ticket = try state.generation.admit()
         let prompts = try Self.promptTokens(body.prompt, model: model)
         let jobs = try prompts.map { tokens throws(APIError) in
-            GenerationJob(prompt: tokens, parameters: try body.sampling.parameters(promptCount: tokens.count, contextLength: model.contextLength, promptParam: "prompt"),
-                          received: received)
+            GenerationJob(
+                prompt: tokens,
+                parameters: try body.sampling.parameters(
+                    promptCount: tokens.count, contextLength: model.contextLength, promptParam: "prompt"),
+                received: received)
         }
         let echoes = body.echo == true ? try prompts.map { try model.tokenizer.decode($0) } : prompts.map { _ in "" }
 
         let id = "cmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
         let created = Int(Date().timeIntervalSince1970)
         guard body.stream == true else {
-            let outcomes = try await state.generation.collect(jobs, model: model, channel: context.channel, ticket: ticket)
+            let outcomes = try await state.generation.collect(
+                jobs, model: model, channel: context.channel, ticket: ticket)
             let choices = outcomes.enumerated().map { index, outcome in
-                CompletionResponse.Choice(index: index, text: echoes[index] + outcome.text, finishReason: outcome.finishReason.openAI)
+                CompletionResponse.Choice(
+                    index: index, text: echoes[index] + outcome.text, finishReason: outcome.finishReason.openAI)
             }
-            let usage = Usage(promptTokens: outcomes.map(\.promptTokens).reduce(0, +), completionTokens: outcomes.map(\.completionTokens).reduce(0, +))
-            return JSONBody.response(CompletionResponse(id: id, created: created, model: modelID, choices: choices, usage: .some(usage)))
+            let usage = Usage(
+                promptTokens: outcomes.map(\.promptTokens).reduce(0, +),
+                completionTokens: outcomes.map(\.completionTokens).reduce(0, +))
+            return JSONBody.response(
+                CompletionResponse(id: id, created: created, model: modelID, choices: choices, usage: .some(usage)))
         }
-        let chunk = CompletionResponse.ChunkMaker(id: id, created: created, model: modelID, includeUsage: body.streamOptions?.includeUsage == true)
+        let chunk = CompletionResponse.ChunkMaker(
+            id: id, created: created, model: modelID, includeUsage: body.streamOptions?.includeUsage == true)
         var usage: (@Sendable (Usage) -> ByteBuffer)?
         if chunk.includeUsage { usage = { chunk([], usage: $0) } }
-        let opening = echoes.enumerated().filter { !$0.element.isEmpty }.map { chunk([.init(index: $0.offset, text: $0.element, finishReason: nil)]) }
+        let opening = echoes.enumerated().filter { !$0.element.isEmpty }.map {
+            chunk([.init(index: $0.offset, text: $0.element, finishReason: nil)])
+        }
         let shape = StreamShape(
             opening: opening,
             delta: { text, choice in chunk([.init(index: choice, text: text, finishReason: nil)]) },
             closing: { reason, choice in chunk([.init(index: choice, text: "", finishReason: reason.openAI)]) },
             usage: usage)
-        return state.generation.streamingResponse(jobs, model: model, channel: context.channel, path: request.uri.path, ticket: ticket, shape: shape)
+        return state.generation.streamingResponse(
+            jobs, model: model, channel: context.channel, path: request.uri.path, ticket: ticket, shape: shape)
     }
 
     /// One to ``maxPrompts`` prompts.
     static func checkPromptCount(_ prompt: CompletionRequest.Prompt) throws(APIError) {
-        guard prompt.count >= 1 else { throw APIError.invalidRequest("Invalid 'prompt': empty array.", param: "prompt", code: "empty_prompt") }
+        guard prompt.count >= 1 else {
+            throw APIError.invalidRequest("Invalid 'prompt': empty array.", param: "prompt", code: "empty_prompt")
+        }
         guard prompt.count <= maxPrompts else {
-            throw APIError.invalidRequest("Invalid 'prompt': at most \(maxPrompts) prompts per request, got \(prompt.count).", param: "prompt", code: "invalid_value")
+            throw APIError.invalidRequest(
+                "Invalid 'prompt': at most \(maxPrompts) prompts per request, got \(prompt.count).", param: "prompt",
+                code: "invalid_value")
         }
     }
 
@@ -70,7 +89,9 @@ struct CompletionsRoute: Sendable {
         case .tokens(let lists):
             let size = model.tokenizer.vocabularySize
             if let bad = lists.joined().first(where: { !(0..<size).contains($0) }) {
-                throw APIError.invalidRequest("Invalid 'prompt': token id \(bad) is outside the vocabulary (0..<\(size)).", param: "prompt", code: "invalid_token")
+                throw APIError.invalidRequest(
+                    "Invalid 'prompt': token id \(bad) is outside the vocabulary (0..<\(size)).", param: "prompt",
+                    code: "invalid_token")
             }
             return lists
         }

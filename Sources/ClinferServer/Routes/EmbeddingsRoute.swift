@@ -15,27 +15,41 @@ struct EmbeddingsRoute: Sendable {
         let served = try state.models.models()
         let body = try await JSONBody.decode(EmbeddingRequest.self, from: request)
         guard let embedder = served.embedding, let modelID = served.embeddingID else {
-            throw APIError.invalidRequest("This server has no embedding model (start it with --embedding-model DIR).", param: "model", code: "model_not_found")
+            throw APIError.invalidRequest(
+                "This server has no embedding model (start it with --embedding-model DIR).", param: "model",
+                code: "model_not_found")
         }
         if let requested = body.model, requested != modelID {
             if requested == served.languageID {
-                throw APIError.invalidRequest("'\(requested)' is a generation model; embed with '\(modelID)'.", param: "model", code: "model_not_supported")
+                throw APIError.invalidRequest(
+                    "'\(requested)' is a generation model; embed with '\(modelID)'.", param: "model",
+                    code: "model_not_supported")
             }
             throw APIError.unknownModel(requested, served: served.ids)
         }
         guard case .texts(let texts) = body.input else {
-            throw APIError.invalidRequest("Invalid 'input': token-id inputs are not supported; send strings.", param: "input", code: "invalid_value")
+            throw APIError.invalidRequest(
+                "Invalid 'input': token-id inputs are not supported; send strings.", param: "input",
+                code: "invalid_value")
         }
-        guard !texts.isEmpty else { throw APIError.invalidRequest("Invalid 'input': empty array.", param: "input", code: "empty_input") }
+        guard !texts.isEmpty else {
+            throw APIError.invalidRequest("Invalid 'input': empty array.", param: "input", code: "empty_input")
+        }
         guard texts.count <= Self.maxInputs else {
-            throw APIError.invalidRequest("Invalid 'input': at most \(Self.maxInputs) inputs per request, got \(texts.count).", param: "input", code: "invalid_value")
+            throw APIError.invalidRequest(
+                "Invalid 'input': at most \(Self.maxInputs) inputs per request, got \(texts.count).", param: "input",
+                code: "invalid_value")
         }
         let format = body.encodingFormat ?? "float"
         guard format == "float" || format == "base64" else {
-            throw APIError.invalidRequest("Invalid 'encoding_format': '\(format)' (float or base64).", param: "encoding_format", code: "invalid_value")
+            throw APIError.invalidRequest(
+                "Invalid 'encoding_format': '\(format)' (float or base64).", param: "encoding_format",
+                code: "invalid_value")
         }
         if let dimensions = body.dimensions, dimensions != embedder.dimension {
-            throw APIError.invalidRequest("Invalid 'dimensions': this model's embeddings have \(embedder.dimension) dimensions.", param: "dimensions", code: "invalid_value")
+            throw APIError.invalidRequest(
+                "Invalid 'dimensions': this model's embeddings have \(embedder.dimension) dimensions.",
+                param: "dimensions", code: "invalid_value")
         }
         guard let ticket = state.embeddingGate.admit() else {
             state.metrics.rejected.increment()
@@ -45,14 +59,17 @@ struct EmbeddingsRoute: Sendable {
         let input = embedder.prepare(texts)
         let tokens = input.tokenCount
         guard tokens <= Self.maxTotalTokens else {
-            throw APIError.invalidRequest("Invalid 'input': at most \(Self.maxTotalTokens) tokens per request over all inputs, got \(tokens).",
-                                          param: "input", code: "too_many_tokens")
+            throw APIError.invalidRequest(
+                "Invalid 'input': at most \(Self.maxTotalTokens) tokens per request over all inputs, got \(tokens).",
+                param: "input", code: "too_many_tokens")
         }
         // Like generation: bounded by the request timeout, stopped when the client leaves.
         let timeout = state.configuration.requestTimeout
         let vectors: [[Float]]
         do {
-            vectors = try await cancellingOnDisconnect(context.channel) { try await withTimeout(timeout) { try await embedder.embed(input) } }
+            vectors = try await cancellingOnDisconnect(context.channel) {
+                try await withTimeout(timeout) { try await embedder.embed(input) }
+            }
         } catch let error as APIError where error == .timeout {
             state.metrics.timedOut.increment()
             throw error
@@ -62,9 +79,11 @@ struct EmbeddingsRoute: Sendable {
         }
         state.metrics.embeddingInputs.increment(by: Int64(texts.count))
         let items = vectors.enumerated().map { index, vector in
-            EmbeddingResponse.Item(index: index, embedding: format == "base64" ? .base64(Self.base64(vector)) : .floats(vector))
+            EmbeddingResponse.Item(
+                index: index, embedding: format == "base64" ? .base64(Self.base64(vector)) : .floats(vector))
         }
-        return JSONBody.response(EmbeddingResponse(data: items, model: modelID, usage: .init(promptTokens: tokens, totalTokens: tokens)))
+        return JSONBody.response(
+            EmbeddingResponse(data: items, model: modelID, usage: .init(promptTokens: tokens, totalTokens: tokens)))
     }
 
     /// The vector's float32 values, little-endian, in base64 (what OpenAI's clients decode).

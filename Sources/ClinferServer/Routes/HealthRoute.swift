@@ -17,7 +17,8 @@ struct HealthRoute: Sendable {
 
     func handle(_ request: Request) -> Response {
         let counts = state.sequenceCounts
-        var status = Status(status: "loading", slots: state.configuration.slots, running: counts.running, waiting: counts.waiting)
+        var status = Status(
+            status: "loading", slots: state.configuration.slots, running: counts.running, waiting: counts.waiting)
         switch state.models.current {
         case .loading:
             return JSONBody.response(status, status: .serviceUnavailable)

@@ -6,6 +6,8 @@ struct MetricsRoute: Sendable {
 
     func handle(_ request: Request) -> Response {
         let text = state.metrics.render(refresh: state.refreshGauges)
-        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }

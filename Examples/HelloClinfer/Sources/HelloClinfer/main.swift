@@ -8,5 +8,7 @@ let question = arguments.count > 2 ? arguments[2] : "What is the capital of Fran
 let model = try await LanguageModel.load(path: path)
 for try await chunk in model.chat([.user(question)], parameters: .greedy(maxTokens: 64)) {
     print(chunk.text, terminator: "")
-    if let stats = chunk.stats { print("\n[\(stats.decodeTokens) tokens at \(Int(stats.decodeTokensPerSecond)) tok/s on \(stats.device)]") }
+    if let stats = chunk.stats {
+        print("\n[\(stats.decodeTokens) tokens at \(Int(stats.decodeTokensPerSecond)) tok/s on \(stats.device)]")
+    }
 }
