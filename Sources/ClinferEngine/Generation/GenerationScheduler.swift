@@ -78,6 +78,7 @@ final class GenerationScheduler: @unchecked Sendable {
     @available(*, noasync, message: "await exclusive(_:) instead")
     func exclusiveBlocking<T>(_ body: @escaping (any SequenceDecoder) throws -> T) throws -> T {
         let done = DispatchSemaphore(value: 0)
+        // Written once on the scheduler thread before `signal`, read here after `wait`.
         nonisolated(unsafe) var result: Result<T, any Error>?
         enqueue(body) {
             result = $0
