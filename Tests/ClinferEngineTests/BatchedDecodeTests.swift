@@ -9,11 +9,7 @@ import Testing
 struct BatchedDecodeTests {
     /// The same weights on one backend, a 4-slot pool for the batch and a cache per sequence alone.
     static func compare<Ops: TransformerOps>(on backend: Ops) throws -> Float {
-        let file = try GGUFFile(path: TestModels.smolLM2)
-        let configuration = try LlamaConfiguration(gguf: file)
-        let model = try LlamaModel(
-            configuration: configuration, weights: try LlamaWeights(gguf: file, configuration: configuration),
-            ops: backend, maxPositions: 64)
+        let model = try TestModels.smolLM2Model(on: backend)
         let prompts = [
             [1, 504, 3458, 282, 4649, 314], [1, 9690], [1, 2683, 416, 253, 1933, 30, 1230, 28, 339, 2476, 30],
         ]

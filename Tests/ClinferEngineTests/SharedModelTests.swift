@@ -16,11 +16,7 @@ struct SharedModelTests {
         guard case .opencl(let device) = try ComputeTarget.select(.opencl) else {
             Issue.record("no OpenCL device"); return
         }
-        let file = try GGUFFile(path: TestModels.smolLM2)
-        let configuration = try LlamaConfiguration(gguf: file)
-        let model = try LlamaModel(
-            configuration: configuration, weights: try LlamaWeights(gguf: file, configuration: configuration),
-            ops: try OpenCLTransformerOps(backend: device), maxPositions: 64)
+        let model = try TestModels.smolLM2Model(on: try OpenCLTransformerOps(backend: device))
         // Same length, different tokens: every pass uses the workspace of 6 tokens.
         let prompts = [[1, 504, 3458, 282, 4649, 314], [1, 9690, 28, 339, 2476, 30], [1, 2683, 416, 253, 1933, 30]]
         let expected = try prompts.map { prompt -> [[Float]] in

@@ -24,6 +24,15 @@ enum TestModels {
         inCI || FileManager.default.fileExists(atPath: path)
     }
 
+    /// SmolLM2 as a bare ``LlamaModel`` on `ops` (no scheduler), caches up to `maxPositions`.
+    static func smolLM2Model<Ops: TransformerOps>(on ops: Ops, maxPositions: Int = 64) throws -> LlamaModel<Ops> {
+        let file = try GGUFFile(path: smolLM2)
+        let configuration = try LlamaConfiguration(gguf: file)
+        return try LlamaModel(
+            configuration: configuration, weights: try LlamaWeights(gguf: file, configuration: configuration), ops: ops,
+            maxPositions: maxPositions)
+    }
+
     /// The chat model on the OpenCL device and on the CPU, loaded once per test process.
     static let openCLModel = Result {
         try LanguageModel(path: smolLM2, options: .init(backend: .opencl, contextLength: 512))
