@@ -11,10 +11,14 @@
 // same reads a W-way gather, which is what held the plain GEMV to ~0.1× of bandwidth at K = 576.
 //
 // 4-bit (QBITS 4): words keep the GGUF nibble order; x is the permuted copy written by
-// quant_prepare_x (quant_gemv.cl), so nibble t of word l of a block pairs with xp[t·4 + l], and
-// xs holds per-block sums of x for the m term. 8-bit (QBITS 8, Q8_0): byte t of word l of a block
-// is element 4l + t; x is used as is and xs is not read.
+// quant_prepare_x, so nibble t of word l of a block pairs with xp[t·4 + l], and xs holds
+// per-block sums of x for the m term. Shifting a whole 32-bit lane l of a block's 4 words by 4t
+// yields element e(t, l) = 4l + t/2 (+16 when t is odd), so quant_prepare_x writes
+// xp[t·4 + l] = x[e(t, l)] per block, and the GEMV decodes with shifts and masks only.
+// 8-bit (QBITS 8, Q8_0): byte t of word l of a block is element 4l + t; x is used as is and xs
+// is not read.
 //
+// quant_prepare_x:           NDRange (K / 32, M): xp [M, K] permuted, xs [M, K / 32] block sums.
 // quant_gemv_interleaved:    NDRange (N padded to W), local (W).
 // quant_dequantize_interleaved: NDRange (N, K / 32): one block per work-item, fp32 [N, K] out.
 //
@@ -45,6 +49,22 @@
 #define X_PARAM __global const X_T *x
 #define X_AT(p, i) X_LOAD(p, i)
 #endif
+
+__kernel void quant_prepare_x(const int M, const int K, __global const X_T *x, __global float *xp,
+                              __global float *xs) {
+    const int b = get_global_id(0), m = get_global_id(1);
+    if (b * 32 >= K || m >= M) return;
+    const int first = m * K + b * 32;
+    __global float *out = xp + first;
+    float sum = 0.0f;
+    for (int t = 0; t < 8; t++)
+        for (int l = 0; l < 4; l++) {
+            const float v = X_LOAD(x, first + 4 * l + t / 2 + (t & 1) * 16);
+            out[t * 4 + l] = v;
+            sum += v;
+        }
+    xs[m * (K / 32) + b] = sum;
+}
 
 __kernel __attribute__((reqd_work_group_size(W, 1, 1)))
 void quant_gemv_interleaved(const int M, const int N, const int K, X_PARAM, __global const float *xs,

@@ -36,7 +36,10 @@ struct QuantizedMatmulTests {
         var paths: [OpenCLQuantizedMatmul.Path] = [
             .dequantizeThenGEMM, .fused(.tiled(GEMMTileConfig(tm: 2, tn: 4, vw: 8, wgm: 8, wgn: 1))),
         ]
-        if format.bits == 4 { paths += [.nibbleGEMV(workGroup: 16), .nibbleGEMV(workGroup: 3)] }
+        paths += [
+            .gemv(QuantGEMVConfig(rowsPerItem: 4, lanesPerRow: 1)), .gemv(QuantGEMVConfig(rowsPerItem: 3, lanesPerRow: 1)),
+            .gemv(QuantGEMVConfig(rowsPerItem: 1, lanesPerRow: 32)), .gemv(QuantGEMVConfig(rowsPerItem: 2, lanesPerRow: 5)),
+        ]
         for path in paths {
             for m in [1, 3, 9, 17, 40] {
                 let error = try quantizedMatmulError(format: format, m: m, n: 33, k: k, path: path, backend: backend)
@@ -46,10 +49,7 @@ struct QuantizedMatmulTests {
         let matmul = OpenCLQuantizedMatmul(
             gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)))
         #expect(matmul.plan(rows: 100, format: format) == .dequantizeThenGEMM)
-        switch (matmul.plan(rows: 1, format: format), format.bits) {
-        case (.nibbleGEMV, 4), (.fused(.skinny), 8): break
-        case (let path, _): Issue.record("decode of \(format) planned as \(path)")
-        }
+        #expect(matmul.plan(rows: 16, format: format) == .gemv(.defaults(for: format, device: backend.device)))
     }
 
     @Test(
@@ -183,14 +183,10 @@ struct QuantizedMatmulTests {
                 x: DeviceTensor(backend: backend, count: 64), weights: weights,
                 y: DeviceTensor(backend: backend, count: 4), rows: 0)
         }
-        let q8 = try DeviceQuantizedMatrix(
-            backend: backend,
-            copying: QuantizedMatrix(
-                quantizing: SplitMix64.floats(4 * 64, seed: 1), rows: 4, columns: 64, format: .q8_0))
         #expect(throws: OpError.self) {
             try matmul.encode(
-                x: DeviceTensor(backend: backend, count: 64), weights: q8, y: DeviceTensor(backend: backend, count: 4),
-                rows: 1, path: .nibbleGEMV(workGroup: 16))
+                x: DeviceTensor(backend: backend, count: 64), weights: weights, y: DeviceTensor(backend: backend, count: 4),
+                rows: 1, path: .gemv(QuantGEMVConfig(rowsPerItem: 1, lanesPerRow: backend.device.maxWorkGroupSize + 1)))
         }
     }
 }

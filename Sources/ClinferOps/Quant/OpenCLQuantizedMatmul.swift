@@ -1,62 +1,43 @@
 import OpenCLKit
 
-/// Quantized matmul on an OpenCL device, two paths (see ``Path``):
-/// - fused: the GEMM kernels for B stored [N, K] compiled to read quantized B (`B_QUANT`, see
-///   `Kernels/gemm_common.h`), dequantizing in registers and accumulating in fp32. The decode
-///   path (M ≤ 16, skinny kernel: each weight byte read once per row block);
+/// Quantized matmul on an OpenCL device, three paths (see ``Path``):
+/// - the decode GEMV (M ≤ 16): `Kernels/quant_gemv.cl` streams the quantized rows in the file's
+///   order, one pass over the weights per 8 rows of x;
+/// - fused GEMM: the GEMM kernels for B stored [N, K] compiled to read quantized B (`B_QUANT`,
+///   see `Kernels/gemm_common.h`), dequantizing in registers and accumulating in fp32;
 /// - dequantize then GEMM: for prefill (M > 16) the weights are expanded to fp32 once into
 ///   scratch memory and the tuned fp32 GEMM runs; one pass of N·K writes is small next to
 ///   M·N·K multiply-adds, and the fp32 kernels are the fastest the device has.
 public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
     public let gemm: OpenCLGEMM
-    /// Activations divided by a folded input scale; permuted activations and their block sums;
-    /// weights expanded to fp32 for the prefill GEMM.
+    /// Activations divided by a folded input scale; permuted activations and their block sums
+    /// (interleaved layout); weights expanded to fp32 for the prefill GEMM.
     private let scaled = ScratchBuffer(), permuted = ScratchBuffer(), blockSums = ScratchBuffer(),
         dense = ScratchBuffer()
 
-    /// The fused kernel configuration for decode (M ≤ 16).
-    public let decodeConfig: GEMMKernelConfig
-
-    /// `decodeConfig` defaults to ``defaultDecodeConfig(for:)``.
-    public init(gemm: OpenCLGEMM, decodeConfig: GEMMKernelConfig? = nil) {
+    public init(gemm: OpenCLGEMM) {
         self.gemm = gemm
-        self.decodeConfig = decodeConfig ?? Self.defaultDecodeConfig(for: gemm)
-    }
-
-    /// On CPUs one output per work-item with 16-wide loads (measured on PoCL: Q8_0 16–18 GB/s,
-    /// Q4 7–10 GB/s, against 6–13 and 3–6 with the fp32 GEMV's 8 outputs per work-item, whose
-    /// dequantization spills registers); elsewhere the GEMM table's skinny configuration.
-    public static func defaultDecodeConfig(for gemm: OpenCLGEMM) -> GEMMKernelConfig {
-        let device = gemm.backend.device
-        if device.type == .cpu { return .skinny(GEMMSkinnyConfig(maxRows: 4, nr: 1, vw: 16, lk: 1, wgn: 16)) }
-        let config = gemm.tuning.config(for: .ntSkinny, device: device)
-        if case .direct = config {
-            return GEMMTuningTable.builtInDefaults(for: device).config(for: .ntSkinny, device: device)
-        }
-        return config
     }
 
     /// How one matmul runs.
     public enum Path: Sendable, Hashable {
+        /// The decode GEMV (`Kernels/quant_gemv.cl`) with this configuration.
+        case gemv(QuantGEMVConfig)
         /// The GEMM kernel with this configuration reads the quantized weights directly.
         case fused(GEMMKernelConfig)
         /// Dequantize into scratch memory, then the fp32 GEMM with its planned configuration.
         case dequantizeThenGEMM
-        /// The 4-bit decode GEMV (`Kernels/quant_gemv.cl`) with this work-group size: nibbles
-        /// decoded with shifts and masks against activations permuted once per call.
-        case nibbleGEMV(workGroup: Int)
         /// The decode GEMV over the interleaved layout (`Kernels/quant_interleaved.cl`), a
         /// work-group per tile of rows.
         case interleavedGEMV
     }
 
-    /// The path used for `rows` rows of x with `format` weights: for M ≤ 16 (decode) the nibble
-    /// GEMV for 4-bit formats and the fused skinny kernel for Q8_0, else dequantize then GEMM.
+    /// The path used for `rows` rows of x with `format` weights: for M ≤ 16 (decode) the GEMV
+    /// with the device's defaults, else dequantize then GEMM.
     public func plan(rows: Int, format: QuantFormat, layout: DeviceQuantizedMatrix.Layout = .blocks) -> Path {
         guard rows <= GEMMShapeClass.skinnyMaxM else { return .dequantizeThenGEMM }
         if case .interleaved = layout { return .interleavedGEMV }
-        return format.bits == 4
-            ? .nibbleGEMV(workGroup: min(16, gemm.backend.device.maxWorkGroupSize)) : .fused(decodeConfig)
+        return .gemv(.defaults(for: format, device: gemm.backend.device))
     }
 
     public func matmul(x: DeviceTensor, weights: DeviceQuantizedMatrix, y: DeviceTensor, rows: Int) throws {
@@ -75,7 +56,7 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
         let path = path ?? plan(rows: rows, format: weights.format, layout: weights.layout)
         let interleaved = weights.layout != .blocks
         switch path {
-        case .interleavedGEMV where !interleaved, .fused where interleaved, .nibbleGEMV where interleaved:
+        case .interleavedGEMV where !interleaved, .fused where interleaved, .gemv where interleaved:
             throw OpError.invalidConfiguration(
                 kernel: "quantized matmul", detail: "path \(path) does not read the \(weights.layout) layout")
         case .interleavedGEMV:
@@ -85,14 +66,8 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
                 kernel: "quantized matmul", detail: "the direct kernel does not read quantized weights")
         case .fused(let config):
             try config.validate(for: gemm.backend.device, shapeClass: GEMMShapeClass(problem))
-        case .nibbleGEMV(let workGroup):
-            guard weights.format.bits == 4, workGroup >= 1, workGroup <= gemm.backend.device.maxWorkGroupSize else {
-                throw OpError.invalidConfiguration(
-                    kernel: "quant_gemv_q4",
-                    detail:
-                        "needs 4-bit weights and a work-group of 1…\(gemm.backend.device.maxWorkGroupSize), got \(weights.format), \(workGroup)"
-                )
-            }
+        case .gemv(let config):
+            try config.validate(for: gemm.backend.device)
         case .dequantizeThenGEMM:
             break
         }
@@ -125,28 +100,16 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
             }
         case .interleavedGEMV:
             return try encodeInterleaved(x: input, weights: weights, y: y, rows: rows, first: first)
-        case .nibbleGEMV(let workGroup):
-            let pairs = (k / 32 + 1) / 2
-            return try permuted.withTensor(count: rows * pairs * 64, backend: backend) { xp in
-                try blockSums.withTensor(count: rows * k / 32, backend: backend) { xs in
-                    let precision = "-DA_HALF=\(input.elementType == .float16 ? 1 : 0)"
-                    let prepare = try backend.kernel(.quantPrepareXPairs, options: precision)
-                    let prepared = try backend.queue.enqueue(
-                        prepare, global: [pairs, rows],
-                        arguments: [Int32(rows), Int32(k), input.argument, xp.argument, xs.argument])
-                    let rowsPerPass = min(4, nextPowerOfTwo(rows))
-                    let kernel = try backend.kernel(
-                        .quantGemvQ4,
-                        options: "-DMR=\(rowsPerPass) -DQGROUP=\(weights.format.groupSize) -DWGN=\(workGroup) "
-                            + precision)
-                    let event = try backend.queue.enqueue(
-                        kernel, global: [roundUp(n, workGroup)], local: [workGroup],
-                        arguments: [
-                            Int32(rows), Int32(n), Int32(k), xp.argument, xs.argument,
-                        ] + weights.kernelArguments + [y.argument])
-                    return EventSpan(first: first ?? prepared, last: event)
-                }
-            }
+        case .gemv(let config):
+            let (rowsPerPass, rowsPerItem) = config.launchShape(rows: rows)
+            let kernel = try backend.kernel(
+                .quantGemv,
+                options: "-DQBITS=\(weights.format.bits) -DQGROUP=\(weights.format.groupSize) -DR=\(rowsPerItem) "
+                    + "-DMR=\(rowsPerPass) -DLK=\(config.lanesPerRow) -DA_HALF=\(input.elementType == .float16 ? 1 : 0)")
+            let event = try backend.queue.enqueue(
+                kernel, global: [ceilDiv(n, rowsPerItem) * config.lanesPerRow], local: [config.lanesPerRow],
+                arguments: [Int32(rows), Int32(n), Int32(k), input.argument] + weights.kernelArguments + [y.argument])
+            return EventSpan(first: first ?? event, last: event)
         }
     }
 
