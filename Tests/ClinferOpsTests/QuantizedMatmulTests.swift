@@ -37,8 +37,10 @@ struct QuantizedMatmulTests {
             .dequantizeThenGEMM, .fused(.tiled(GEMMTileConfig(tm: 2, tn: 4, vw: 8, wgm: 8, wgn: 1))),
         ]
         paths += [
-            .gemv(QuantGEMVConfig(rowsPerItem: 4, lanesPerRow: 1)), .gemv(QuantGEMVConfig(rowsPerItem: 3, lanesPerRow: 1)),
-            .gemv(QuantGEMVConfig(rowsPerItem: 1, lanesPerRow: 32)), .gemv(QuantGEMVConfig(rowsPerItem: 2, lanesPerRow: 5)),
+            .gemv(QuantGEMVConfig(rowsPerItem: 4, lanesPerRow: 1)),
+            .gemv(QuantGEMVConfig(rowsPerItem: 3, lanesPerRow: 1)),
+            .gemv(QuantGEMVConfig(rowsPerItem: 1, lanesPerRow: 32)),
+            .gemv(QuantGEMVConfig(rowsPerItem: 2, lanesPerRow: 5)),
         ]
         for path in paths {
             for m in [1, 3, 9, 17, 40] {
@@ -185,7 +187,8 @@ struct QuantizedMatmulTests {
         }
         #expect(throws: OpError.self) {
             try matmul.encode(
-                x: DeviceTensor(backend: backend, count: 64), weights: weights, y: DeviceTensor(backend: backend, count: 4),
+                x: DeviceTensor(backend: backend, count: 64), weights: weights,
+                y: DeviceTensor(backend: backend, count: 4),
                 rows: 1, path: .gemv(QuantGEMVConfig(rowsPerItem: 1, lanesPerRow: backend.device.maxWorkGroupSize + 1)))
         }
     }

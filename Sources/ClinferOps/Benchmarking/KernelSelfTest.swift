@@ -113,10 +113,16 @@ extension KernelSelfTest {
             ("INT4-g64 tiled local", .int4(groupSize: 64), .fused(staged), "gemm_tiled.cl"),
             ("Q4_1 dequantize then GEMM", .q4_1, .dequantizeThenGEMM, "gemm_dequantize.cl"),
             ("Q8_0 dequantize then GEMM", .q8_0, .dequantizeThenGEMM, "gemm_dequantize.cl"),
-            ("Q4_1 GEMV 3 rows a work-item", .q4_1, .gemv(QuantGEMVConfig(rowsPerItem: 3, lanesPerRow: 1)), "quant_gemv.cl"),
+            (
+                "Q4_1 GEMV 3 rows a work-item", .q4_1, .gemv(QuantGEMVConfig(rowsPerItem: 3, lanesPerRow: 1)),
+                "quant_gemv.cl"
+            ),
             ("Q4_0 GEMV 4 lanes a row", .q4_0, .gemv(QuantGEMVConfig(rowsPerItem: 2, lanesPerRow: 4)), "quant_gemv.cl"),
             ("Q8_0 GEMV 3 lanes a row", .q8_0, .gemv(QuantGEMVConfig(rowsPerItem: 1, lanesPerRow: 3)), "quant_gemv.cl"),
-            ("INT4-g64 GEMV", .int4(groupSize: 64), .gemv(QuantGEMVConfig(rowsPerItem: 2, lanesPerRow: 2)), "quant_gemv.cl"),
+            (
+                "INT4-g64 GEMV", .int4(groupSize: 64), .gemv(QuantGEMVConfig(rowsPerItem: 2, lanesPerRow: 2)),
+                "quant_gemv.cl"
+            ),
         ]
         let interleaved: [(String, QuantFormat, OpenCLQuantizedMatmul.Path)] = [
             ("Q4_1 interleaved GEMV", .q4_1, .interleavedGEMV), ("Q8_0 interleaved GEMV", .q8_0, .interleavedGEMV),

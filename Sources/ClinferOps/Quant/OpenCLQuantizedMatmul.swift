@@ -105,7 +105,8 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
             let kernel = try backend.kernel(
                 .quantGemv,
                 options: "-DQBITS=\(weights.format.bits) -DQGROUP=\(weights.format.groupSize) -DR=\(rowsPerItem) "
-                    + "-DMR=\(rowsPerPass) -DLK=\(config.lanesPerRow) -DA_HALF=\(input.elementType == .float16 ? 1 : 0)")
+                    + "-DMR=\(rowsPerPass) -DLK=\(config.lanesPerRow) -DA_HALF=\(input.elementType == .float16 ? 1 : 0)"
+            )
             let event = try backend.queue.enqueue(
                 kernel, global: [ceilDiv(n, rowsPerItem) * config.lanesPerRow], local: [config.lanesPerRow],
                 arguments: [Int32(rows), Int32(n), Int32(k), input.argument] + weights.kernelArguments + [y.argument])
