@@ -5,6 +5,9 @@
 //   D 64           head dimension, a multiple of 8 (up to 256)
 //   KV_HALF 0      K and V stored as fp16 (read with vload_half)
 //   TOKEN_MAJOR 0  Q and O are [batch, seq_q, heads, D] instead of [batch, heads, seq_q, D]
+//   HAS_MASK 0     an additive mask is passed (after V)
+//   KEY_LENGTHS 0  a per-batch count of valid keys is passed (int key_lengths[batch], after the mask)
+//   KV_SLOTS 0     a per-batch K/V sequence index is passed (int kv_slots[batch], after the lengths)
 #ifndef D
 #define D 64
 #endif
@@ -13,6 +16,40 @@
 #endif
 #ifndef TOKEN_MAJOR
 #define TOKEN_MAJOR 0
+#endif
+
+#ifndef HAS_MASK
+#define HAS_MASK 0
+#endif
+#ifndef KEY_LENGTHS
+#define KEY_LENGTHS 0
+#endif
+#ifndef KV_SLOTS
+#define KV_SLOTS 0
+#endif
+
+#if HAS_MASK
+#define MASK_PARAM , __global const float *mask
+#define MASK_AT(i, j) mask[(i) * seq_k + (j)]
+#else
+#define MASK_PARAM
+#define MASK_AT(i, j) 0.0f
+#endif
+
+#if KEY_LENGTHS
+#define LENGTHS_PARAM , __global const int *key_lengths
+#define VALID_KEYS(b) key_lengths[b]
+#else
+#define LENGTHS_PARAM
+#define VALID_KEYS(b) seq_k
+#endif
+
+#if KV_SLOTS
+#define SLOTS_PARAM , __global const int *kv_slots
+#define KV_SEQUENCE(b) kv_slots[b]
+#else
+#define SLOTS_PARAM
+#define KV_SEQUENCE(b) (b)
 #endif
 
 // The offset of query (or output) row i of head h in batch b (kernels name their sizes seq_q and heads).

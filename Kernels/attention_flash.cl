@@ -21,62 +21,22 @@
 //
 // attention_flash:        a work-item computes BQ queries of one head.
 //                         NDRange (ceil(seq_q / BQ), heads, batch).
-// attention_decode_split: one query per (batch, head) (decode), its keys split into `splits`
-//                         ranges, one work-item each, writing partial (max, sum, output).
-//                         NDRange (splits, heads, batch).
-// attention_decode_merge: combines the partials of each (batch, head). NDRange (heads, batch).
+// Decode (one query per head) has its own kernels: attention_decode.cl.
 //
-// Parameters (-D), with defaults (D, KV_HALF and TOKEN_MAJOR: attention_common.h):
+// Parameters (-D), with defaults (D, KV_HALF, TOKEN_MAJOR: attention_common.h):
 //   BQ 1       queries per work-item (attention_flash)
 //   BK 32      keys per tile
-//   HAS_MASK 0 an additive mask is passed
 //   CAUSAL 0   apply the causal rule
-//   KEY_LENGTHS 0  a per-batch count of valid keys is passed (int key_lengths[batch], after the mask)
-//   KV_SLOTS 0     a per-batch K/V sequence index is passed (int kv_slots[batch], after the lengths)
+// (HAS_MASK, KEY_LENGTHS, KV_SLOTS: attention_common.h)
 #ifndef BQ
 #define BQ 1
 #endif
 #ifndef BK
 #define BK 32
 #endif
-#ifndef HAS_MASK
-#define HAS_MASK 0
-#endif
 #ifndef CAUSAL
 #define CAUSAL 0
 #endif
-#ifndef KEY_LENGTHS
-#define KEY_LENGTHS 0
-#endif
-#ifndef KV_SLOTS
-#define KV_SLOTS 0
-#endif
-
-#if HAS_MASK
-#define MASK_PARAM , __global const float *mask
-#define MASK_AT(i, j) mask[(i) * seq_k + (j)]
-#else
-#define MASK_PARAM
-#define MASK_AT(i, j) 0.0f
-#endif
-
-#if KEY_LENGTHS
-#define LENGTHS_PARAM , __global const int *key_lengths
-#define VALID_KEYS(b) key_lengths[b]
-#else
-#define LENGTHS_PARAM
-#define VALID_KEYS(b) seq_k
-#endif
-
-#if KV_SLOTS
-#define SLOTS_PARAM , __global const int *kv_slots
-#define KV_SEQUENCE(b) kv_slots[b]
-#else
-#define SLOTS_PARAM
-#define KV_SEQUENCE(b) (b)
-#endif
-
-
 __kernel void attention_flash(const int seq_q, const int seq_k, const int kv_stride, const int heads, const int kv_heads,
                               const int offset, const float scale, __global const float *Q,
                               __global const KV_T *K, __global const KV_T *V MASK_PARAM LENGTHS_PARAM SLOTS_PARAM,
@@ -130,60 +90,4 @@ __kernel void attention_flash(const int seq_q, const int seq_k, const int kv_str
         __global float *out = O + QO_ROW(b, h, q0 + i);
         UNROLL for (int d = 0; d < D; d++) out[d] = acc[i][d] * inverse;
     }
-}
-
-// Decode: one query (seq_q = 1, so both Q layouts agree) per (batch, head) against the first
-// key_end of seq_k keys (the
-// host passes offset + 1 for causal attention); split s of `splits` handles keys
-// [s·chunk, (s+1)·chunk), cut at the batch item's valid keys with KEY_LENGTHS. Partials: maxima
-// and sums [batch, heads, splits], outputs [batch, heads, splits, D]. The mask, if any, is one
-// row [seq_k].
-__kernel void attention_decode_split(const int seq_k, const int kv_stride, const int key_end, const int heads, const int kv_heads, const int splits,
-                                     const float scale, __global const float *Q, __global const KV_T *K,
-                                     __global const KV_T *V MASK_PARAM LENGTHS_PARAM SLOTS_PARAM, __global float *partialMax,
-                                     __global float *partialSum, __global float *partialOut) {
-    const int split = get_global_id(0), h = get_global_id(1), b = get_global_id(2);
-    const int kvh = h / (heads / kv_heads);
-    const int chunk = (key_end + splits - 1) / splits;
-    const int first = split * chunk, last = min(min(key_end, VALID_KEYS(b)), first + chunk);
-    __global const float *qRow = Q + (size_t)(b * heads + h) * D;
-    __global const KV_T *kBase = K + ((size_t)(KV_SEQUENCE(b) * kv_heads + kvh) * kv_stride) * D;
-    __global const KV_T *vBase = V + ((size_t)(KV_SEQUENCE(b) * kv_heads + kvh) * kv_stride) * D;
-    float q[D], acc[D];
-    for (int d = 0; d < D; d++) { q[d] = qRow[d] * scale; acc[d] = 0.0f; }
-    float rowMax = CLINFER_NEG_LARGE, rowSum = 0.0f;
-    for (int key = first; key < last; key++) {
-        const float score = attention_score(q, kBase + (size_t)key * D) + MASK_AT(0, key);
-        if (!(score > CLINFER_NEG_LARGE)) continue;
-        const float newMax = fmax(rowMax, score);
-        const float correction = exp(rowMax - newMax), p = exp(score - newMax);
-        rowMax = newMax;
-        rowSum = fma(rowSum, correction, p);
-        __global const KV_T *value = vBase + (size_t)key * D;
-        for (int d = 0; d < D; d += 8)
-            vstore8(fma((float8)(p), KV_LOAD8(value, d), vload8(0, acc + d) * correction), 0, acc + d);
-    }
-    const int slot = (b * heads + h) * splits + split;
-    partialMax[slot] = rowMax;
-    partialSum[slot] = rowSum;
-    for (int d = 0; d < D; d++) partialOut[(size_t)slot * D + d] = acc[d];
-}
-
-__kernel void attention_decode_merge(const int heads, const int splits, __global const float *partialMax,
-                                     __global const float *partialSum, __global const float *partialOut,
-                                     __global float *O) {
-    const int h = get_global_id(0), b = get_global_id(1);
-    const int base = (b * heads + h) * splits;
-    float top = CLINFER_NEG_LARGE;
-    for (int s = 0; s < splits; s++) top = fmax(top, partialMax[base + s]);
-    float sum = 0.0f, out[D];
-    for (int d = 0; d < D; d++) out[d] = 0.0f;
-    for (int s = 0; s < splits; s++) {
-        if (partialSum[base + s] == 0.0f) continue;
-        const float weight = exp(partialMax[base + s] - top);
-        sum = fma(partialSum[base + s], weight, sum);
-        for (int d = 0; d < D; d++) out[d] = fma(partialOut[(size_t)(base + s) * D + d], weight, out[d]);
-    }
-    const float inverse = sum > 0.0f ? 1.0f / sum : 0.0f;
-    for (int d = 0; d < D; d++) O[(size_t)(b * heads + h) * D + d] = out[d] * inverse;
 }

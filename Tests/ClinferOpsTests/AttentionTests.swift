@@ -2,8 +2,8 @@ import ClinferOps
 import OpenCLKit
 import Testing
 
-/// Kernels/attention_flash.cl (attention_flash, attention_decode_split/merge) against the
-/// double-precision CPU reference.
+/// Kernels/attention_flash.cl and attention_decode.cl (grouped decode, split-KV merge) against
+/// the double-precision CPU reference.
 @Suite("Fused attention: flash kernel and split-KV decode vs CPU")
 struct AttentionTests {
     /// fp32 online softmax and accumulation against a double-precision reference.
@@ -41,7 +41,7 @@ struct AttentionTests {
         }
     }
 
-    @Test("split-KV decode equals the single-work-item path", arguments: [1, 2, 7, 64])
+    @Test("grouped decode, split over 1, 2, 7, 64 key ranges", arguments: [1, 2, 7, 64])
     func splitDecode(splits: Int) throws {
         let attention = try OpenCLAttention(backend: TestDevice.opencl())
         for (seqK, causal, offset) in [(1, false, 0), (100, false, 0), (300, true, 250), (513, true, 512)] {

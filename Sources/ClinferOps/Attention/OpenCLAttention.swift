@@ -1,9 +1,11 @@
 import OpenCLKit
 
 /// Fused (flash-style) attention on an OpenCL device with `Kernels/attention_flash.cl`: K/V
-/// tiles streamed with an online softmax, never storing the score matrix. A single query against
-/// a long KV cache (decode) splits the keys over several work-items and merges their partial
-/// (max, sum, output), since one work-item per head would leave most of a device idle.
+/// tiles streamed with an online softmax, never storing the score matrix. A single query per
+/// head (decode, `Kernels/attention_decode.cl`) runs a work-item per KV head that serves every
+/// query head of its group (the cache is read once, not once per query head), and splits the
+/// keys over several work-items, merging their partial (max, sum, output), when that many
+/// work-items would leave the device idle.
 public final class OpenCLAttention: AttentionOperation {
     public let backend: OpenCLBackend
     /// Tiles for every head dimension when given at init; else each head dimension's from `tuning`.
@@ -44,10 +46,10 @@ public final class OpenCLAttention: AttentionOperation {
 
     /// How many key ranges a decode step is split into (1: no split): one per `keysPerSplit`
     /// keys, but only as many as it takes to give the device ``workItemTarget`` work-items; with
-    /// enough (batch, head) pairs to fill it, splitting only adds the merge pass.
+    /// enough (batch, KV head) pairs to fill it, splitting only adds the merge pass.
     public func splits(for problem: AttentionProblem) -> Int {
         guard problem.seqQ == 1, keysPerSplit > 0 else { return 1 }
-        let byDevice = ceilDiv(workItemTarget, problem.batch * problem.heads)
+        let byDevice = ceilDiv(workItemTarget, problem.batch * problem.kvHeads)
         return max(1, min(64, ceilDiv(problem.seqK, keysPerSplit), byDevice))
     }
 
@@ -78,33 +80,8 @@ public final class OpenCLAttention: AttentionOperation {
         if let slots = problem.kvSlots { extraArguments.append(try kvSlots.buffer(slots, backend: backend)) }
         let queue = backend.queue
         let splitCount = splits ?? self.splits(for: problem)
-        if problem.seqQ == 1 && splitCount > 1 {
-            let slots = problem.batch * problem.heads * splitCount
-            let keyEnd = problem.causal ? min(problem.seqK, problem.offset + 1) : problem.seqK
-            let split = try backend.kernel(.attentionDecodeSplit, options: common)
-            let merge = try backend.kernel(.attentionDecodeMerge, options: common)
-            // On CPU drivers a work-group runs on one thread: one split per group spreads them over the cores.
-            let local = backend.device.type == .cpu ? [1, 1, 1] : nil
-            return try partialMaxima.withTensor(count: slots, backend: backend) { maxima in
-                try partialSums.withTensor(count: slots, backend: backend) { sums in
-                    try partialOutputs.withTensor(count: slots * problem.headDim, backend: backend) { outputs in
-                        let first = try queue.enqueue(
-                            split, global: [splitCount, problem.heads, problem.batch], local: local,
-                            arguments: [
-                                Int32(problem.seqK), Int32(problem.kvStride), Int32(keyEnd), Int32(problem.heads),
-                                Int32(problem.kvHeads),
-                                Int32(splitCount), problem.scale, q.argument, k.argument, v.argument,
-                            ] + extraArguments + [maxima.argument, sums.argument, outputs.argument])
-                        let last = try queue.enqueue(
-                            merge, global: [problem.heads, problem.batch],
-                            arguments: [
-                                Int32(problem.heads), Int32(splitCount), maxima.argument, sums.argument,
-                                outputs.argument, o.argument,
-                            ])
-                        return EventSpan(first: first, last: last)
-                    }
-                }
-            }
+        if problem.seqQ == 1 {
+            return try encodeDecode(problem, splits: splitCount, common: common, q: q, k: k, v: v, extra: extraArguments, o: o)
         }
         let tiles = tiles(headDim: problem.headDim)
         let options =
@@ -118,5 +95,51 @@ public final class OpenCLAttention: AttentionOperation {
                     Int32(problem.kvHeads), Int32(problem.offset),
                     problem.scale, q.argument, k.argument, v.argument,
                 ] + extraArguments + [o.argument]))
+    }
+
+    /// Enqueues decode attention (one query per head): the grouped kernel over `splits` key
+    /// ranges, then the merge of their partials when there is more than one.
+    private func encodeDecode(
+        _ problem: AttentionProblem, splits: Int, common: String, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor,
+        extra: [any KernelArgument], o: DeviceTensor
+    ) throws -> EventSpan {
+        let queue = backend.queue
+        let keyEnd = problem.causal ? min(problem.seqK, problem.offset + 1) : problem.seqK
+        let options = common + " -DGROUP=\(problem.heads / problem.kvHeads) -DSPLITS_ONE=\(splits == 1 ? 1 : 0)"
+        let grouped = try backend.kernel(.attentionDecodeGrouped, options: options)
+        // On CPU drivers a work-group runs on one thread: a work-item per group spreads them over the cores.
+        let local = backend.device.type == .cpu ? [1, 1, 1] : nil
+        let global = [splits, problem.kvHeads, problem.batch]
+        func arguments(_ maxima: any KernelArgument, _ sums: any KernelArgument, _ outputs: any KernelArgument)
+            -> [any KernelArgument]
+        {
+            [
+                Int32(problem.seqK), Int32(problem.kvStride), Int32(keyEnd), Int32(problem.heads),
+                Int32(problem.kvHeads), Int32(splits), problem.scale, q.argument, k.argument, v.argument,
+            ] + extra + [maxima, sums, outputs]
+        }
+        guard splits > 1 else {
+            return EventSpan(
+                try queue.enqueue(
+                    grouped, global: global, local: local, arguments: arguments(o.argument, o.argument, o.argument)))
+        }
+        let slots = problem.batch * problem.heads * splits
+        let merge = try backend.kernel(.attentionDecodeMerge, options: common)
+        return try partialMaxima.withTensor(count: slots, backend: backend) { maxima in
+            try partialSums.withTensor(count: slots, backend: backend) { sums in
+                try partialOutputs.withTensor(count: slots * problem.headDim, backend: backend) { outputs in
+                    let first = try queue.enqueue(
+                        grouped, global: global, local: local,
+                        arguments: arguments(maxima.argument, sums.argument, outputs.argument))
+                    let last = try queue.enqueue(
+                        merge, global: [problem.heads, problem.batch],
+                        arguments: [
+                            Int32(problem.heads), Int32(splits), maxima.argument, sums.argument, outputs.argument,
+                            o.argument,
+                        ])
+                    return EventSpan(first: first, last: last)
+                }
+            }
+        }
     }
 }

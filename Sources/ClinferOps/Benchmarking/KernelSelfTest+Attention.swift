@@ -11,13 +11,17 @@ extension KernelSelfTest {
                     AttentionProblem(batch: 2, heads: 2, seqQ: 5, seqK: 5, headDim: 8), kvHalf: true,
                     attention: attention))
         },
-        KernelSelfTest("attention decode split-KV", file: "attention_flash.cl") { backend in
+        KernelSelfTest("attention decode grouped (GQA 3/1), split and unsplit", file: "attention_decode.cl") { backend in
             let attention = try OpenCLAttention(backend: backend, keysPerSplit: 4)
             let problem = AttentionProblem(
                 batch: 2, heads: 3, kvHeads: 1, seqQ: 1, seqK: 19, headDim: 8, causal: true, offset: 15)
             return max(
                 try attentionError(problem, attention: attention),
-                try attentionError(problem, mask: true, kvHalf: true, attention: attention))
+                try attentionError(problem, mask: true, kvHalf: true, attention: attention),
+                try attentionError(problem, mask: true, attention: attention, splits: 1),
+                try attentionError(
+                    AttentionProblem(heads: 4, kvHeads: 2, seqQ: 1, seqK: 37, headDim: 16), attention: attention,
+                    splits: 3))
         },
         KernelSelfTest("attention token-major Q/O over a KV cache (kv stride > seq)", file: "attention_flash.cl") {
             backend in
@@ -33,7 +37,7 @@ extension KernelSelfTest {
         },
         KernelSelfTest(
             "attention key lengths (padded batch, token-major), decode split with key lengths",
-            file: "attention_flash.cl"
+            file: "attention_decode.cl"
         ) { backend in
             let attention = try OpenCLAttention(backend: backend, queriesPerItem: 2, keysPerTile: 2, keysPerSplit: 3)
             let padded = AttentionProblem(
