@@ -54,8 +54,10 @@ public final class OpenCLAttention: AttentionOperation {
     }
 
     /// Work-items a decode step should offer the device: a CPU driver runs one per core at a
-    /// time (two per core cover imbalance), a GPU wants many per compute unit to hide latency.
-    public var workItemTarget: Int { backend.device.computeUnits * (backend.device.type == .cpu ? 2 : 64) }
+    /// time, a GPU wants many per compute unit to hide latency. (On the 2-core PoCL device, 3
+    /// unsplit KV heads read a 4096-key cache at ~36 GB/s, and 2–16 splits plus the merge measured
+    /// 0.54–1.0× that speed at 300–4096 keys: `clinfer bench attention --decode-kv`.)
+    public var workItemTarget: Int { backend.device.computeUnits * (backend.device.type == .cpu ? 1 : 64) }
 
     public func attention(
         _ problem: AttentionProblem, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, mask: DeviceTensor?,
