@@ -83,7 +83,8 @@ public final class OpenCLAttention: AttentionOperation {
         let queue = backend.queue
         let splitCount = splits ?? self.splits(for: problem)
         if problem.seqQ == 1 {
-            return try encodeDecode(problem, splits: splitCount, common: common, q: q, k: k, v: v, extra: extraArguments, o: o)
+            return try encodeDecode(
+                problem, splits: splitCount, common: common, q: q, k: k, v: v, extra: extraArguments, o: o)
         }
         let tiles = tiles(headDim: problem.headDim)
         let options =
@@ -112,7 +113,9 @@ public final class OpenCLAttention: AttentionOperation {
         // On CPU drivers a work-group runs on one thread: a work-item per group spreads them over the cores.
         let local = backend.device.type == .cpu ? [1, 1, 1] : nil
         let global = [splits, problem.kvHeads, problem.batch]
-        func arguments(_ maxima: any KernelArgument, _ sums: any KernelArgument, _ outputs: any KernelArgument)
+        func arguments(
+            _ maxima: any KernelArgument, _ sums: any KernelArgument, _ outputs: any KernelArgument
+        )
             -> [any KernelArgument]
         {
             [

@@ -11,7 +11,8 @@ extension KernelSelfTest {
                     AttentionProblem(batch: 2, heads: 2, seqQ: 5, seqK: 5, headDim: 8), kvHalf: true,
                     attention: attention))
         },
-        KernelSelfTest("attention decode grouped (GQA 3/1), split and unsplit", file: "attention_decode.cl") { backend in
+        KernelSelfTest("attention decode grouped (GQA 3/1), split and unsplit", file: "attention_decode.cl") {
+            backend in
             let attention = try OpenCLAttention(backend: backend, keysPerSplit: 4)
             let problem = AttentionProblem(
                 batch: 2, heads: 3, kvHeads: 1, seqQ: 1, seqK: 19, headDim: 8, causal: true, offset: 15)
