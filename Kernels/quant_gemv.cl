@@ -16,6 +16,11 @@
 // so neighbours read neighbouring 16- or 32-byte chunks (coalesced), and the partial sums meet
 // in local memory.
 //
+// With GATED the weights stack a gate matrix over an up matrix ([2N, K]: rows n and N + n) and
+// the output is SwiGLU's y[m, n] = silu(x·gate_n) · (x·up_n), silu(g) = g / (1 + e^−g): the
+// feed-forward activation as the gate/up projection's epilogue (no [M, 2N] intermediate, one
+// launch fewer). N is then the output width.
+//
 // quant_gemv:  NDRange (ceil(N / R) · LK), local (LK).
 //
 // Parameters (-D), with defaults (and A_HALF for fp16 x, see quant_common.h):
@@ -24,6 +29,7 @@
 //   R 1        weight rows per work-item (independent accumulators, x loads shared)
 //   MR 1       rows of x per pass over the weights (each decoded block is reused MR times)
 //   LK 1       work-items per row set along K (1 on CPUs; 32–64 on GPUs)
+//   GATED 0    SwiGLU epilogue over stacked gate/up weights (each work-item reads 2·R rows)
 #ifndef QBITS
 #define QBITS 4
 #endif
@@ -38,6 +44,14 @@
 #endif
 #ifndef LK
 #define LK 1
+#endif
+#ifndef GATED
+#define GATED 0
+#endif
+#if GATED
+#define WROWS (2 * R)
+#else
+#define WROWS R
 #endif
 
 #if A_HALF
@@ -60,23 +74,26 @@ void quant_gemv(const int M, const int N, const int K, __global const X_T *x, __
     const int lane = get_local_id(0), n0 = get_group_id(0) * R;
     const int blocks = K / 32, groups = K / QGROUP;
     const size_t rowBytes = (size_t)K * QBITS / 8;
-    int rows[R];
+    int rows[WROWS];
     UNROLL for (int r = 0; r < R; r++) rows[r] = min(n0 + r, N - 1);
+#if GATED
+    UNROLL for (int r = 0; r < R; r++) rows[R + r] = rows[r] + N;
+#endif
 #if LK > 1
-    __local float partial[LK][R * MR];
+    __local float partial[LK][WROWS * MR];
 #endif
     for (int m0 = 0; m0 < M; m0 += MR) {
         int xRows[MR];
         UNROLL for (int i = 0; i < MR; i++) xRows[i] = min(m0 + i, M - 1);
-        float16 acc[R][MR];
-        UNROLL for (int r = 0; r < R; r++) UNROLL for (int i = 0; i < MR; i++) acc[r][i] = (float16)(0.0f);
+        float16 acc[WROWS][MR];
+        UNROLL for (int r = 0; r < WROWS; r++) UNROLL for (int i = 0; i < MR; i++) acc[r][i] = (float16)(0.0f);
         for (int b = lane; b < blocks; b += LK) {
             float16 xl[MR], xh[MR];
             UNROLL for (int i = 0; i < MR; i++) {
                 xl[i] = X_LOAD16(x, (size_t)xRows[i] * K + b * 32);
                 xh[i] = X_LOAD16(x, (size_t)xRows[i] * K + b * 32 + 16);
             }
-            UNROLL for (int r = 0; r < R; r++) {
+            UNROLL for (int r = 0; r < WROWS; r++) {
                 const size_t g = (size_t)rows[r] * groups + b * 32 / QGROUP;
                 const float scale = d[g];
 #if QBITS == 4
@@ -93,18 +110,29 @@ void quant_gemv(const int M, const int N, const int K, __global const X_T *x, __
             }
         }
 #if LK > 1
-        UNROLL for (int r = 0; r < R; r++) UNROLL for (int i = 0; i < MR; i++) partial[lane][r * MR + i] = sum16(acc[r][i]);
+        UNROLL for (int r = 0; r < WROWS; r++) UNROLL for (int i = 0; i < MR; i++) partial[lane][r * MR + i] = sum16(acc[r][i]);
         barrier(CLK_LOCAL_MEM_FENCE);
         for (int o = lane; o < R * MR; o += LK) {
             float total = 0.0f;
             for (int l = 0; l < LK; l++) total += partial[l][o];
+#if GATED
+            float up = 0.0f;
+            for (int l = 0; l < LK; l++) up += partial[l][R * MR + o];
+            total = total / (1.0f + exp(-total)) * up;
+#endif
             const int n = n0 + o / MR, m = m0 + o % MR;
             if (n < N && m < M) y[(size_t)m * N + n] = total;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
 #else
-        UNROLL for (int r = 0; r < R; r++) UNROLL for (int i = 0; i < MR; i++)
-            if (n0 + r < N && m0 + i < M) y[(size_t)(m0 + i) * N + n0 + r] = sum16(acc[r][i]);
+        UNROLL for (int r = 0; r < R; r++) UNROLL for (int i = 0; i < MR; i++) {
+            if (n0 + r >= N || m0 + i >= M) continue;
+            float total = sum16(acc[r][i]);
+#if GATED
+            total = total / (1.0f + exp(-total)) * sum16(acc[R + r][i]);
+#endif
+            y[(size_t)(m0 + i) * N + n0 + r] = total;
+        }
 #endif
     }
 }

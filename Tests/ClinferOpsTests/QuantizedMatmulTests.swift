@@ -54,6 +54,32 @@ struct QuantizedMatmulTests {
         #expect(matmul.plan(rows: 16, format: format) == .gemv(.defaults(for: format, device: backend.device)))
     }
 
+    @Test("the decode GEMV's SwiGLU epilogue over stacked gate/up weights, odd shapes", arguments: formats)
+    func swigluEpilogue(format: QuantFormat) throws {
+        let backend = try TestDevice.opencl()
+        let k = Self.oddK(format)[0]
+        let configs: [QuantGEMVConfig?] = [
+            nil, QuantGEMVConfig(rowsPerItem: 3, lanesPerRow: 1), QuantGEMVConfig(rowsPerItem: 2, lanesPerRow: 5),
+        ]
+        for config in configs {
+            for (m, n) in [(1, 1), (1, 7), (1, 33), (3, 33), (9, 7), (16, 1000)] {
+                let error = try swigluGEMVError(format: format, m: m, n: n, k: k, config: config, backend: backend)
+                #expect(error <= Self.tolerance, "\(format) \(String(describing: config)) \(m)x\(n)x\(k): \(error)")
+            }
+        }
+        // Prefill-sized batches run the projection and the activation apart.
+        let matmul = OpenCLQuantizedMatmul(
+            gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)))
+        let weights = try DeviceQuantizedMatrix(
+            backend: backend,
+            copying: QuantizedMatrix(quantizing: SplitMix64.floats(4 * k, seed: 1), rows: 4, columns: k, format: format)
+        )
+        #expect(
+            try matmul.encodeSwiGLU(
+                x: DeviceTensor(backend: backend, count: 17 * k), weights: weights,
+                y: DeviceTensor(backend: backend, count: 17 * 2), rows: 17) == nil)
+    }
+
     @Test(
         "the interleaved layout: decode GEMV and dequantize-then-GEMM, odd N (tile padding) and M, fp16 x",
         arguments: formats)

@@ -176,8 +176,8 @@ public final class LlamaModel<Ops: TransformerOps>: Sendable {
                 attention, q: w.q, k: cache.keys[index], v: cache.values[index], mask: nil, o: w.attention)
             try ops.matmul(w.attention, layer.output, w.attentionOut, rows: count)
             try ops.normalize(norm, x: w.x, residual: w.attentionOut, weight: layer.ffnNorm, bias: nil, out: w.normed)
-            try ops.matmul(w.normed, layer.gateUp, w.gateUp, rows: count)
-            try ops.swiglu(tokens: count, width: c.feedForward, gateUp: w.gateUp, out: w.activated)
+            try ops.swigluProjection(
+                w.normed, layer.gateUp, gateUp: w.gateUp, out: w.activated, rows: count, width: c.feedForward)
             try ops.matmul(w.activated, layer.down, w.ffnOut, rows: count)
         }
         try ops.normalize(norm, x: w.x, residual: w.ffnOut, weight: outputNorm, bias: nil, out: w.normed)

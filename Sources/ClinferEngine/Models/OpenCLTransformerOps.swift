@@ -76,6 +76,20 @@ public final class OpenCLTransformerOps: TransformerOps {
         }
     }
 
+    /// Quantized weights in decode run the GEMV with the SwiGLU epilogue (one launch, no
+    /// [rows, 2·width] intermediate); everything else runs the projection and the activation apart.
+    public func swigluProjection(
+        _ x: DeviceTensor, _ weight: Weight, gateUp: DeviceTensor, out: DeviceTensor, rows: Int, width: Int
+    ) throws {
+        if case .quantized(let matrix) = weight, matrix.rows == 2 * width,
+            try quantized.encodeSwiGLU(x: x, weights: matrix, y: out, rows: rows) != nil
+        {
+            return
+        }
+        try matmul(x, weight, gateUp, rows: rows)
+        try swiglu(tokens: rows, width: width, gateUp: gateUp, out: out)
+    }
+
     public func rope(
         _ problem: RoPEProblem, table: RoPETable, qkv: DeviceTensor, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor
     ) throws {

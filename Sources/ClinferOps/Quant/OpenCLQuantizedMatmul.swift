@@ -101,17 +101,45 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
         case .interleavedGEMV:
             return try encodeInterleaved(x: input, weights: weights, y: y, rows: rows, first: first)
         case .gemv(let config):
-            let (rowsPerPass, rowsPerItem) = config.launchShape(rows: rows)
-            let kernel = try backend.kernel(
-                .quantGemv,
-                options: "-DQBITS=\(weights.format.bits) -DQGROUP=\(weights.format.groupSize) -DR=\(rowsPerItem) "
-                    + "-DMR=\(rowsPerPass) -DLK=\(config.lanesPerRow) -DA_HALF=\(input.elementType == .float16 ? 1 : 0)"
-            )
-            let event = try backend.queue.enqueue(
-                kernel, global: [ceilDiv(n, rowsPerItem) * config.lanesPerRow], local: [config.lanesPerRow],
-                arguments: [Int32(rows), Int32(n), Int32(k), input.argument] + weights.kernelArguments + [y.argument])
+            let event = try launchGEMV(config, x: input, weights: weights, y: y, rows: rows, outputs: n, gated: false)
             return EventSpan(first: first ?? event, last: event)
         }
+    }
+
+    /// Enqueues SwiGLU's y = silu(x·Gᵀ) ⊙ (x·Uᵀ) for weights stacking the gate rows G over the up
+    /// rows U ([2N, K], y [rows, N]) as the decode GEMV's epilogue, without the [rows, 2N]
+    /// intermediate or the activation's launch. Returns nil where that fused form does not apply
+    /// (more than 16 rows, the interleaved layout, a folded input scale, an odd row count): the
+    /// caller then runs the projection and the activation apart.
+    public func encodeSwiGLU(
+        x: DeviceTensor, weights: DeviceQuantizedMatrix, y: DeviceTensor, rows: Int, config: QuantGEMVConfig? = nil
+    ) throws -> Event? {
+        guard rows <= GEMMShapeClass.skinnyMaxM, weights.layout == .blocks, weights.inverseInputScale == nil,
+            weights.rows % 2 == 0
+        else { return nil }
+        let n = weights.rows / 2
+        try validateQuantizedMatmul(x: x, y: y, rows: rows, n: n, k: weights.columns)
+        let config = config ?? .defaults(for: weights.format, device: gemm.backend.device)
+        try config.validate(for: gemm.backend.device)
+        return try launchGEMV(config, x: x, weights: weights, y: y, rows: rows, outputs: n, gated: true)
+    }
+
+    /// Enqueues `Kernels/quant_gemv.cl` for `outputs` columns of y.
+    private func launchGEMV(
+        _ config: QuantGEMVConfig, x: DeviceTensor, weights: DeviceQuantizedMatrix, y: DeviceTensor, rows: Int,
+        outputs: Int, gated: Bool
+    ) throws -> Event {
+        let backend = gemm.backend
+        let (rowsPerPass, rowsPerItem) = config.launchShape(rows: rows, gated: gated)
+        let kernel = try backend.kernel(
+            .quantGemv,
+            options: "-DQBITS=\(weights.format.bits) -DQGROUP=\(weights.format.groupSize) -DR=\(rowsPerItem) "
+                + "-DMR=\(rowsPerPass) -DLK=\(config.lanesPerRow) -DGATED=\(gated ? 1 : 0) "
+                + "-DA_HALF=\(x.elementType == .float16 ? 1 : 0)")
+        return try backend.queue.enqueue(
+            kernel, global: [ceilDiv(outputs, rowsPerItem) * config.lanesPerRow], local: [config.lanesPerRow],
+            arguments: [Int32(rows), Int32(outputs), Int32(weights.columns), x.argument] + weights.kernelArguments
+                + [y.argument])
     }
 
     private func encodeInterleaved(

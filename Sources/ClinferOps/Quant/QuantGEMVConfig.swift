@@ -30,10 +30,11 @@ public struct QuantGEMVConfig: Sendable, Hashable, CustomStringConvertible {
         return QuantGEMVConfig(rowsPerItem: 1, lanesPerRow: min(32, device.maxWorkGroupSize))
     }
 
-    /// Rows of x per pass and weight rows per work-item for `m` rows of x.
-    func launchShape(rows m: Int) -> (rowsPerPass: Int, rowsPerItem: Int) {
+    /// Rows of x per pass and output rows per work-item for `m` rows of x (`gated`: each output
+    /// row reads two weight rows, gate and up).
+    func launchShape(rows m: Int, gated: Bool = false) -> (rowsPerPass: Int, rowsPerItem: Int) {
         let perPass = min(nextPowerOfTwo(max(m, 1)), Self.maxRowsPerPass)
-        return (perPass, max(1, min(rowsPerItem, Self.accumulators / perPass)))
+        return (perPass, max(1, min(rowsPerItem, Self.accumulators / (perPass * (gated ? 2 : 1)))))
     }
 
     /// Throws unless the device can run this configuration.
