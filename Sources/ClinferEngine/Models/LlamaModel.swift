@@ -107,8 +107,12 @@ public final class LlamaModel<Ops: TransformerOps>: Sendable {
             cache.setLength(position + count, slot: slot)
             switch logits {
             case .last:
-                try ops.copy(w.normed, offset: (count - 1) * c.embedding, count: c.embedding, to: w.lastRow)
-                try ops.matmul(w.lastRow, head, w.lastLogits, rows: 1)
+                // One token (decode): its row is all of `normed`, so no copy.
+                let last = count == 1 ? w.normed : w.lastRow
+                if count > 1 {
+                    try ops.copy(w.normed, offset: (count - 1) * c.embedding, count: c.embedding, to: w.lastRow)
+                }
+                try ops.matmul(last, head, w.lastLogits, rows: 1)
                 return try ops.read(w.lastLogits)
             case .all:
                 let all = try ops.tensor(count: count * c.vocabularySize)
