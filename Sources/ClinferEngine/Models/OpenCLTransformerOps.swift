@@ -32,10 +32,6 @@ public final class OpenCLTransformerOps: TransformerOps {
 
     public var name: String { "opencl: \(backend.device.name)" }
 
-    /// Rows per interleaved weight tile (the decode GEMV's work-group): 16 suits CPU drivers'
-    /// 8–16-lane vectors and half a GPU warp's coalesced read.
-    private var interleaveTile: Int { min(16, backend.device.maxWorkGroupSize) }
-
     public func tensor(count: Int) throws -> DeviceTensor { try DeviceTensor(backend: backend, count: count) }
 
     public func cacheTensor(count: Int) throws -> DeviceTensor {
@@ -62,7 +58,7 @@ public final class OpenCLTransformerOps: TransformerOps {
     public func weight(_ weight: LinearWeight) throws -> Weight {
         switch weight {
         case .quantized(let matrix):
-            .quantized(try DeviceQuantizedMatrix(backend: backend, copying: matrix, layout: .blocks))
+            .quantized(try DeviceQuantizedMatrix(backend: backend, copying: matrix))
         case .dense(let values, let rows, let columns): .dense(try constant(values), rows: rows, columns: columns)
         }
     }

@@ -124,25 +124,7 @@ extension KernelSelfTest {
                 "quant_gemv.cl"
             ),
         ]
-        let interleaved: [(String, QuantFormat, OpenCLQuantizedMatmul.Path)] = [
-            ("Q4_1 interleaved GEMV", .q4_1, .interleavedGEMV), ("Q8_0 interleaved GEMV", .q8_0, .interleavedGEMV),
-            ("INT4-g64 interleaved GEMV", .int4(groupSize: 64), .interleavedGEMV),
-            ("Q4_0 interleaved dequantize then GEMM", .q4_0, .dequantizeThenGEMM),
-            ("Q8_0 interleaved dequantize then GEMM", .q8_0, .dequantizeThenGEMM),
-        ]
-        var checks = interleaved.map { name, format, path in
-            KernelSelfTest("quant \(name) (tile 4)", file: "quant_interleaved.cl") { backend in
-                max(
-                    try quantizedMatmulError(
-                        format: format, m: 3, n: 5, k: 64, path: path, layout: .interleaved(tile: 4), backend: backend),
-                    try quantizedMatmulError(
-                        format: format, m: 1, n: 3, k: 128, path: path, layout: .interleaved(tile: 4), backend: backend),
-                    try quantizedMatmulError(
-                        format: format, m: 17, n: 2, k: 192, path: path, layout: .interleaved(tile: 4), backend: backend
-                    ))
-            }
-        }
-        checks += cases.map { name, format, path, file in
+        var checks = cases.map { name, format, path, file in
             KernelSelfTest("quant \(name)", file: file) { backend in
                 max(
                     try quantizedMatmulError(format: format, m: 3, n: 5, k: 64, path: path, backend: backend),
@@ -181,7 +163,6 @@ extension KernelSelfTest {
 /// GEMM) from the same random inputs; returns the relative error of the device result.
 package func quantizedMatmulError(
     format: QuantFormat, m: Int, n: Int, k: Int, path: OpenCLQuantizedMatmul.Path? = nil,
-    layout: DeviceQuantizedMatrix.Layout = .blocks,
     inputScale: Bool = false, aType: ElementType = .float32, backend: OpenCLBackend,
     matmul: OpenCLQuantizedMatmul? = nil, seed: UInt64 = 7
 ) throws -> Float {
@@ -197,7 +178,7 @@ package func quantizedMatmulError(
     let y = try DeviceTensor(backend: backend, count: m * n)
     try matmul.encode(
         x: DeviceTensor(backend: backend, copying: x),
-        weights: DeviceQuantizedMatrix(backend: backend, copying: weights, layout: layout),
+        weights: DeviceQuantizedMatrix(backend: backend, copying: weights),
         y: y, rows: m, path: path)
     return maxRelativeError(try y.download(backend.queue).floats, reference.floats)
 }

@@ -10,10 +10,8 @@ import OpenCLKit
 ///   M·N·K multiply-adds, and the fp32 kernels are the fastest the device has.
 public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
     public let gemm: OpenCLGEMM
-    /// Activations divided by a folded input scale; permuted activations and their block sums
-    /// (interleaved layout); weights expanded to fp32 for the prefill GEMM.
-    private let scaled = ScratchBuffer(), permuted = ScratchBuffer(), blockSums = ScratchBuffer(),
-        dense = ScratchBuffer()
+    /// Activations divided by a folded input scale; weights expanded to fp32 for the prefill GEMM.
+    private let scaled = ScratchBuffer(), dense = ScratchBuffer()
 
     public init(gemm: OpenCLGEMM) {
         self.gemm = gemm
@@ -27,16 +25,12 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
         case fused(GEMMKernelConfig)
         /// Dequantize into scratch memory, then the fp32 GEMM with its planned configuration.
         case dequantizeThenGEMM
-        /// The decode GEMV over the interleaved layout (`Kernels/quant_interleaved.cl`), a
-        /// work-group per tile of rows.
-        case interleavedGEMV
     }
 
     /// The path used for `rows` rows of x with `format` weights: for M ≤ 16 (decode) the GEMV
     /// with the device's defaults, else dequantize then GEMM.
-    public func plan(rows: Int, format: QuantFormat, layout: DeviceQuantizedMatrix.Layout = .blocks) -> Path {
+    public func plan(rows: Int, format: QuantFormat) -> Path {
         guard rows <= GEMMShapeClass.skinnyMaxM else { return .dequantizeThenGEMM }
-        if case .interleaved = layout { return .interleavedGEMV }
         return .gemv(.defaults(for: format, device: gemm.backend.device))
     }
 
@@ -53,14 +47,8 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
         let (n, k) = (weights.rows, weights.columns)
         try validateQuantizedMatmul(x: x, y: y, rows: rows, n: n, k: k)
         let problem = GEMMProblem(m: rows, n: n, k: k, transposeB: true)
-        let path = path ?? plan(rows: rows, format: weights.format, layout: weights.layout)
-        let interleaved = weights.layout != .blocks
+        let path = path ?? plan(rows: rows, format: weights.format)
         switch path {
-        case .interleavedGEMV where !interleaved, .fused where interleaved, .gemv where interleaved:
-            throw OpError.invalidConfiguration(
-                kernel: "quantized matmul", detail: "path \(path) does not read the \(weights.layout) layout")
-        case .interleavedGEMV:
-            break
         case .fused(.direct):
             throw OpError.invalidConfiguration(
                 kernel: "quantized matmul", detail: "the direct kernel does not read quantized weights")
@@ -98,8 +86,6 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
                 let span = try gemm.encode(problem, a: input, b: dense, c: y)
                 return EventSpan(first: first ?? expand, last: span.last)
             }
-        case .interleavedGEMV:
-            return try encodeInterleaved(x: input, weights: weights, y: y, rows: rows, first: first)
         case .gemv(let config):
             let event = try launchGEMV(config, x: input, weights: weights, y: y, rows: rows, outputs: n, gated: false)
             return EventSpan(first: first ?? event, last: event)
@@ -109,14 +95,14 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
     /// Enqueues SwiGLU's y = silu(x·Gᵀ) ⊙ (x·Uᵀ) for weights stacking the gate rows G over the up
     /// rows U ([2N, K], y [rows, N]) as the decode GEMV's epilogue, without the [rows, 2N]
     /// intermediate or the activation's launch. Returns nil where that fused form does not apply
-    /// (more than 16 rows, the interleaved layout, a folded input scale, an odd row count): the
+    /// (more than 16 rows, a folded input scale, an odd row count): the
     /// caller then runs the projection and the activation apart.
     public func encodeSwiGLU(
         x: DeviceTensor, weights: DeviceQuantizedMatrix, y: DeviceTensor, rows: Int, config: QuantGEMVConfig? = nil
     ) throws -> Event? {
-        guard rows <= GEMMShapeClass.skinnyMaxM, weights.layout == .blocks, weights.inverseInputScale == nil,
-            weights.rows % 2 == 0
-        else { return nil }
+        guard rows <= GEMMShapeClass.skinnyMaxM, weights.inverseInputScale == nil, weights.rows % 2 == 0 else {
+            return nil
+        }
         let n = weights.rows / 2
         try validateQuantizedMatmul(x: x, y: y, rows: rows, n: n, k: weights.columns)
         let config = config ?? .defaults(for: weights.format, device: gemm.backend.device)
@@ -140,39 +126,6 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
             kernel, global: [ceilDiv(outputs, rowsPerItem) * config.lanesPerRow], local: [config.lanesPerRow],
             arguments: [Int32(rows), Int32(outputs), Int32(weights.columns), x.argument] + weights.kernelArguments
                 + [y.argument])
-    }
-
-    private func encodeInterleaved(
-        x: DeviceTensor, weights: DeviceQuantizedMatrix, y: DeviceTensor, rows: Int, first: Event?
-    ) throws -> EventSpan {
-        let backend = gemm.backend, k = weights.columns
-        let precision = "-DA_HALF=\(x.elementType == .float16 ? 1 : 0)"
-        let rowsPerPass = min(16, nextPowerOfTwo(rows))
-        let kernel = try backend.kernel(
-            .quantGemvInterleaved,
-            options: "\(weights.interleavedOptions) -DMR=\(rowsPerPass) " + (weights.format.bits == 4 ? "" : precision))
-        guard case .interleaved(let tile) = weights.layout else {
-            preconditionFailure("interleaved GEMV on the blocks layout")
-        }
-        func launch(input: DeviceTensor, blockSums: any KernelArgument, prepared: Event?) throws -> EventSpan {
-            let event = try backend.queue.enqueue(
-                kernel, global: [weights.paddedRows], local: [tile],
-                arguments: [
-                    Int32(rows), Int32(weights.rows), Int32(k), input.argument, blockSums,
-                ] + weights.kernelArguments + [y.argument])
-            return EventSpan(first: first ?? prepared ?? event, last: event)
-        }
-        guard weights.format.bits == 4 else { return try launch(input: x, blockSums: x.argument, prepared: nil) }
-        // 4-bit weights read activations permuted to the nibble order, with per-block sums.
-        return try permuted.withTensor(count: rows * k, backend: backend) { xp in
-            try blockSums.withTensor(count: rows * k / 32, backend: backend) { xs in
-                let prepare = try backend.kernel(.quantPrepareX, options: precision)
-                let prepared = try backend.queue.enqueue(
-                    prepare, global: [k / 32, rows],
-                    arguments: [Int32(rows), Int32(k), x.argument, xp.argument, xs.argument])
-                return try launch(input: xp, blockSums: xs.argument, prepared: prepared)
-            }
-        }
     }
 
     private func divideByInputScale(
