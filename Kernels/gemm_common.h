@@ -31,15 +31,25 @@
 #if B_QUANT
 // Quantized B (weights [N, K], read by gemm_tiled_nt and gemm_skinny_nt): three buffers, the
 // quants and per-group fp32 scale d and offset m along K, value = q·d + m.
-//   B_QUANT 1: int8 quants, m unused (GGUF Q8_0 with QGROUP 32; per-channel int8 with QGROUP = K)
+//   B_QUANT 1: signed 8-bit quants (GGUF Q8_0, and Q5_0/Q5_1/Q5_K/Q6_K widened to a byte at
+//              upload; per-channel int8 with QGROUP = K); m read only with QOFFSET 1
 //   B_QUANT 2: 4-bit quants, two per byte; in every run of 32 elements byte j holds element j
 //              (low nibble) and element j+16 (high nibble), the GGUF order. Q4_0 (m = -8d),
 //              Q4_1, and group-wise int4 (AWQ style, QGROUP 128/64/32, m = -z·s).
-// QGROUP (default 32): elements per scale group, a multiple of 32. The host guarantees K is a
-// multiple of QGROUP, so a VW-wide load (VW divides 16) never straddles a group or a half-run.
+// QGROUP (default 32): elements per scale group: 16 (Q6_K, bytes only) or a multiple of 32. The
+// host guarantees K is a multiple of QGROUP, so a VW-wide load (VW divides 16) never straddles a
+// group or a half-run.
+// QOFFSET (default 0): B_QUANT 1 adds the per-group offset m (Q5_1, Q5_K).
 #define B_T uchar
 #define B_PARAMS __global const uchar *Bq, __global const float *Bd, __global const float *Bm
-#if B_QUANT == 1
+#ifndef QOFFSET
+#define QOFFSET 0
+#endif
+#if B_QUANT == 1 && QOFFSET
+#define B_LOAD(p, i) fma((float)(((__global const char *)Bq)[(i)]), Bd[(i) / QGROUP], Bm[(i) / QGROUP])
+#define B_LOADN(W, p, i) fma(CONVERT_FLOATN(W, CONVERT_INTN(W, VLOADN(W, 0, (__global const char *)Bq + (i)))), \
+                             (FLOATN(W))(Bd[(i) / QGROUP]), (FLOATN(W))(Bm[(i) / QGROUP]))
+#elif B_QUANT == 1
 #define B_LOAD(p, i) ((float)(((__global const char *)Bq)[(i)]) * Bd[(i) / QGROUP])
 #define B_LOADN(W, p, i) (CONVERT_FLOATN(W, CONVERT_INTN(W, VLOADN(W, 0, (__global const char *)Bq + (i)))) * Bd[(i) / QGROUP])
 #else

@@ -1,9 +1,9 @@
 // Decode GEMV over quantized weights in the file's row order: y[M, N] = x[M, K] · Wᵀ for small M
 // (decode, M ≤ 16), one pass over the weights per MR rows of x.
 //
-// Layout (DeviceQuantizedMatrix, `blocks`): quants row-major in one array (GGUF block headers
-// stripped: K/2 bytes a row for 4-bit formats, K for Q8_0), fp32 d and m per group of QGROUP in
-// two more (value = q·d + m; Q8_0: q signed, m not read). In a 4-bit block of 32, byte j holds
+// Layout (DeviceQuantizedMatrix): quants row-major in one array (GGUF block headers stripped:
+// K/2 bytes a row for the 4-bit formats, K signed bytes for the 5- to 8-bit ones), fp32 d and m
+// per group of QGROUP in two more (value = q·d + m; m read for 4-bit and with QOFFSET). In a 4-bit block of 32, byte j holds
 // element j in its low nibble and element j + 16 in its high nibble, so one 16-byte load gives
 // two runs of 16 consecutive elements: the low nibbles meet x[0..15] and the high nibbles
 // x[16..31] of the block as loaded, and no activation permutation is needed.
@@ -24,8 +24,9 @@
 // quant_gemv:  NDRange (ceil(N / R) · LK), local (LK).
 //
 // Parameters (-D), with defaults (and A_HALF for fp16 x, see quant_common.h):
-//   QBITS 4    bits per weight: 4 (Q4_0, Q4_1, int4) or 8 (Q8_0)
-//   QGROUP 32  elements per scale group (32, 64 or 128)
+//   QBITS 4    device bits per weight: 4 (Q4_0, Q4_1, Q4_K, int4) or 8 (Q8_0, Q5_*, Q6_K)
+//   QGROUP 32  elements per scale group (16 with QBITS 8, or 32, 64, 128)
+//   QOFFSET 0  QBITS 8: add the group offset m (Q5_1, Q5_K)
 //   R 1        weight rows per work-item (independent accumulators, x loads shared)
 //   MR 1       rows of x per pass over the weights (each decoded block is reused MR times)
 //   LK 1       work-items per row set along K (1 on CPUs; 32–64 on GPUs)
@@ -35,6 +36,9 @@
 #endif
 #ifndef QGROUP
 #define QGROUP 32
+#endif
+#ifndef QOFFSET
+#define QOFFSET 0
 #endif
 #ifndef R
 #define R 1
@@ -103,8 +107,18 @@ void quant_gemv(const int M, const int N, const int K, __global const X_T *x, __
                 const float16 wh = fma(convert_float16(u >> (uchar)4), (float16)(scale), (float16)(offset));
 #else
                 __global const char *c = (__global const char *)(q + rows[r] * rowBytes + b * 32);
+#if QGROUP == 16
+                const float scaleHigh = d[g + 1];  // the block's second half has its own group
+#else
+                const float scaleHigh = scale;
+#endif
+#if QOFFSET
+                const float16 wl = fma(convert_float16(vload16(0, c)), (float16)(scale), (float16)(mn[g]));
+                const float16 wh = fma(convert_float16(vload16(1, c)), (float16)(scaleHigh), (float16)(mn[g + (QGROUP == 16)]));
+#else
                 const float16 wl = convert_float16(vload16(0, c)) * scale;
-                const float16 wh = convert_float16(vload16(1, c)) * scale;
+                const float16 wh = convert_float16(vload16(1, c)) * scaleHigh;
+#endif
 #endif
                 UNROLL for (int i = 0; i < MR; i++) acc[r][i] = fma(wh, xh[i], fma(wl, xl[i], acc[r][i]));
             }

@@ -8,7 +8,8 @@ import OpenCLKit
 struct BenchQuantCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quant",
-        abstract: "Measure quantized matmul (Q8_0, Q4_0, Q4_1, INT4-g128, LLM.int8) against bandwidth and fp32 GEMM.",
+        abstract:
+            "Measure quantized matmul (every GGUF quant format, INT4-g128, LLM.int8) against bandwidth and fp32 GEMM.",
         discussion: """
             For each MxNxK shape (x [M, K] times weights [N, K]): wall-clock median time, GFLOPS, weight bytes \
             read per second and its ratio to the device bandwidth (clpeak's if installed, else Clinfer's read \
@@ -30,7 +31,7 @@ struct BenchQuantCommand: ParsableCommand {
         case fp32, quantized(QuantFormat), int8
 
         static var allCases: [WeightKind] {
-            [.fp32, .quantized(.q8_0), .quantized(.q4_0), .quantized(.q4_1), .quantized(.int4(groupSize: 128)), .int8]
+            [.fp32] + QuantFormat.gguf.map { .quantized($0) } + [.quantized(.int4(groupSize: 128)), .int8]
         }
 
         var name: String {
@@ -77,7 +78,10 @@ struct BenchQuantCommand: ParsableCommand {
                     bytes = n * k * 4
                     try CPUGEMM().gemm(problem, a: hostX, b: HostTensor(weights), c: reference)
                 case .quantized(let quantFormat):
-                    let matrix = try QuantizedMatrix(quantizing: weights, rows: n, columns: k, format: quantFormat)
+                    // Formats Clinfer does not quantize to (Q5_*, K-quants) get random blocks.
+                    let matrix =
+                        try (try? QuantizedMatrix(quantizing: weights, rows: n, columns: k, format: quantFormat))
+                        ?? QuantizedMatrix.randomBlocks(format: quantFormat, rows: n, columns: k, seed: 1)
                     let device = try DeviceQuantizedMatrix(backend: backend, copying: matrix)
                     run = { try quantized.encode(x: x, weights: device, y: y, rows: m).wait() }
                     bytes = quantFormat.storageBytes(rows: n, columns: k)

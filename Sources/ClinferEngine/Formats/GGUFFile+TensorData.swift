@@ -12,8 +12,8 @@ extension GGUFFile {
 
     /// The tensor's values as floats, in storage order (ne0 fastest).
     ///
-    /// F32, F16 and BF16 are converted; Q8_0, Q4_0 and Q4_1 are dequantized bit-exactly as
-    /// llama.cpp does. Any other type throws `unsupportedTensorType` naming the tensor; a
+    /// F32, F16 and BF16 are converted; the quant formats (``GGUFTensorType/quantFormat``) are
+    /// dequantized bit-exactly as llama.cpp does. Any other type throws `unsupportedTensorType` naming the tensor; a
     /// tensor that is not one of this file's throws `missing`.
     public func floats(of info: GGUFTensorInfo) throws(ModelFormatError) -> [Float] {
         let raw = try checkedBytes(of: info)
@@ -21,7 +21,7 @@ extension GGUFFile {
         case .f32: return FloatStorage.f32.decode(raw)
         case .f16: return FloatStorage.f16.decode(raw)
         case .bf16: return FloatStorage.bf16.decode(raw)
-        case .q8_0, .q4_0, .q4_1:
+        case _ where info.type.quantFormat != nil:
             return try quantized(
                 info, raw: raw, rows: info.elementCount / info.dimensions[0], columns: info.dimensions[0]
             ).dequantized()
@@ -30,7 +30,7 @@ extension GGUFFile {
         }
     }
 
-    /// A 2-D Q8_0, Q4_0 or Q4_1 tensor as a ``QuantizedMatrix`` with rows = ne1 and
+    /// A 2-D quantized tensor (any ``GGUFTensorType/quantFormat``) as a ``QuantizedMatrix`` with rows = ne1 and
     /// columns = ne0 (a weight [out, in] in llama.cpp's layout), bytes copied from the file.
     ///
     /// Throws `unsupportedTensorType` for any other type, and `missing` when the tensor is not
@@ -39,7 +39,10 @@ extension GGUFFile {
         let raw = try checkedBytes(of: info)
         guard info.type.quantFormat != nil else {
             throw .unsupportedTensorType(
-                path: path, tensor: info.name, type: "\(info.type.name) (expected Q8_0, Q4_0 or Q4_1)")
+                path: path, tensor: info.name,
+                type:
+                    "\(info.type.name) (expected one of \(QuantFormat.gguf.map(\.description).joined(separator: ", ")))"
+            )
         }
         let dimensions = info.dimensions
         guard dimensions.count >= 2, dimensions.dropFirst(2).allSatisfy({ $0 == 1 }) else {

@@ -4,7 +4,8 @@ import ClinferOps
 ///
 /// Every type ggml can store in a file is known here by name and block geometry, so that a file
 /// holding types Clinfer cannot compute with still parses and its byte sizes are validated.
-/// Only ``isSupported`` types (F32, F16, BF16, Q8_0, Q4_0, Q4_1) can be read as values; using
+/// Only ``isSupported`` types (F32, F16, BF16 and the ``QuantFormat/gguf`` quants: Q8_0, Q4_0,
+/// Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K) can be read as values; using
 /// any other raises `ModelFormatError.unsupportedTensorType` naming the tensor. An id that is
 /// not a ggml type at all (including ids ggml has retired) makes the file corrupt.
 public enum GGUFTensorType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
@@ -44,17 +45,22 @@ public enum GGUFTensorType: UInt32, Sendable, CaseIterable, CustomStringConverti
     /// Whether Clinfer can read the tensor's values (``GGUFFile/floats(of:)``).
     public var isSupported: Bool {
         switch self {
-        case .f32, .f16, .bf16, .q8_0, .q4_0, .q4_1: true
-        default: false
+        case .f32, .f16, .bf16: true
+        default: quantFormat != nil
         }
     }
 
-    /// The matching quantized-matrix format for Q8_0, Q4_0 and Q4_1; nil otherwise.
+    /// The matching quantized-matrix format for the quants Clinfer computes with; nil otherwise.
     public var quantFormat: QuantFormat? {
         switch self {
         case .q8_0: .q8_0
         case .q4_0: .q4_0
         case .q4_1: .q4_1
+        case .q5_0: .q5_0
+        case .q5_1: .q5_1
+        case .q4_K: .q4_K
+        case .q5_K: .q5_K
+        case .q6_K: .q6_K
         default: nil
         }
     }

@@ -124,7 +124,26 @@ extension KernelSelfTest {
                 "quant_gemv.cl"
             ),
         ]
-        var checks = cases.map { name, format, path, file in
+        // Q5 and K-quant formats: widened to bytes on the device (Q6_K with 16-value groups, Q5_1
+        // and Q5_K with offsets) or transcoded to nibbles (Q4_K); K-quants need K % 256 = 0.
+        let gemv = "quant_gemv.cl"
+        let formatCases: [(String, QuantFormat, OpenCLQuantizedMatmul.Path, String)] = [
+            ("Q5_0 GEMV", .q5_0, .gemv(QuantGEMVConfig(rowsPerItem: 2, lanesPerRow: 1)), gemv),
+            ("Q5_1 GEMV 2 lanes a row", .q5_1, .gemv(QuantGEMVConfig(rowsPerItem: 1, lanesPerRow: 2)), gemv),
+            ("Q4_K GEMV", .q4_K, .gemv(QuantGEMVConfig(rowsPerItem: 3, lanesPerRow: 1)), gemv),
+            ("Q5_K GEMV 3 lanes a row", .q5_K, .gemv(QuantGEMVConfig(rowsPerItem: 2, lanesPerRow: 3)), gemv),
+            ("Q6_K GEMV 2 lanes a row", .q6_K, .gemv(QuantGEMVConfig(rowsPerItem: 2, lanesPerRow: 2)), gemv),
+            ("Q6_K dequantize then GEMM", .q6_K, .dequantizeThenGEMM, "gemm_dequantize.cl"),
+            ("Q5_K tiled", .q5_K, .fused(tiled), "gemm_tiled.cl"),
+        ]
+        var checks = formatCases.map { name, format, path, file in
+            KernelSelfTest("quant \(name)", file: file) { backend in
+                max(
+                    try quantizedMatmulError(format: format, m: 3, n: 5, k: 256, path: path, backend: backend),
+                    try quantizedMatmulError(format: format, m: 1, n: 3, k: 512, path: path, backend: backend))
+            }
+        }
+        checks += cases.map { name, format, path, file in
             KernelSelfTest("quant \(name)", file: file) { backend in
                 max(
                     try quantizedMatmulError(format: format, m: 3, n: 5, k: 64, path: path, backend: backend),
@@ -159,6 +178,23 @@ extension KernelSelfTest {
     }()
 }
 
+/// A [rows, columns] matrix in `format` for parity checks: random values quantized where Clinfer
+/// has a quantizer for the format, random blocks otherwise (Q5_*, K-quants).
+package func sampleQuantizedMatrix(
+    format: QuantFormat, rows: Int, columns: Int, seed: UInt64, inputScale: [Float]? = nil
+) throws -> QuantizedMatrix {
+    if case .int4 = format {
+    } else if ![QuantFormat.q8_0, .q4_0, .q4_1].contains(format) {
+        guard inputScale == nil else {
+            throw OpError.unsupportedType(op: "sampleQuantizedMatrix", detail: "no input scale for \(format)")
+        }
+        return try QuantizedMatrix.randomBlocks(format: format, rows: rows, columns: columns, seed: seed)
+    }
+    return try QuantizedMatrix(
+        quantizing: SplitMix64.floats(rows * columns, seed: seed), rows: rows, columns: columns, format: format,
+        inputScale: inputScale)
+}
+
 /// Runs x · Wᵀ with W quantized in `format` on the device and on the CPU (dequantize, then fp32
 /// GEMM) from the same random inputs; returns the relative error of the device result.
 package func quantizedMatmulError(
@@ -167,8 +203,7 @@ package func quantizedMatmulError(
     matmul: OpenCLQuantizedMatmul? = nil, seed: UInt64 = 7
 ) throws -> Float {
     let scale = inputScale ? SplitMix64.floats(k, seed: seed + 3, in: 0.25...4) : nil
-    let weights = try QuantizedMatrix(
-        quantizing: SplitMix64.floats(n * k, seed: seed), rows: n, columns: k, format: format, inputScale: scale)
+    let weights = try sampleQuantizedMatrix(format: format, rows: n, columns: k, seed: seed, inputScale: scale)
     let x = HostTensor(SplitMix64.floats(m * k, seed: seed + 1)).converted(to: aType)
     let reference = HostTensor(zeros: m * n)
     try CPUQuantizedMatmul().matmul(x: x, weights: weights, y: reference, rows: m)
@@ -189,8 +224,7 @@ package func swigluGEMVError(
     format: QuantFormat, m: Int, n: Int, k: Int, config: QuantGEMVConfig? = nil, backend: OpenCLBackend,
     seed: UInt64 = 11
 ) throws -> Float {
-    let weights = try QuantizedMatrix(
-        quantizing: SplitMix64.floats(2 * n * k, seed: seed), rows: 2 * n, columns: k, format: format)
+    let weights = try sampleQuantizedMatrix(format: format, rows: 2 * n, columns: k, seed: seed)
     let x = HostTensor(SplitMix64.floats(m * k, seed: seed + 1))
     let projected = HostTensor(zeros: m * 2 * n)
     try CPUQuantizedMatmul().matmul(x: x, weights: weights, y: projected, rows: m)

@@ -13,6 +13,10 @@ public final class DeviceQuantizedMatrix: Sendable {
     let quants: Buffer<UInt8>
     let d: Buffer<Float>
     let m: Buffer<Float>
+    /// The device form: quant encoding, elements per scale group, offsets read or not.
+    let encoding: QuantFormat.DeviceEncoding
+    let groupSize: Int
+    let hasOffset: Bool
     /// 1 / inputScale, when the matrix has a folded input scale.
     let inverseInputScale: Buffer<Float>?
 
@@ -23,7 +27,10 @@ public final class DeviceQuantizedMatrix: Sendable {
         let parts = matrix.deviceLayout()
         quants = try backend.context.buffer(copying: parts.quants, access: .readOnly)
         d = try backend.context.buffer(copying: parts.d, access: .readOnly)
-        m = matrix.format == .q8_0 ? d : try backend.context.buffer(copying: parts.m, access: .readOnly)
+        m = matrix.hasOffset ? try backend.context.buffer(copying: parts.m, access: .readOnly) : d
+        hasOffset = matrix.hasOffset
+        encoding = matrix.deviceEncoding
+        groupSize = matrix.deviceGroupSize
         if let scale = matrix.inputScale {
             inverseInputScale = try backend.context.buffer(copying: scale.map { 1 / $0 }, access: .readOnly)
         } else {
@@ -32,10 +39,14 @@ public final class DeviceQuantizedMatrix: Sendable {
     }
 
     /// Bytes the kernels read per pass over the weights (quants, d, and m where used).
-    public var deviceBytes: Int { quants.byteCount + d.byteCount + (format == .q8_0 ? 0 : m.byteCount) }
+    public var deviceBytes: Int { quants.byteCount + d.byteCount + (hasOffset ? m.byteCount : 0) }
 
-    /// The `-D` options that make the GEMM kernels read this matrix.
-    var buildOptions: String { "-DB_QUANT=\(format == .q8_0 ? 1 : 2) -DQGROUP=\(format.groupSize)" }
+    /// The `-D` options that make the kernels read this matrix (`B_QUANT` for the GEMM loaders,
+    /// `QBITS` for the GEMV; see `Kernels/gemm_common.h` and `Kernels/quant_gemv.cl`).
+    var buildOptions: String {
+        "-DB_QUANT=\(encoding == .bytes ? 1 : 2) -DQBITS=\(encoding == .bytes ? 8 : 4) -DQGROUP=\(groupSize) "
+            + "-DQOFFSET=\(hasOffset ? 1 : 0)"
+    }
 
     var kernelArguments: [any KernelArgument] { [quants, d, m] }
 

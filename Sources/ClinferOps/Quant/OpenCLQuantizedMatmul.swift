@@ -119,8 +119,8 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
         let (rowsPerPass, rowsPerItem) = config.launchShape(rows: rows, gated: gated)
         let kernel = try backend.kernel(
             .quantGemv,
-            options: "-DQBITS=\(weights.format.bits) -DQGROUP=\(weights.format.groupSize) -DR=\(rowsPerItem) "
-                + "-DMR=\(rowsPerPass) -DLK=\(config.lanesPerRow) -DGATED=\(gated ? 1 : 0) "
+            options: weights.buildOptions
+                + " -DR=\(rowsPerItem) -DMR=\(rowsPerPass) -DLK=\(config.lanesPerRow) -DGATED=\(gated ? 1 : 0) "
                 + "-DA_HALF=\(x.elementType == .float16 ? 1 : 0)")
         return try backend.queue.enqueue(
             kernel, global: [ceilDiv(outputs, rowsPerItem) * config.lanesPerRow], local: [config.lanesPerRow],

@@ -26,7 +26,9 @@ public struct QuantGEMVConfig: Sendable, Hashable, CustomStringConvertible {
     /// 0.56 ms with 1 row (more rows measured slower on the 49152-row output head). On GPUs a
     /// 32-lane work-group per row reads each row's blocks coalesced.
     public static func defaults(for format: QuantFormat, device: Device) -> QuantGEMVConfig {
-        guard device.type != .cpu else { return QuantGEMVConfig(rowsPerItem: format.bits == 4 ? 4 : 1, lanesPerRow: 1) }
+        guard device.type != .cpu else {
+            return QuantGEMVConfig(rowsPerItem: format.deviceEncoding == .nibbles ? 4 : 1, lanesPerRow: 1)
+        }
         return QuantGEMVConfig(rowsPerItem: 1, lanesPerRow: min(32, device.maxWorkGroupSize))
     }
 
