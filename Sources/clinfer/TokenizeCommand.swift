@@ -35,7 +35,7 @@ struct TokenizeCommand: ParsableCommand {
 
     func run() throws {
         let input = try text ?? readInput(file!)
-        let tokenizer = try BPETokenizer(gguf: GGUFFile(path: model))
+        let tokenizer = try Tokenizer(gguf: GGUFFile(path: model))
         let ids = tokenizer.encode(input, addSpecialPrefix: bos, parseSpecial: !noSpecial)
         print("[" + ids.map(String.init).joined(separator: ", ") + "]")
     }

@@ -15,6 +15,8 @@ enum TestModels {
     }()
 
     static let smolLM2 = directory.appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf").path
+    /// The second architecture (`make models-extra`): Gemma 3 270M, Q4_K_M (F32, Q5_0, Q4_K, Q6_K, Q8_0).
+    static let gemma3 = directory.appendingPathComponent("gemma-3-270m-q4_k_m.gguf").path
 
     static var inCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
 

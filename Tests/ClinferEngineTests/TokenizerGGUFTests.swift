@@ -25,37 +25,41 @@ struct TokenizerGGUFTests {
 
     @Test("a gpt2 vocabulary loads with its pre-tokenizer, BOS, EOS and types")
     func loads() throws {
-        let tokenizer = try BPETokenizer(gguf: file())
+        let tokenizer = try Tokenizer(gguf: file())
         #expect(tokenizer.preTokenizer == .smollm && tokenizer.preType == "smollm")
         #expect(tokenizer.bosID == 1 && tokenizer.eosID == 2 && !tokenizer.addBOS)
         #expect(
             tokenizer.encode("<|im_start|>ab1") == [
                 1, TinyVocabulary.specials.count + 256, TinyVocabulary().byteID(0x31),
             ])
-        #expect(try BPETokenizer(gguf: file(addBOS: true)).addBOS)
+        #expect(try Tokenizer(gguf: file(addBOS: true)).addBOS)
     }
 
     @Test("without add_bos_token, only Llama-3 vocabularies add BOS")
     func defaultBOS() throws {
-        #expect(try !BPETokenizer(gguf: file(pre: "gpt2")).addBOS)
-        #expect(try BPETokenizer(gguf: file(pre: "llama-bpe")).addBOS)
-        let unknown = try BPETokenizer(gguf: file(pre: nil))
+        #expect(try !Tokenizer(gguf: file(pre: "gpt2")).addBOS)
+        #expect(try Tokenizer(gguf: file(pre: "llama-bpe")).addBOS)
+        let unknown = try Tokenizer(gguf: file(pre: nil))
         #expect(unknown.preType == "default" && unknown.preTokenizer == .gpt2)
     }
 
     @Test("other tokenizer models and missing keys throw")
     func rejects() throws {
-        #expect(throws: TokenizerError.self) { try BPETokenizer(gguf: file(model: "llama")) }
+        // SentencePiece needs scores.
+        #expect(throws: TokenizerError.missingMetadata("tokenizer.ggml.scores in tiny.gguf")) {
+            try Tokenizer(gguf: file(model: "llama"))
+        }
         let bert = try file(model: "bert")
         #expect(
             throws: TokenizerError.unsupported(
-                "tokenizer model 'bert' in tiny.gguf; Clinfer reads only 'gpt2' (byte-level BPE)")
+                "tokenizer model 'bert' in tiny.gguf; Clinfer reads 'gpt2' (byte-level BPE) and 'llama' (SentencePiece)"
+            )
         ) {
-            try BPETokenizer(gguf: bert)
+            try Tokenizer(gguf: bert)
         }
-        #expect(throws: TokenizerError.self) { try BPETokenizer(gguf: file(model: nil)) }
+        #expect(throws: TokenizerError.self) { try Tokenizer(gguf: file(model: nil)) }
         #expect(throws: TokenizerError.missingMetadata("tokenizer.ggml.tokens in tiny.gguf")) {
-            try BPETokenizer(gguf: file(tokens: false))
+            try Tokenizer(gguf: file(tokens: false))
         }
     }
 

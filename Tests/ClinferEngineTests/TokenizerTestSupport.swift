@@ -23,7 +23,7 @@ enum TokenizerFixtures {
     static let model: Result<GGUFFile, any Error> = Result { try GGUFFile(path: TestModels.smolLM2) }
 
     /// The default model's tokenizer, built once per process.
-    static let tokenizer: Result<BPETokenizer, any Error> = Result { try BPETokenizer(gguf: model.get()) }
+    static let tokenizer: Result<Tokenizer, any Error> = Result { try Tokenizer(gguf: model.get()) }
 }
 
 /// `Golden/smollm2-tokenizer.json`: llama.cpp's token ids (special tokens parsed, no BOS).
@@ -62,8 +62,8 @@ struct TinyVocabulary {
         self.merges = merges
     }
 
-    func vocabulary(types: [Int]? = nil, preType: String = "gpt2", addBOS: Bool = false) -> BPEVocabulary {
-        BPEVocabulary(
+    func vocabulary(types: [Int]? = nil, preType: String = "gpt2", addBOS: Bool = false) -> TokenizerVocabulary {
+        TokenizerVocabulary(
             tokens: tokens, merges: merges,
             tokenTypes: types
                 ?? tokens.indices.map {
@@ -72,8 +72,8 @@ struct TinyVocabulary {
             preType: preType, bosID: 1, eosID: 2, addBOS: addBOS)
     }
 
-    func tokenizer(preType: String = "gpt2") throws -> BPETokenizer {
-        try BPETokenizer(vocabulary: vocabulary(preType: preType))
+    func tokenizer(preType: String = "gpt2") throws -> Tokenizer {
+        try Tokenizer(vocabulary: vocabulary(preType: preType))
     }
 
     /// The id of token text `text` (byte-level form).

@@ -2,7 +2,7 @@ import Testing
 
 @testable import ClinferEngine
 
-/// BPETokenizer on tiny hand-built vocabularies: merge order, bytes, special tokens, decoding.
+/// Tokenizer on tiny hand-built vocabularies: merge order, bytes, special tokens, decoding.
 @Suite("Tokenizer: byte-level BPE")
 struct TokenizerTests {
     @Test("GPT-2 byte mapping: printable bytes stay, the rest move to U+0100 and up")
@@ -42,15 +42,15 @@ struct TokenizerTests {
     @Test("a merge whose result is not a token falls back to byte tokens")
     func mergeResultMissing() throws {
         let tiny = TinyVocabulary()
-        let tokenizer = try BPETokenizer(vocabulary: BPEVocabulary(tokens: tiny.tokens, merges: ["a b"]))
+        let tokenizer = try Tokenizer(vocabulary: TokenizerVocabulary(tokens: tiny.tokens, merges: ["a b"]))
         #expect(tokenizer.encode("ab") == [tiny.id("a"), tiny.id("b")])
     }
 
     @Test("bytes without a token are dropped, as llama.cpp drops them")
     func missingByteToken() throws {
         let tiny = TinyVocabulary()
-        let tokenizer = try BPETokenizer(
-            vocabulary: BPEVocabulary(tokens: tiny.tokens.filter { $0 != "\u{104}" }, merges: ["Ą a"]))
+        let tokenizer = try Tokenizer(
+            vocabulary: TokenizerVocabulary(tokens: tiny.tokens.filter { $0 != "\u{104}" }, merges: ["Ą a"]))
         #expect(try tokenizer.decode(tokenizer.encode("a\u{4}b\u{4}\u{4}")) == "ab")
         #expect(try tokenizer.decode(tokenizer.encode("\u{4}a")) == "a")
     }
@@ -94,7 +94,7 @@ struct TokenizerTests {
         let types = vocab.tokens.indices.map {
             $0 < 3 || $0 >= count - 4 ? TokenType.control.rawValue : TokenType.normal.rawValue
         }
-        let tokenizer = try BPETokenizer(vocabulary: vocab.vocabulary(types: types))
+        let tokenizer = try Tokenizer(vocabulary: vocab.vocabulary(types: types))
         #expect(tokenizer.encode("<a>bc") == [vocab.id("<a>b"), vocab.id("c")])
         #expect(tokenizer.encode("<a><a>") == [vocab.id("<a>"), vocab.id("<a>")])
         #expect(tokenizer.encode("xyzw") == [vocab.id("x"), vocab.id("yzw")])
@@ -104,7 +104,7 @@ struct TokenizerTests {
     func userDefined() throws {
         let vocab = TinyVocabulary(extraTokens: ["<tool>"])
         let types = vocab.tokens.indices.map { $0 < 3 ? 3 : $0 == vocab.tokens.count - 1 ? 4 : 1 }
-        let tokenizer = try BPETokenizer(vocabulary: vocab.vocabulary(types: types))
+        let tokenizer = try Tokenizer(vocabulary: vocab.vocabulary(types: types))
         #expect(tokenizer.encode("a<tool>", parseSpecial: false) == [vocab.id("a"), vocab.id("<tool>")])
         #expect(try tokenizer.decode([vocab.id("<tool>")], skipSpecial: true) == "<tool>")
     }
@@ -112,8 +112,8 @@ struct TokenizerTests {
     @Test("BOS follows addBOS unless told otherwise")
     func bos() throws {
         let vocab = TinyVocabulary()
-        let off = try BPETokenizer(vocabulary: vocab.vocabulary(addBOS: false))
-        let on = try BPETokenizer(vocabulary: vocab.vocabulary(addBOS: true))
+        let off = try Tokenizer(vocabulary: vocab.vocabulary(addBOS: false))
+        let on = try Tokenizer(vocabulary: vocab.vocabulary(addBOS: true))
         #expect(off.encode("a") == [vocab.id("a")])
         #expect(off.encode("a", addSpecialPrefix: true) == [1, vocab.id("a")])
         #expect(on.encode("a") == [1, vocab.id("a")])
@@ -185,10 +185,11 @@ struct TokenizerTests {
     @Test("inconsistent vocabularies throw typed errors")
     func invalidVocabularies() {
         let tiny = TinyVocabulary()
-        func rejects(_ vocabulary: BPEVocabulary, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation)
-        {
+        func rejects(
+            _ vocabulary: TokenizerVocabulary, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation
+        ) {
             do {
-                _ = try BPETokenizer(vocabulary: vocabulary)
+                _ = try Tokenizer(vocabulary: vocabulary)
                 Issue.record("accepted; expected an error mentioning '\(fragment)'", sourceLocation: sourceLocation)
             } catch {
                 guard case .invalidVocabulary(let detail) = error else {
@@ -198,19 +199,22 @@ struct TokenizerTests {
                 #expect(detail.contains(fragment), "\(detail)", sourceLocation: sourceLocation)
             }
         }
-        rejects(BPEVocabulary(tokens: tiny.tokens, merges: ["ab"]), "merge 0")
-        rejects(BPEVocabulary(tokens: tiny.tokens, merges: [], tokenTypes: [1, 1]), "token types")
+        rejects(TokenizerVocabulary(tokens: tiny.tokens, merges: ["ab"]), "merge 0")
+        rejects(TokenizerVocabulary(tokens: tiny.tokens, merges: [], tokenTypes: [1, 1]), "token types")
         rejects(
-            BPEVocabulary(tokens: tiny.tokens, merges: [], tokenTypes: tiny.tokens.map { _ in 9 }), "unknown type 9")
-        rejects(BPEVocabulary(tokens: tiny.tokens, merges: [], bosID: 100_000), "BOS id")
-        rejects(BPEVocabulary(tokens: tiny.tokens, merges: [], addBOS: true), "no BOS")
+            TokenizerVocabulary(tokens: tiny.tokens, merges: [], tokenTypes: tiny.tokens.map { _ in 9 }),
+            "unknown type 9")
+        rejects(TokenizerVocabulary(tokens: tiny.tokens, merges: [], bosID: 100_000), "BOS id")
+        rejects(TokenizerVocabulary(tokens: tiny.tokens, merges: [], addBOS: true), "no BOS")
     }
 
-    @Test("an unknown pre-tokenizer name falls back to gpt2 and is recorded")
+    @Test("an unknown pre-tokenizer name is an error naming it, never a fallback")
     func unknownPreType() throws {
-        let tokenizer = try BPETokenizer(vocabulary: TinyVocabulary().vocabulary(preType: "mystery"))
-        #expect(tokenizer.preType == "mystery")
-        #expect(tokenizer.preTokenizer == .gpt2)
+        #expect(
+            throws: TokenizerError.unsupported(
+                "pre-tokenizer 'mystery' (Clinfer implements gpt2, smollm, llama3 and 'default')")
+        ) { try Tokenizer(vocabulary: TinyVocabulary().vocabulary(preType: "mystery")) }
+        #expect(try Tokenizer(vocabulary: TinyVocabulary().vocabulary(preType: "default")).preTokenizer == .gpt2)
     }
 
     @Test("llama3 vocabularies take a whole-piece token over merges")

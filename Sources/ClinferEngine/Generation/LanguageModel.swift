@@ -43,7 +43,7 @@ public final class LanguageModel: Sendable {
 
     public let path: String
     public let configuration: LlamaConfiguration
-    public let tokenizer: BPETokenizer
+    public let tokenizer: Tokenizer
     /// The model's chat template (plain "role: content" lines when the file has none).
     public let chatTemplate: ChatTemplate
     /// Token ids that end a sequence (end-of-sequence and end-of-turn tokens).
@@ -65,7 +65,7 @@ public final class LanguageModel: Sendable {
     ) throws {
         let file = try GGUFFile(path: path)
         let configuration = try LlamaConfiguration(gguf: file)
-        tokenizer = try BPETokenizer(gguf: file)
+        tokenizer = try Tokenizer(gguf: file)
         chatTemplate = try ChatTemplate(gguf: file)
         let total = 2 * (configuration.layers + 2)
         let weights = try LlamaWeights(gguf: file, configuration: configuration) { done, _ in progress(done, total) }
@@ -225,7 +225,7 @@ public final class LanguageModel: Sendable {
 extension LanguageModel {
     /// End-of-sequence and end-of-turn tokens: the EOS id, the template's end-of-turn token, and
     /// the usual end markers of chat vocabularies when they are control tokens.
-    static func endTokens(_ tokenizer: BPETokenizer, _ template: ChatTemplate) -> Set<Int> {
+    static func endTokens(_ tokenizer: Tokenizer, _ template: ChatTemplate) -> Set<Int> {
         var ids = Set([tokenizer.eosID].compactMap { $0 })
         let markers =
             ["<|endoftext|>", "<|im_end|>", "<|eot_id|>", "<|end_of_text|>", "</s>"]

@@ -24,7 +24,7 @@ final class SequenceState {
     var startedAt = ContinuousClock.now, prefilledAt = ContinuousClock.now
 
     init(
-        prompt: [Int], parameters: GenerationParameters, stopTokens: Set<Int>, tokenizer: BPETokenizer,
+        prompt: [Int], parameters: GenerationParameters, stopTokens: Set<Int>, tokenizer: Tokenizer,
         cancelled: CancellationFlag,
         emit: @escaping (GenerationChunk) -> Void, finish: @escaping ((any Error)?) -> Void
     ) {

@@ -61,7 +61,7 @@ public struct ChatTemplate: Sendable, Equatable {
     }
 
     /// The prompt for `messages` with the template's own markup told apart from message content,
-    /// so that only the markup may become control tokens (see ``BPETokenizer/encode(_:)``).
+    /// so that only the markup may become control tokens (see ``Tokenizer/encode(_:)``).
     public func renderPrompt(_ messages: [ChatMessage], addGenerationPrompt: Bool) -> RenderedPrompt {
         var prompt = RenderedPrompt()
         switch format {

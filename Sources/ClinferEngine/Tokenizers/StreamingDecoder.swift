@@ -5,12 +5,12 @@
 /// trailing *incomplete but still valid* UTF-8 sequence until a later token completes it.
 /// Concatenating every `append` and the final `flush` gives exactly `decode` of all the ids.
 public struct StreamingDecoder: Sendable {
-    private let tokenizer: BPETokenizer
+    private let tokenizer: Tokenizer
     private let skipSpecial: Bool
     private var pending: [UInt8] = []
 
     /// - Parameter skipSpecial: decode control tokens to nothing instead of their text.
-    public init(tokenizer: BPETokenizer, skipSpecial: Bool = false) {
+    public init(tokenizer: Tokenizer, skipSpecial: Bool = false) {
         self.tokenizer = tokenizer
         self.skipSpecial = skipSpecial
     }

@@ -1,12 +1,16 @@
-/// GPT-2 style byte-level BPE: text → token ids and back, as llama.cpp does it for GGUF
-/// models whose `tokenizer.ggml.model` is `gpt2` (SmolLM2, Llama 3, Qwen, GPT-2, ...).
+/// A language model's tokenizer: text → token ids and back, as llama.cpp does it for the two
+/// GGUF tokenizer models (``TokenizerVocabulary/Model``).
 ///
-/// Encoding: special tokens are cut out of the raw text first (`SpecialTokenMatcher`), the rest
-/// is split by the model's pre-tokenizer regex (`PreTokenizer`), and each piece's UTF-8 bytes are
-/// merged by rank (`BPEMerger`). Text decodes back to itself, except bytes the vocabulary has no
-/// token for (SmolLM2 lacks 21, e.g. U+0004), which are dropped as llama.cpp drops them.
+/// Encoding: special tokens are cut out of the raw text first (`SpecialTokenMatcher`); then
+/// - byte-level BPE (`gpt2`: SmolLM2, Llama 3, Qwen2): the rest is split by the model's
+///   pre-tokenizer regex (`PreTokenizer`) and each piece's UTF-8 bytes are merged by rank
+///   (`BPEMerger`). Bytes the vocabulary has no token for (SmolLM2 lacks 21, e.g. U+0004) are
+///   dropped as llama.cpp drops them.
+/// - SentencePiece (`llama`: Gemma): spaces become `▁`, and characters merge by piece score
+///   (`SentencePieceMerger`); a character without a piece becomes its `<0xXX>` byte tokens.
+///
 /// Immutable and `Sendable`: one instance serves any number of threads.
-public final class BPETokenizer: Sendable {
+public final class Tokenizer: Sendable {
     /// Number of tokens in the vocabulary; valid ids are `0..<vocabularySize`.
     public let vocabularySize: Int
     /// Beginning-of-sequence token, if the model has one.
@@ -15,10 +19,12 @@ public final class BPETokenizer: Sendable {
     public let eosID: Int?
     /// Whether `encode` prepends BOS when not told otherwise.
     public let addBOS: Bool
+    /// The tokenization model.
+    public let model: TokenizerVocabulary.Model
     /// The pre-tokenizer name the vocabulary asked for (`tokenizer.ggml.pre`).
     public let preType: String
-    /// The split in use: the one `preType` names, or `gpt2` when Clinfer does not know the name.
-    public let preTokenizer: PreTokenizer
+    /// The byte-level BPE split `preType` names (`default` is GPT-2's); nil for SentencePiece.
+    public let preTokenizer: PreTokenizer?
     /// The most bytes one token stands for: a text of `n` UTF-8 bytes needs at least
     /// `n / longestTokenBytes` tokens, a bound that costs nothing to check before encoding.
     public let longestTokenBytes: Int
@@ -26,7 +32,7 @@ public final class BPETokenizer: Sendable {
     private let tokens: [String]
     private let types: [TokenType]
     private let tokenIDs: [String: Int32]
-    private let mergeTable: BPEMergeTable
+    private let subword: Subword
     private let specials: SpecialTokenMatcher
     /// The bytes each token decodes to, concatenated; token i is `decodedStarts[i]..<decodedStarts[i+1]`.
     private let decodedBytes: [UInt8]
@@ -34,7 +40,7 @@ public final class BPETokenizer: Sendable {
 
     /// Builds the tokenizer, checking that the vocabulary is consistent: token types (if any)
     /// match the tokens, merges are `"left right"`, BOS/EOS are in range.
-    public init(vocabulary: BPEVocabulary) throws(TokenizerError) {
+    public init(vocabulary: TokenizerVocabulary) throws(TokenizerError) {
         let tokens = vocabulary.tokens
         guard vocabulary.tokenTypes.isEmpty || vocabulary.tokenTypes.count == tokens.count else {
             throw .invalidVocabulary("\(vocabulary.tokenTypes.count) token types for \(tokens.count) tokens")
@@ -66,8 +72,12 @@ public final class BPETokenizer: Sendable {
         for (id, text) in tokens.enumerated() {
             if types[id].isSpecial {
                 decodedBytes.append(contentsOf: text.utf8)
-            } else {
+            } else if vocabulary.model == .byteLevelBPE {
                 decodedBytes.append(contentsOf: ByteLevel.decode(text))
+            } else if types[id] == .byte, let byte = Self.byteTokenValue(text) {
+                decodedBytes.append(byte)
+            } else {
+                decodedBytes.append(contentsOf: text.replacingOccurrences(of: "\u{2581}", with: " ").utf8)
             }
             decodedStarts.append(Int32(decodedBytes.count))
         }
@@ -75,7 +85,25 @@ public final class BPETokenizer: Sendable {
         self.tokens = tokens
         self.types = types
         self.tokenIDs = tokenIDs
-        self.mergeTable = try BPEMergeTable(tokens: tokens, tokenIDs: tokenIDs, merges: vocabulary.merges)
+        switch vocabulary.model {
+        case .byteLevelBPE:
+            let split: PreTokenizer? =
+                vocabulary.preType == "default" ? .gpt2 : PreTokenizer(preType: vocabulary.preType)
+            guard let split else {
+                throw .unsupported(
+                    "pre-tokenizer '\(vocabulary.preType)' (Clinfer implements "
+                        + "\(PreTokenizer.allCases.map(\.rawValue).joined(separator: ", ")) and 'default')")
+            }
+            subword = .bytePairs(
+                try BPEMergeTable(tokens: tokens, tokenIDs: tokenIDs, merges: vocabulary.merges), split)
+            preTokenizer = split
+        case .sentencePiece:
+            subword = .sentencePiece(
+                try SentencePieceTable(tokens: tokens, scores: vocabulary.scores, unknownID: vocabulary.unknownID),
+                spacePrefix: vocabulary.addSpacePrefix)
+            preTokenizer = nil
+        }
+        model = vocabulary.model
         self.specials = SpecialTokenMatcher(tokens: tokens, types: types)
         self.decodedBytes = decodedBytes
         self.decodedStarts = decodedStarts
@@ -85,7 +113,18 @@ public final class BPETokenizer: Sendable {
         eosID = vocabulary.eosID
         addBOS = vocabulary.addBOS
         preType = vocabulary.preType
-        preTokenizer = PreTokenizer(preType: vocabulary.preType) ?? .gpt2
+    }
+
+    /// How text between special tokens becomes tokens.
+    private enum Subword: Sendable {
+        case bytePairs(BPEMergeTable, PreTokenizer)
+        case sentencePiece(SentencePieceTable, spacePrefix: Bool)
+    }
+
+    /// The byte a SentencePiece byte token (`<0x0A>`) stands for.
+    private static func byteTokenValue(_ text: String) -> UInt8? {
+        guard text.hasPrefix("<0x"), text.hasSuffix(">"), text.utf8.count == 6 else { return nil }
+        return UInt8(text.dropFirst(3).dropLast(), radix: 16)
     }
 
     /// The token ids of `text`.
@@ -113,10 +152,22 @@ public final class BPETokenizer: Sendable {
         if addSpecialPrefix ?? addBOS, let bosID { output.append(Int32(bosID)) }
         let bytes = Array(text.utf8)
         var encoder = TextEncoder()
+        var afterSpecial = true  // SentencePiece's space prefix goes on runs that start the text or follow a token
         for segment in specials.segments(bytes, parseSpecial: parseSpecial, controlRanges: controlRanges) {
             switch segment {
-            case .token(let id): output.append(id)
-            case .text(let range): encoder.encode(bytes[range], tokenizer: self, into: &output)
+            case .token(let id):
+                output.append(id)
+                afterSpecial = true
+            case .text(let range):
+                switch subword {
+                case .bytePairs(let table, let split):
+                    encoder.encode(bytes[range], table: table, split: split, tokenIDs: tokenIDs, into: &output)
+                case .sentencePiece(let table, let spacePrefix):
+                    encoder.sentencePieces.encode(
+                        SentencePieceTable.escapeWhitespace(bytes[range], spacePrefix: spacePrefix && afterSpecial),
+                        table: table, into: &output)
+                }
+                afterSpecial = false
             }
         }
         return output.map(Int.init)
@@ -160,30 +211,37 @@ public final class BPETokenizer: Sendable {
         private var ends: [Int] = []
         private var merger = BPEMerger()
         private var cache: [ArraySlice<UInt8>: [Int32]] = [:]
+        var sentencePieces = SentencePieceMerger()
 
-        mutating func encode(_ text: ArraySlice<UInt8>, tokenizer: BPETokenizer, into output: inout [Int32]) {
+        mutating func encode(
+            _ text: ArraySlice<UInt8>, table: BPEMergeTable, split: PreTokenizer, tokenIDs: [String: Int32],
+            into output: inout [Int32]
+        ) {
             decodeScalars(text)
             ends.removeAll(keepingCapacity: true)
-            tokenizer.preTokenizer.split(scalars, classes, 0..<scalars.count, into: &ends)
+            split.split(scalars, classes, 0..<scalars.count, into: &ends)
             var start = 0
             for end in ends {
-                encodePiece(text[byteStarts[start]..<byteStarts[end]], tokenizer: tokenizer, into: &output)
+                encodePiece(
+                    text[byteStarts[start]..<byteStarts[end]], table: table, split: split, tokenIDs: tokenIDs,
+                    into: &output)
                 start = end
             }
         }
 
         private mutating func encodePiece(
-            _ piece: ArraySlice<UInt8>, tokenizer: BPETokenizer, into output: inout [Int32]
+            _ piece: ArraySlice<UInt8>, table: BPEMergeTable, split: PreTokenizer, tokenIDs: [String: Int32],
+            into output: inout [Int32]
         ) {
             if let cached = cache[piece] {
                 output.append(contentsOf: cached)
                 return
             }
             var tokens: [Int32] = []
-            if tokenizer.preTokenizer.ignoresMerges, let id = tokenizer.tokenIDs[ByteLevel.encode(piece)] {
+            if split.ignoresMerges, let id = tokenIDs[ByteLevel.encode(piece)] {
                 tokens.append(id)
             } else {
-                merger.encode(piece, table: tokenizer.mergeTable, into: &tokens)
+                merger.encode(piece, table: table, into: &tokens)
             }
             output.append(contentsOf: tokens)
             if piece.count <= 64 { cache[piece] = tokens }
