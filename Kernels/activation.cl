@@ -1,16 +1,21 @@
 // Elementwise activations of feed-forward blocks.
 //
-// swiglu:   out[t, j] = silu(gu[t, j]) · gu[t, F + j], silu(x) = x / (1 + e^−x); gu is the output
-//           of a fused gate+up projection [tokens, 2F], out [tokens, F]. NDRange (F, tokens).
+// gated_activation: out[t, j] = gate(gu[t, j]) · gu[t, F + j] with the gate GATE_KIND (1: SiLU,
+//           SwiGLU; 2: tanh GELU, GeGLU; see clinfer_common.h); gu is the output of a fused
+//           gate+up projection [tokens, 2F], out [tokens, F]. NDRange (F, tokens).
 // gelu_erf: x = x · ½(1 + erf(x/√2)) in place (BERT's exact GELU). NDRange (count).
 // add:      x += y. NDRange (count).
 // bias_add: x[r, j] += bias[j] over x [rows, n] (a linear layer's bias). NDRange (n, rows).
 // bias_gelu_erf: x[r, j] = gelu_erf(x[r, j] + bias[j]) (BERT's feed-forward). NDRange (n, rows).
 
-__kernel void swiglu(const int f, __global const float *gu, __global float *out) {
+#ifndef GATE_KIND
+#define GATE_KIND 1
+#endif
+
+__kernel void gated_activation(const int f, __global const float *gu, __global float *out) {
     const int j = get_global_id(0), t = get_global_id(1);
     const float gate = gu[(size_t)t * 2 * f + j], up = gu[(size_t)t * 2 * f + f + j];
-    out[(size_t)t * f + j] = gate / (1.0f + exp(-gate)) * up;
+    out[(size_t)t * f + j] = clinfer_gate(gate, GATE_KIND) * up;
 }
 
 // erf(x) as a rational function on [-4, 4] (odd degree-13 numerator, even degree-8 denominator;

@@ -8,6 +8,7 @@
 //   HAS_MASK 0     an additive mask is passed (after V)
 //   KEY_LENGTHS 0  a per-batch count of valid keys is passed (int key_lengths[batch], after the mask)
 //   KV_SLOTS 0     a per-batch K/V sequence index is passed (int kv_slots[batch], after the lengths)
+//   WINDOW 0       sliding window: a query at position p sees keys j > p - WINDOW only (0: no window)
 #ifndef D
 #define D 64
 #endif
@@ -26,6 +27,9 @@
 #endif
 #ifndef KV_SLOTS
 #define KV_SLOTS 0
+#endif
+#ifndef WINDOW
+#define WINDOW 0
 #endif
 
 #if HAS_MASK

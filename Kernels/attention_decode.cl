@@ -7,7 +7,8 @@
 // row is read once, not G times (decode attention is bound by reading the cache). The keys
 // [0, key_end) (cut at the batch item's valid keys with KEY_LENGTHS) are split into `splits`
 // ranges of ceil(key_end / splits) so that a short cache still gives every core (or GPU compute
-// unit) work; each range runs the online softmax over tiles of BK keys.
+// unit) work; each range runs the online softmax over tiles of BK keys. With WINDOW only the
+// last WINDOW valid keys are read and split (the query sits at the last valid key).
 //
 // attention_decode_grouped: NDRange (splits, kv_heads, batch). With SPLITS_ONE the work-item
 //                           writes the normalised output O; otherwise partial maxima and sums
@@ -38,8 +39,9 @@ __kernel void attention_decode_grouped(const int seq_k, const int kv_stride, con
                                        __global float *partialOut) {
     const int split = get_global_id(0), kvh = get_global_id(1), b = get_global_id(2);
     if (split >= splits || kvh >= kv_heads) return;
-    const int chunk = (key_end + splits - 1) / splits;
-    const int first = split * chunk, last = min(min(key_end, VALID_KEYS(b)), first + chunk);
+    const int hi = min(key_end, VALID_KEYS(b)), lo = WINDOW ? max(0, hi - WINDOW) : 0;
+    const int chunk = (hi - lo + splits - 1) / splits;
+    const int first = lo + split * chunk, last = min(hi, first + chunk);
     __global const KV_T *kBase = K + ((size_t)(KV_SEQUENCE(b) * kv_heads + kvh) * kv_stride) * D;
     __global const KV_T *vBase = V + ((size_t)(KV_SEQUENCE(b) * kv_heads + kvh) * kv_stride) * D;
     float q[GROUP][D], acc[GROUP][D], rowMax[GROUP], rowSum[GROUP];

@@ -15,7 +15,9 @@
 // are skipped (padding of a batch of sequences of different lengths; padded query rows get
 // ordinary outputs over the valid keys). With KV_SLOTS, K and V hold the caches of several
 // sequences and batch item b reads sequence kv_slots[b] (a batched decode step over the running
-// sequences of a cache pool). A query that sees no key at all gets a zero output,
+// sequences of a cache pool). With WINDOW (causal only), query i also skips keys
+// j <= offset + i - WINDOW, and a block of queries starts at its first query's window. A query
+// that sees no key at all gets a zero output,
 // never NaN. Running maxima start at CLINFER_NEG_LARGE, a
 // finite value, so fast-math builds stay correct.
 //
@@ -59,7 +61,12 @@ __kernel void attention_flash(const int seq_q, const int seq_k, const int kv_str
 #else
     const int keyEnd = VALID_KEYS(b);
 #endif
-    for (int k0 = 0; k0 < keyEnd; k0 += BK) {
+#if CAUSAL && WINDOW
+    const int keyBegin = max(0, offset + q0 - WINDOW + 1);  // no query of this block sees before it
+#else
+    const int keyBegin = 0;
+#endif
+    for (int k0 = keyBegin; k0 < keyEnd; k0 += BK) {
         const int count = min(BK, keyEnd - k0);
         float s[BQ][BK];
         for (int i = 0; i < BQ; i++) {
@@ -70,6 +77,9 @@ __kernel void attention_flash(const int seq_q, const int seq_k, const int kv_str
                 float score = attention_score(q[i], kBase + (size_t)key * D) + MASK_AT(qi, key);
 #if CAUSAL
                 if (key > offset + qi) score = -INFINITY;
+#if WINDOW
+                if (key <= offset + qi - WINDOW) score = -INFINITY;
+#endif
 #endif
                 s[i][j] = score;
                 tileMax = fmax(tileMax, score);

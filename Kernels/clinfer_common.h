@@ -77,3 +77,14 @@ typedef float float1;
 
 // A large finite stand-in for -INFINITY, correct under -cl-finite-math-only and fast math.
 #define CLINFER_NEG_LARGE (-3.0e38f)
+
+// The gate of a gated feed-forward: GATE_KIND 1 is SiLU, g / (1 + e^−g) (SwiGLU: Llama, Qwen2),
+// 2 is the tanh GELU, ½g(1 + tanh(√(2/π)(g + 0.044715g³))) (GeGLU: Gemma), with tanh(u) as
+// 1 − 2/(e^2u + 1), which saturates to ±1 without a library call.
+inline float clinfer_gate(const float g, const int kind) {
+    if (kind == 2) {
+        const float u = 0.7978845608028654f * fma(0.044715f * g, g * g, g);
+        return 0.5f * g * (2.0f - 2.0f / (exp(2.0f * u) + 1.0f));
+    }
+    return g / (1.0f + exp(-g));
+}

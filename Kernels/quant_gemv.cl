@@ -17,9 +17,10 @@
 // in local memory.
 //
 // With GATED the weights stack a gate matrix over an up matrix ([2N, K]: rows n and N + n) and
-// the output is SwiGLU's y[m, n] = silu(x·gate_n) · (x·up_n), silu(g) = g / (1 + e^−g): the
-// feed-forward activation as the gate/up projection's epilogue (no [M, 2N] intermediate, one
-// launch fewer). N is then the output width.
+// the output is the gated feed-forward's y[m, n] = gate(x·gate_n) · (x·up_n), the gate SiLU
+// (GATED 1, SwiGLU) or the tanh GELU (GATED 2, GeGLU; clinfer_gate in clinfer_common.h): the
+// activation as the gate/up projection's epilogue (no [M, 2N] intermediate, one launch fewer).
+// N is then the output width.
 //
 // quant_gemv:  NDRange (ceil(N / R) · LK), local (LK).
 //
@@ -30,7 +31,8 @@
 //   R 1        weight rows per work-item (independent accumulators, x loads shared)
 //   MR 1       rows of x per pass over the weights (each decoded block is reused MR times)
 //   LK 1       work-items per row set along K (1 on CPUs; 32–64 on GPUs)
-//   GATED 0    SwiGLU epilogue over stacked gate/up weights (each work-item reads 2·R rows)
+//   GATED 0    gated epilogue over stacked gate/up weights, 1 SiLU, 2 tanh GELU (each work-item
+//              reads 2·R rows)
 #ifndef QBITS
 #define QBITS 4
 #endif
@@ -132,7 +134,7 @@ void quant_gemv(const int M, const int N, const int K, __global const X_T *x, __
 #if GATED
             float up = 0.0f;
             for (int l = 0; l < LK; l++) up += partial[l][R * MR + o];
-            total = total / (1.0f + exp(-total)) * up;
+            total = clinfer_gate(total, GATED) * up;
 #endif
             const int n = n0 + o / MR, m = m0 + o % MR;
             if (n < N && m < M) y[(size_t)m * N + n] = total;
@@ -143,7 +145,7 @@ void quant_gemv(const int M, const int N, const int K, __global const X_T *x, __
             if (n0 + r >= N || m0 + i >= M) continue;
             float total = sum16(acc[r][i]);
 #if GATED
-            total = total / (1.0f + exp(-total)) * sum16(acc[R + r][i]);
+            total = clinfer_gate(total, GATED) * sum16(acc[R + r][i]);
 #endif
             y[(size_t)(m0 + i) * N + n0 + r] = total;
         }

@@ -26,12 +26,13 @@ enum TestModels {
         inCI || FileManager.default.fileExists(atPath: path)
     }
 
-    /// SmolLM2 as a bare ``LlamaModel`` on `ops` (no scheduler), caches up to `maxPositions`.
-    static func smolLM2Model<Ops: TransformerOps>(on ops: Ops, maxPositions: Int = 64) throws -> LlamaModel<Ops> {
+    /// SmolLM2 as a bare ``DecoderModel`` on `ops` (no scheduler), caches up to `maxPositions`.
+    static func smolLM2Model<Ops: TransformerOps>(on ops: Ops, maxPositions: Int = 64) throws -> DecoderModel<Ops> {
         let file = try GGUFFile(path: smolLM2)
-        let configuration = try LlamaConfiguration(gguf: file)
-        return try LlamaModel(
-            configuration: configuration, weights: try LlamaWeights(gguf: file, configuration: configuration), ops: ops,
+        let configuration = try DecoderConfiguration(gguf: file)
+        return try DecoderModel(
+            configuration: configuration, weights: try DecoderWeights(gguf: file, configuration: configuration),
+            ops: ops,
             maxPositions: maxPositions)
     }
 

@@ -79,7 +79,7 @@ struct QuantizedMatmulTests {
             backend: backend,
             copying: sampleQuantizedMatrix(format: format, rows: 4, columns: k, seed: 1))
         #expect(
-            try matmul.encodeSwiGLU(
+            try matmul.encodeGated(
                 x: DeviceTensor(backend: backend, count: 17 * k), weights: weights,
                 y: DeviceTensor(backend: backend, count: 17 * 2), rows: 17) == nil)
     }

@@ -42,7 +42,7 @@ public final class LanguageModel: Sendable {
     }
 
     public let path: String
-    public let configuration: LlamaConfiguration
+    public let configuration: DecoderConfiguration
     public let tokenizer: Tokenizer
     /// The model's chat template (plain "role: content" lines when the file has none).
     public let chatTemplate: ChatTemplate
@@ -64,11 +64,11 @@ public final class LanguageModel: Sendable {
         path: String, options: LoadOptions = LoadOptions(), progress: @escaping (Int, Int) -> Void = { _, _ in }
     ) throws {
         let file = try GGUFFile(path: path)
-        let configuration = try LlamaConfiguration(gguf: file)
+        let configuration = try DecoderConfiguration(gguf: file)
         tokenizer = try Tokenizer(gguf: file)
         chatTemplate = try ChatTemplate(gguf: file)
         let total = 2 * (configuration.layers + 2)
-        let weights = try LlamaWeights(gguf: file, configuration: configuration) { done, _ in progress(done, total) }
+        let weights = try DecoderWeights(gguf: file, configuration: configuration) { done, _ in progress(done, total) }
         let context = min(options.contextLength ?? min(configuration.contextLength, 4096), configuration.contextLength)
         guard context >= 1 else { throw GenerationError.invalidParameter("context length must be ≥ 1") }
         guard options.slots >= 1, options.maxWaiting >= 0 else {
@@ -80,15 +80,15 @@ public final class LanguageModel: Sendable {
         switch try ComputeTarget.select(options.backend) {
         case .opencl(let backend):
             queue = backend.queue
-            let model = try LlamaModel(
+            let model = try DecoderModel(
                 configuration: configuration, weights: weights, ops: try OpenCLTransformerOps(backend: backend),
                 maxPositions: context, progress: upload)
-            makeDecoder = { try LlamaDecoder(model: model, capacity: context, slots: $0) }
+            makeDecoder = { try KVCacheDecoder(model: model, capacity: context, slots: $0) }
         case .cpu:
-            let model = try LlamaModel(
+            let model = try DecoderModel(
                 configuration: configuration, weights: weights, ops: CPUTransformerOps(), maxPositions: context,
                 progress: upload)
-            makeDecoder = { try LlamaDecoder(model: model, capacity: context, slots: $0) }
+            makeDecoder = { try KVCacheDecoder(model: model, capacity: context, slots: $0) }
         }
         let decoder = try makeDecoder(options.slots)
         progress(total, total)

@@ -52,8 +52,9 @@ public final class CPUTransformerOps: TransformerOps {
     }
 
     public func rope(
-        _ problem: RoPEProblem, table: RoPETable, qkv: HostTensor, q: HostTensor, k: HostTensor, v: HostTensor
+        _ problem: RoPEProblem, table: RoPETable, qkv: HostTensor, q: HostTensor, k: HostTensor, v: HostTensor,
+        qNorm: HostTensor?, kNorm: HostTensor?
     ) throws {
-        try CPURoPE(table: table).apply(problem, qkv: qkv, q: q, k: k, v: v)
+        try CPURoPE(table: table).apply(problem, qkv: qkv, q: q, k: k, v: v, qNorm: qNorm, kNorm: kNorm)
     }
 }

@@ -38,14 +38,19 @@ public enum LinearWeight: Sendable {
     }
 
     /// The weights stacked along rows, so one matmul computes several projections (Q, K and V;
-    /// gate and up). Stays quantized when every part shares one GGUF format.
+    /// gate and up). Quantized parts stay quantized when they share a device form (each keeps
+    /// its GGUF format); dense parts stack as fp32. Quantized parts that cannot stack, or a mix of
+    /// quantized and dense, throw: widening quantized weights to fp32 would multiply their
+    /// memory 4–8× behind the caller's back.
     public static func stacking(_ parts: [LinearWeight]) throws -> LinearWeight {
-        let matrices = parts.compactMap { if case .quantized(let matrix) = $0 { matrix } else { nil } }
-        if matrices.count == parts.count, let stacked = try? QuantizedMatrix.stackingRows(matrices) {
-            return .quantized(stacked)
-        }
         guard let columns = parts.first?.columns, parts.allSatisfy({ $0.columns == columns }) else {
             throw OpError.shapeMismatch(op: "LinearWeight.stacking", detail: "weights have different input widths")
+        }
+        let matrices = parts.compactMap { if case .quantized(let matrix) = $0 { matrix } else { nil } }
+        if matrices.count == parts.count { return .quantized(try QuantizedMatrix.stackingRows(matrices)) }
+        guard matrices.isEmpty else {
+            throw OpError.unsupportedType(
+                op: "LinearWeight.stacking", detail: "cannot stack quantized and dense weights without widening")
         }
         return .dense(
             values: parts.flatMap { $0.dequantized() }, rows: parts.reduce(0) { $0 + $1.rows }, columns: columns)

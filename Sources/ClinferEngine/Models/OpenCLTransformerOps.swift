@@ -17,7 +17,8 @@ public final class OpenCLTransformerOps: TransformerOps {
     public let norm: OpenCLNorm
     public let activations: OpenCLActivation
     public let qkvSplit: OpenCLQKVSplit
-    private let ropes = Mutex<[Int: OpenCLRoPE]>([:])
+    /// RoPE ops by table (positions, head dimension, base): a model with two bases keeps two.
+    private let ropes = Mutex<[String: OpenCLRoPE]>([:])
 
     public init(backend: OpenCLBackend) throws {
         self.backend = backend
@@ -72,30 +73,32 @@ public final class OpenCLTransformerOps: TransformerOps {
         }
     }
 
-    /// Quantized weights in decode run the GEMV with the SwiGLU epilogue (one launch, no
+    /// Quantized weights in decode run the GEMV with the gated epilogue (one launch, no
     /// [rows, 2·width] intermediate); everything else runs the projection and the activation apart.
-    public func swigluProjection(
-        _ x: DeviceTensor, _ weight: Weight, gateUp: DeviceTensor, out: DeviceTensor, rows: Int, width: Int
+    public func gatedProjection(
+        _ gate: GatedActivation, _ x: DeviceTensor, _ weight: Weight, gateUp: DeviceTensor, out: DeviceTensor,
+        rows: Int, width: Int
     ) throws {
         if case .quantized(let matrix) = weight, matrix.rows == 2 * width,
-            try quantized.encodeSwiGLU(x: x, weights: matrix, y: out, rows: rows) != nil
+            try quantized.encodeGated(gate, x: x, weights: matrix, y: out, rows: rows) != nil
         {
             return
         }
         try matmul(x, weight, gateUp, rows: rows)
-        try swiglu(tokens: rows, width: width, gateUp: gateUp, out: out)
+        try activations.gated(gate, tokens: rows, width: width, gateUp: gateUp, out: out)
     }
 
     public func rope(
-        _ problem: RoPEProblem, table: RoPETable, qkv: DeviceTensor, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor
+        _ problem: RoPEProblem, table: RoPETable, qkv: DeviceTensor, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor,
+        qNorm: DeviceTensor?, kNorm: DeviceTensor?
     ) throws {
-        let key = table.positions &* 31 &+ table.headDim
+        let key = "\(table.positions) \(table.headDim) \(table.base)"
         let op = try ropes.withLock { cache throws -> OpenCLRoPE in
-            if let op = cache[key], op.table.base == table.base { return op }
+            if let op = cache[key] { return op }
             let op = try OpenCLRoPE(backend: backend, table: table)
             cache[key] = op
             return op
         }
-        try op.encode(problem, qkv: qkv, q: q, k: k, v: v)
+        try op.encode(problem, qkv: qkv, q: q, k: k, v: v, qNorm: qNorm, kNorm: kNorm)
     }
 }

@@ -1,7 +1,7 @@
 /// A decoder with a pool of KV-cache slots, one sequence each, with the ops type erased so
 /// the public API needs no generics: ``LanguageModel``'s scheduler drives generation through it.
 protocol SequenceDecoder: AnyObject {
-    var configuration: LlamaConfiguration { get }
+    var configuration: DecoderConfiguration { get }
     var deviceName: String { get }
     /// Sequences the cache holds.
     var slots: Int { get }
@@ -16,17 +16,17 @@ protocol SequenceDecoder: AnyObject {
     func decode(_ tokens: [Int], slots: [Int]) throws -> [[Float]]
 }
 
-/// ``SequenceDecoder`` over a ``LlamaModel`` on either set of ops.
-final class LlamaDecoder<Ops: TransformerOps>: SequenceDecoder {
-    let model: LlamaModel<Ops>
+/// ``SequenceDecoder`` over a ``DecoderModel`` on either set of ops.
+final class KVCacheDecoder<Ops: TransformerOps>: SequenceDecoder {
+    let model: DecoderModel<Ops>
     let cache: KVCache<Ops>
 
-    init(model: LlamaModel<Ops>, capacity: Int, slots: Int) throws {
+    init(model: DecoderModel<Ops>, capacity: Int, slots: Int) throws {
         self.model = model
         cache = try model.makeCache(capacity: capacity, sequences: slots)
     }
 
-    var configuration: LlamaConfiguration { model.configuration }
+    var configuration: DecoderConfiguration { model.configuration }
     var deviceName: String { model.ops.name }
     var slots: Int { cache.sequences }
     var capacity: Int { cache.capacity }

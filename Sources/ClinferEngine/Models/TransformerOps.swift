@@ -32,12 +32,18 @@ public protocol TransformerOps: AnyObject, Sendable {
     func weight(_ weight: LinearWeight) throws -> Weight
     /// y = x · Wᵀ for `rows` rows.
     func matmul(_ x: Tensor, _ weight: Weight, _ y: Tensor, rows: Int) throws
-    func rope(_ problem: RoPEProblem, table: RoPETable, qkv: Tensor, q: Tensor, k: Tensor, v: Tensor) throws
-    /// The SwiGLU feed-forward's first half: out [rows, width] = silu(x·Gᵀ) ⊙ (x·Uᵀ) for a weight
+    /// RoPE with the QKV split and KV-cache append; `qNorm`/`kNorm` are the per-head RMSNorm
+    /// weights when `problem.headNormEps` is set (Gemma 3).
+    func rope(
+        _ problem: RoPEProblem, table: RoPETable, qkv: Tensor, q: Tensor, k: Tensor, v: Tensor, qNorm: Tensor?,
+        kNorm: Tensor?) throws
+    /// The gated feed-forward's first half: out [rows, width] = gate(x·Gᵀ) ⊙ (x·Uᵀ) for a weight
     /// stacking the gate rows G over the up rows U. `gateUp` [rows, 2·width] receives the
     /// projection where a device runs the two steps apart (the default: ``matmul(_:_:_:rows:)``
-    /// then ``swiglu(tokens:width:gateUp:out:)``); a device may fuse them and leave it untouched.
-    func swigluProjection(_ x: Tensor, _ weight: Weight, gateUp: Tensor, out: Tensor, rows: Int, width: Int) throws
+    /// then the activation); a device may fuse them and leave it untouched.
+    func gatedProjection(
+        _ gate: GatedActivation, _ x: Tensor, _ weight: Weight, gateUp: Tensor, out: Tensor, rows: Int, width: Int
+    ) throws
 
     /// The norm, attention, elementwise and QKV-split ops of this device; the block steps below
     /// (``normalize(_:x:residual:weight:bias:out:)`` and the rest) run on them.
@@ -60,17 +66,11 @@ extension TransformerOps {
         try attention.attention(problem, q: q, k: k, v: v, mask: mask, o: o)
     }
 
-    public func swiglu(tokens: Int, width: Int, gateUp: Tensor, out: Tensor) throws {
-        try activations.swiglu(tokens: tokens, width: width, gateUp: gateUp, out: out)
-    }
-
-    public func swigluProjection(
-        _ x: Tensor, _ weight: Weight, gateUp: Tensor, out: Tensor, rows: Int, width: Int
-    )
-        throws
-    {
+    public func gatedProjection(
+        _ gate: GatedActivation, _ x: Tensor, _ weight: Weight, gateUp: Tensor, out: Tensor, rows: Int, width: Int
+    ) throws {
         try matmul(x, weight, gateUp, rows: rows)
-        try swiglu(tokens: rows, width: width, gateUp: gateUp, out: out)
+        try activations.gated(gate, tokens: rows, width: width, gateUp: gateUp, out: out)
     }
 
     public func geluErf(_ x: Tensor) throws { try activations.geluErf(x) }

@@ -13,7 +13,10 @@
 /// get ordinary outputs over the valid keys, which callers ignore). Optional `kvSlots` read the
 /// caches of a pool: K and V hold `kvSequences` sequences [kvSequences, kvHeads, kvStride,
 /// headDim] and batch item b reads sequence kvSlots[b] (a batched decode step over the running
-/// sequences, or one sequence's prefill). A query that sees no key gets a zero output.
+/// sequences, or one sequence's prefill). With `window` (sliding-window attention, Gemma 3's
+/// local layers), a query at position p also sees only keys j > p − window: the last `window`
+/// positions, itself included; p is offset + i when causal, else (one query a batch item) the
+/// item's last valid key. A query that sees no key gets a zero output.
 public struct AttentionProblem: Sendable, Hashable {
     public var batch: Int
     public var heads: Int
@@ -34,13 +37,16 @@ public struct AttentionProblem: Sendable, Hashable {
     public var kvSequences: Int
     /// The K/V sequence of each batch item (each in 0..<kvSequences), or nil for item b → b.
     public var kvSlots: [Int]?
+    /// Keys a query sees at most, counting back from its own position (nil: no limit).
+    public var window: Int?
 
     /// `scale` defaults to 1/√headDim, `kvStride` to seqK.
     public init(
         batch: Int = 1, heads: Int, kvHeads: Int? = nil, seqQ: Int, seqK: Int, headDim: Int,
         causal: Bool = false, offset: Int = 0, scale: Float? = nil, kvStride: Int? = nil, tokenMajor: Bool = false,
-        keyLengths: [Int]? = nil, kvSequences: Int? = nil, kvSlots: [Int]? = nil
+        keyLengths: [Int]? = nil, kvSequences: Int? = nil, kvSlots: [Int]? = nil, window: Int? = nil
     ) {
+        self.window = window
         self.batch = batch
         self.heads = heads
         self.kvHeads = kvHeads ?? heads
@@ -59,6 +65,15 @@ public struct AttentionProblem: Sendable, Hashable {
 
     /// The keys batch item `b` may attend to (seqK without key lengths).
     func validKeys(batch b: Int) -> Int { keyLengths?[b] ?? seqK }
+
+    /// Whether query `i` of batch item `b` sees key `j` (causal rule and window; key lengths and
+    /// the mask apart).
+    func sees(batch b: Int, query i: Int, key j: Int) -> Bool {
+        if causal && j > offset + i { return false }
+        guard let window else { return true }
+        let position = causal ? offset + i : validKeys(batch: b) - 1
+        return j > position - window
+    }
 
     /// The K/V sequence batch item `b` reads.
     func kvSequence(batch b: Int) -> Int { kvSlots?[b] ?? b }
@@ -85,6 +100,10 @@ public struct AttentionProblem: Sendable, Hashable {
                 op: "attention", detail: "head dimension \(headDim) is not a multiple of 8 in 8...\(Self.maxHeadDim)")
         }
         guard offset >= 0, scale.isFinite else { throw fail("offset must be ≥ 0 and scale finite") }
+        if let window {
+            guard window >= 1 else { throw fail("window must be ≥ 1, got \(window)") }
+            guard causal || seqQ == 1 else { throw fail("a window needs causal attention or one query") }
+        }
         guard kvStride >= seqK else { throw fail("kvStride (\(kvStride)) must be at least seqK (\(seqK))") }
         if let keyLengths {
             guard keyLengths.count == batch else {

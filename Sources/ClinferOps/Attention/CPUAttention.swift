@@ -21,7 +21,7 @@ public struct CPUAttention: AttentionOperation {
                 for i in 0..<problem.seqQ {
                     let row = problem.queryRow(batch: b, head: h, query: i)
                     var scores = [Double](repeating: -.infinity, count: problem.seqK)
-                    for j in 0..<problem.validKeys(batch: b) where !problem.causal || j <= problem.offset + i {
+                    for j in 0..<problem.validKeys(batch: b) where problem.sees(batch: b, query: i, key: j) {
                         var dot = 0.0
                         for x in 0..<d {
                             dot += Double(queries[row + x] * problem.scale) * Double(keys[kvBase + j * d + x])

@@ -50,7 +50,7 @@ public final class OpenCLAttention: AttentionOperation {
     public func splits(for problem: AttentionProblem) -> Int {
         guard problem.seqQ == 1, keysPerSplit > 0 else { return 1 }
         let byDevice = ceilDiv(workItemTarget, problem.batch * problem.kvHeads)
-        return max(1, min(64, ceilDiv(problem.seqK, keysPerSplit), byDevice))
+        return max(1, min(64, ceilDiv(min(problem.seqK, problem.window ?? .max), keysPerSplit), byDevice))
     }
 
     /// Work-items a decode step should offer the device: a CPU driver runs one per core at a
@@ -76,7 +76,7 @@ public final class OpenCLAttention: AttentionOperation {
         let common =
             "-DD=\(problem.headDim) -DKV_HALF=\(k.elementType == .float16 ? 1 : 0) -DHAS_MASK=\(mask == nil ? 0 : 1)"
             + " -DTOKEN_MAJOR=\(problem.tokenMajor ? 1 : 0) -DKEY_LENGTHS=\(problem.keyLengths == nil ? 0 : 1)"
-            + " -DKV_SLOTS=\(problem.kvSlots == nil ? 0 : 1)"
+            + " -DKV_SLOTS=\(problem.kvSlots == nil ? 0 : 1) -DWINDOW=\(problem.window ?? 0)"
         var extraArguments: [any KernelArgument] = mask.map { [$0.argument] } ?? []
         if let lengths = problem.keyLengths { extraArguments.append(try keyLengths.buffer(lengths, backend: backend)) }
         if let slots = problem.kvSlots { extraArguments.append(try kvSlots.buffer(slots, backend: backend)) }

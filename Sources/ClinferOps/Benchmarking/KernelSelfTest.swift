@@ -234,7 +234,7 @@ package func swigluGEMVError(
         gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)))
     let y = try DeviceTensor(backend: backend, count: m * n)
     guard
-        try matmul.encodeSwiGLU(
+        try matmul.encodeGated(
             x: DeviceTensor(backend: backend, copying: x),
             weights: DeviceQuantizedMatrix(backend: backend, copying: weights), y: y, rows: m, config: config) != nil
     else { throw OpError.invalidConfiguration(kernel: "quant_gemv", detail: "no fused SwiGLU for \(m) rows") }

@@ -87,18 +87,19 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
                 return EventSpan(first: first ?? expand, last: span.last)
             }
         case .gemv(let config):
-            let event = try launchGEMV(config, x: input, weights: weights, y: y, rows: rows, outputs: n, gated: false)
+            let event = try launchGEMV(config, x: input, weights: weights, y: y, rows: rows, outputs: n, gate: nil)
             return EventSpan(first: first ?? event, last: event)
         }
     }
 
-    /// Enqueues SwiGLU's y = silu(x·Gᵀ) ⊙ (x·Uᵀ) for weights stacking the gate rows G over the up
-    /// rows U ([2N, K], y [rows, N]) as the decode GEMV's epilogue, without the [rows, 2N]
-    /// intermediate or the activation's launch. Returns nil where that fused form does not apply
-    /// (more than 16 rows, a folded input scale, an odd row count): the
-    /// caller then runs the projection and the activation apart.
-    public func encodeSwiGLU(
-        x: DeviceTensor, weights: DeviceQuantizedMatrix, y: DeviceTensor, rows: Int, config: QuantGEMVConfig? = nil
+    /// Enqueues the gated feed-forward's y = gate(x·Gᵀ) ⊙ (x·Uᵀ) (SwiGLU, GeGLU) for weights
+    /// stacking the gate rows G over the up rows U ([2N, K], y [rows, N]) as the decode GEMV's
+    /// epilogue, without the [rows, 2N] intermediate or the activation's launch. Returns nil where
+    /// that fused form does not apply (more than 16 rows, a folded input scale, an odd row count):
+    /// the caller then runs the projection and the activation apart.
+    public func encodeGated(
+        _ gate: GatedActivation = .silu, x: DeviceTensor, weights: DeviceQuantizedMatrix, y: DeviceTensor,
+        rows: Int, config: QuantGEMVConfig? = nil
     ) throws -> Event? {
         guard rows <= GEMMShapeClass.skinnyMaxM, weights.inverseInputScale == nil, weights.rows % 2 == 0 else {
             return nil
@@ -107,20 +108,20 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
         try validateQuantizedMatmul(x: x, y: y, rows: rows, n: n, k: weights.columns)
         let config = config ?? .defaults(for: weights.format, device: gemm.backend.device)
         try config.validate(for: gemm.backend.device)
-        return try launchGEMV(config, x: x, weights: weights, y: y, rows: rows, outputs: n, gated: true)
+        return try launchGEMV(config, x: x, weights: weights, y: y, rows: rows, outputs: n, gate: gate)
     }
 
     /// Enqueues `Kernels/quant_gemv.cl` for `outputs` columns of y.
     private func launchGEMV(
         _ config: QuantGEMVConfig, x: DeviceTensor, weights: DeviceQuantizedMatrix, y: DeviceTensor, rows: Int,
-        outputs: Int, gated: Bool
+        outputs: Int, gate: GatedActivation?
     ) throws -> Event {
         let backend = gemm.backend
-        let (rowsPerPass, rowsPerItem) = config.launchShape(rows: rows, gated: gated)
+        let (rowsPerPass, rowsPerItem) = config.launchShape(rows: rows, gated: gate != nil)
         let kernel = try backend.kernel(
             .quantGemv,
             options: weights.buildOptions
-                + " -DR=\(rowsPerItem) -DMR=\(rowsPerPass) -DLK=\(config.lanesPerRow) -DGATED=\(gated ? 1 : 0) "
+                + " -DR=\(rowsPerItem) -DMR=\(rowsPerPass) -DLK=\(config.lanesPerRow) -DGATED=\(gate?.rawValue ?? 0) "
                 + "-DA_HALF=\(x.elementType == .float16 ? 1 : 0)")
         return try backend.queue.enqueue(
             kernel, global: [ceilDiv(outputs, rowsPerItem) * config.lanesPerRow], local: [config.lanesPerRow],

@@ -4,14 +4,16 @@ import Foundation
 public struct CPUActivation: ActivationOperation {
     public init() {}
 
-    public func swiglu(tokens: Int, width: Int, gateUp: HostTensor, out: HostTensor) throws {
+    public func gated(
+        _ activation: GatedActivation, tokens: Int, width: Int, gateUp: HostTensor, out: HostTensor
+    ) throws {
         try validateSwiGLU(tokens: tokens, width: width, gateUp: gateUp, out: out)
         let input = gateUp.floats
         var result = [Float](repeating: 0, count: tokens * width)
         for t in 0..<tokens {
             for j in 0..<width {
                 let gate = input[t * 2 * width + j], up = input[t * 2 * width + width + j]
-                result[t * width + j] = gate / (1 + Foundation.exp(-gate)) * up
+                result[t * width + j] = activation(gate) * up
             }
         }
         out.storage = .float32(result)

@@ -4,9 +4,24 @@ public struct CPURoPE: RoPEOperation {
 
     public init(table: RoPETable) { self.table = table }
 
-    public func apply(_ problem: RoPEProblem, qkv: HostTensor, q: HostTensor, k: HostTensor, v: HostTensor) throws {
-        try problem.validate(qkv: qkv, table: table, q: q, k: k, v: v)
-        let d = problem.headDim, pairs = d / 2, input = qkv.floats
+    public func apply(
+        _ problem: RoPEProblem, qkv: HostTensor, q: HostTensor, k: HostTensor, v: HostTensor, qNorm: HostTensor?,
+        kNorm: HostTensor?
+    ) throws {
+        try problem.validate(qkv: qkv, table: table, q: q, k: k, v: v, qNorm: qNorm, kNorm: kNorm)
+        let d = problem.headDim, pairs = d / 2
+        var input = qkv.floats
+        if let eps = problem.headNormEps, let qWeights = qNorm?.floats, let kWeights = kNorm?.floats {
+            // Per-head RMSNorm of the Q and K heads before they rotate.
+            for t in 0..<problem.tokens {
+                for h in 0..<(problem.heads + problem.kvHeads) {
+                    let start = t * problem.qkvWidth + h * d, weights = h < problem.heads ? qWeights : kWeights
+                    let meanSquare = input[start..<start + d].reduce(Float(0)) { $0 + $1 * $1 } / Float(d)
+                    let inverse = 1 / (meanSquare + eps).squareRoot()
+                    for i in 0..<d { input[start + i] = input[start + i] * inverse * weights[i] }
+                }
+            }
+        }
         var queries = q.floats, keys = k.takeFloats(), values = v.takeFloats()
         defer {
             k.storage = .float32(keys)

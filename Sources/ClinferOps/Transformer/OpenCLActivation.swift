@@ -6,9 +6,11 @@ public struct OpenCLActivation: ActivationOperation {
 
     public init(backend: OpenCLBackend) { self.backend = backend }
 
-    public func swiglu(tokens: Int, width: Int, gateUp: DeviceTensor, out: DeviceTensor) throws {
+    public func gated(
+        _ gate: GatedActivation, tokens: Int, width: Int, gateUp: DeviceTensor, out: DeviceTensor
+    ) throws {
         try validateSwiGLU(tokens: tokens, width: width, gateUp: gateUp, out: out)
-        let kernel = try backend.kernel(.swiglu)
+        let kernel = try backend.kernel(.gatedActivation, options: "-DGATE_KIND=\(gate.rawValue)")
         try backend.queue.enqueue(
             kernel, global: [width, tokens], arguments: [Int32(width), gateUp.argument, out.argument])
     }

@@ -70,11 +70,15 @@ public struct RoPEProblem: Sendable, Hashable {
     /// Rotate pairs (i, i + d/2) (GPT-NeoX) instead of (2i, 2i + 1) (llama.cpp's "normal" RoPE,
     /// used for Llama GGUF files, whose Q/K weights were permuted to match).
     public var neox: Bool
+    /// With a value, Q and K heads are RMS-normalised with this epsilon before rotating, by the
+    /// per-head weights passed as `qNorm` and `kNorm` (Gemma 3's `attn_q_norm`/`attn_k_norm`).
+    public var headNormEps: Float?
 
     public init(
         tokens: Int, heads: Int, kvHeads: Int, headDim: Int, position: Int, kvStride: Int, neox: Bool = false,
-        slots: Int = 1, slot: Int = 0, placements: [CachePlacement]? = nil
+        slots: Int = 1, slot: Int = 0, placements: [CachePlacement]? = nil, headNormEps: Float? = nil
     ) {
+        self.headNormEps = headNormEps
         self.tokens = tokens
         self.heads = heads
         self.kvHeads = kvHeads
@@ -96,9 +100,18 @@ public struct RoPEProblem: Sendable, Hashable {
     public var qkvWidth: Int { (heads + 2 * kvHeads) * headDim }
 
     func validate(
-        qkv: some TensorOperand, table: RoPETable, q: some TensorOperand, k: some TensorOperand, v: some TensorOperand
+        qkv: some TensorOperand, table: RoPETable, q: some TensorOperand, k: some TensorOperand, v: some TensorOperand,
+        qNorm: (some TensorOperand)?, kNorm: (some TensorOperand)?
     ) throws(OpError) {
         func fail(_ detail: String) -> OpError { .invalidArgument(op: "RoPE", detail: detail) }
+        switch (headNormEps, qNorm, kNorm) {
+        case (nil, nil, nil): break
+        case (let eps?, let qNorm?, let kNorm?):
+            guard eps >= 0, eps.isFinite else { throw fail("head norm epsilon \(eps)") }
+            try qNorm.requireCount(headDim, op: "RoPE", name: "q norm")
+            try kNorm.requireCount(headDim, op: "RoPE", name: "k norm")
+        default: throw fail("a head norm needs an epsilon and both the Q and K weights")
+        }
         guard tokens >= 1, heads >= 1, kvHeads >= 1, position >= 0 else {
             throw fail("tokens, heads and kvHeads must be ≥ 1, position ≥ 0")
         }
@@ -134,5 +147,15 @@ public struct RoPEProblem: Sendable, Hashable {
 /// RoPE with the QKV split and cache append: ``OpenCLRoPE`` and ``CPURoPE``.
 public protocol RoPEOperation: Sendable {
     associatedtype Tensor: TensorOperand
-    func apply(_ problem: RoPEProblem, qkv: Tensor, q: Tensor, k: Tensor, v: Tensor) throws
+    /// `qNorm` and `kNorm` [headDim]: the per-head RMSNorm weights, when `problem.headNormEps` is set.
+    func apply(
+        _ problem: RoPEProblem, qkv: Tensor, q: Tensor, k: Tensor, v: Tensor, qNorm: Tensor?, kNorm: Tensor?)
+        throws
+}
+
+extension RoPEOperation {
+    /// RoPE without head norms.
+    public func apply(_ problem: RoPEProblem, qkv: Tensor, q: Tensor, k: Tensor, v: Tensor) throws {
+        try apply(problem, qkv: qkv, q: q, k: k, v: v, qNorm: nil, kNorm: nil)
+    }
 }

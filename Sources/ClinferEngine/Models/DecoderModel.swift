@@ -9,44 +9,60 @@ public enum LogitsSelection: Sendable {
     case all
 }
 
-/// A Llama-family decoder on one set of ops (OpenCL or CPU): token embedding, `layers` × (RMSNorm, fused QKV
-/// projection, RoPE, grouped-query causal attention over the KV cache, output projection,
-/// residual, RMSNorm, SwiGLU feed-forward, residual), final RMSNorm and the output head.
+/// A decoder-only transformer on one set of ops (OpenCL or CPU), for every registered
+/// architecture (``Architectures``): token embedding (optionally scaled), `layers` × (RMSNorm,
+/// fused QKV projection (+ bias), RoPE (+ per-head Q/K norms) with the layer's base, grouped-query
+/// causal attention over the KV cache (full or sliding-window), output projection (+ norm),
+/// residual, RMSNorm, gated feed-forward (SwiGLU or GeGLU, + norm), residual), final RMSNorm
+/// and the output head. The configuration says which optional steps run.
 ///
 /// A forward pass over T tokens is prefill (T > 1: the GEMM paths) or decode (T = 1: GEMV and
 /// split-KV attention); a batched decode step advances several sequences of a cache pool by one
 /// token each in one pass. All enqueue every op without waiting and read back only the logits.
 ///
 /// Sendable: forward passes run one at a time (``ForwardPasses``).
-public final class LlamaModel<Ops: TransformerOps>: Sendable {
-    public let configuration: LlamaConfiguration
+public final class DecoderModel<Ops: TransformerOps>: Sendable {
+    public let configuration: DecoderConfiguration
     public let ops: Ops
     private let embedding: LinearWeight
-    private let layers:
-        [(
-            attentionNorm: Ops.Tensor, qkv: Ops.Weight, output: Ops.Weight,
-            ffnNorm: Ops.Tensor, gateUp: Ops.Weight, down: Ops.Weight
-        )]
+    private let layers: [Layer]
     private let outputNorm: Ops.Tensor
     private let head: Ops.Weight
-    private let ropeTable: RoPETable
+    /// RoPE tables by base (Gemma 3's local and global layers use two).
+    private let ropeTables: [Double: RoPETable]
     private let passes: ForwardPasses<Workspace>
+
+    /// One layer's weights on the device (optional parts per the configuration).
+    private struct Layer: Sendable {
+        let attentionNorm: Ops.Tensor, qkv: Ops.Weight, qkvBias: Ops.Tensor?, qNorm: Ops.Tensor?, kNorm: Ops.Tensor?
+        let output: Ops.Weight, postAttentionNorm: Ops.Tensor?
+        let ffnNorm: Ops.Tensor, gateUp: Ops.Weight, down: Ops.Weight, postFFNNorm: Ops.Tensor?
+        let attention: DecoderConfiguration.LayerAttention
+    }
 
     /// Uploads `weights`; `maxPositions` bounds the RoPE table (and so every cache's capacity).
     public init(
-        configuration: LlamaConfiguration, weights: LlamaWeights, ops: Ops, maxPositions: Int? = nil,
+        configuration: DecoderConfiguration, weights: DecoderWeights, ops: Ops, maxPositions: Int? = nil,
         progress: (Int, Int) -> Void = { _, _ in }
     ) throws {
         self.configuration = configuration
         self.ops = ops
         embedding = weights.tokenEmbedding
-        var layers: [(Ops.Tensor, Ops.Weight, Ops.Weight, Ops.Tensor, Ops.Weight, Ops.Weight)] = []
+        guard weights.layers.count == configuration.layers else {
+            throw GenerationError.invalidParameter(
+                "\(weights.layers.count) layers of weights for \(configuration.layers) configured")
+        }
+        var layers: [Layer] = []
         for (index, layer) in weights.layers.enumerated() {
+            func optional(_ values: [Float]?) throws -> Ops.Tensor? { try values.map { try ops.constant($0) } }
             layers.append(
-                (
-                    try ops.constant(layer.attentionNorm), try ops.weight(layer.qkv), try ops.weight(layer.output),
-                    try ops.constant(layer.ffnNorm), try ops.weight(layer.gateUp), try ops.weight(layer.down)
-                ))
+                Layer(
+                    attentionNorm: try ops.constant(layer.attentionNorm), qkv: try ops.weight(layer.qkv),
+                    qkvBias: try optional(layer.qkvBias), qNorm: try optional(layer.qNorm),
+                    kNorm: try optional(layer.kNorm), output: try ops.weight(layer.output),
+                    postAttentionNorm: try optional(layer.postAttentionNorm), ffnNorm: try ops.constant(layer.ffnNorm),
+                    gateUp: try ops.weight(layer.gateUp), down: try ops.weight(layer.down),
+                    postFFNNorm: try optional(layer.postFFNNorm), attention: configuration.layerAttention[index]))
             progress(index + 1, weights.layers.count + 1)
         }
         self.layers = layers
@@ -56,15 +72,18 @@ public final class LlamaModel<Ops: TransformerOps>: Sendable {
         passes = ForwardPasses(limit: 24, keepingUpTo: 16) {
             try Workspace(ops: ops, tokens: $0, configuration: configuration)
         }
-        ropeTable = try RoPETable(
-            headDim: configuration.headDim,
-            positions: min(maxPositions ?? configuration.contextLength, configuration.contextLength),
-            base: configuration.ropeBase)
+        let positions = min(maxPositions ?? configuration.contextLength, configuration.contextLength)
+        var tables: [Double: RoPETable] = [:]
+        for base in Set(configuration.layerAttention.map(\.ropeBase)) {
+            tables[base] = try RoPETable(headDim: configuration.headDim, positions: positions, base: base)
+        }
+        ropeTables = tables
+        self.maxPositions = positions
         progress(weights.layers.count + 1, weights.layers.count + 1)
     }
 
     /// Positions a cache can hold at most.
-    public var maxPositions: Int { ropeTable.positions }
+    public let maxPositions: Int
 
     /// A KV cache for `sequences` sequences (slots) of up to `capacity` positions each.
     public func makeCache(capacity: Int? = nil, sequences: Int = 1) throws -> KVCache<Ops> {
@@ -98,10 +117,11 @@ public final class LlamaModel<Ops: TransformerOps>: Sendable {
             }
             let rope = RoPEProblem(
                 tokens: count, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, position: position,
-                kvStride: cache.capacity, neox: c.ropeNeox, slots: cache.sequences, slot: slot)
+                kvStride: cache.capacity, neox: c.ropeNeox, slots: cache.sequences, slot: slot,
+                headNormEps: c.headNorms ? c.normEps : nil)
             let attention = AttentionProblem(
                 heads: c.heads, kvHeads: c.kvHeads, seqQ: count, seqK: position + count, headDim: c.headDim,
-                causal: true, offset: position, kvStride: cache.capacity, tokenMajor: true,
+                causal: true, offset: position, scale: c.attentionScale, kvStride: cache.capacity, tokenMajor: true,
                 kvSequences: cache.sequences, kvSlots: cache.sequences == 1 ? nil : [slot])
             try blocks(tokens, rope: rope, attention: attention, cache: cache, workspace: w)
             cache.setLength(position + count, slot: slot)
@@ -142,12 +162,13 @@ public final class LlamaModel<Ops: TransformerOps>: Sendable {
             let placements = zip(slots, positions).map { CachePlacement(slot: $0, position: $1) }
             let rope = RoPEProblem(
                 tokens: count, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, position: 0,
-                kvStride: cache.capacity, neox: c.ropeNeox, slots: cache.sequences, placements: placements)
+                kvStride: cache.capacity, neox: c.ropeNeox, slots: cache.sequences, placements: placements,
+                headNormEps: c.headNorms ? c.normEps : nil)
             // Each row is one query against its own sequence's keys, the one just appended included.
             let keyLengths = positions.map { $0 + 1 }
             let attention = AttentionProblem(
                 batch: count, heads: c.heads, kvHeads: c.kvHeads, seqQ: 1, seqK: keyLengths.max()!, headDim: c.headDim,
-                kvStride: cache.capacity, tokenMajor: true, keyLengths: keyLengths,
+                scale: c.attentionScale, kvStride: cache.capacity, tokenMajor: true, keyLengths: keyLengths,
                 kvSequences: cache.sequences, kvSlots: slots)
             try blocks(tokens, rope: rope, attention: attention, cache: cache, workspace: w)
             for (slot, length) in zip(slots, keyLengths) { cache.setLength(length, slot: slot) }
@@ -159,7 +180,8 @@ public final class LlamaModel<Ops: TransformerOps>: Sendable {
     }
 
     /// The transformer blocks over `tokens` (embedding to the final norm, left in the workspace's
-    /// `normed`), with keys and values placed in the cache as `rope` says.
+    /// `normed`), with keys and values placed in the cache as `rope` says. Each layer attends with
+    /// its own RoPE base and window.
     private func blocks(
         _ tokens: [Int], rope: RoPEProblem, attention: AttentionProblem, cache: KVCache<Ops>, workspace w: Workspace
     ) throws {
@@ -167,40 +189,65 @@ public final class LlamaModel<Ops: TransformerOps>: Sendable {
         if let bad = tokens.first(where: { !(0..<c.vocabularySize).contains($0) }) {
             throw GenerationError.invalidToken(bad, vocabularySize: c.vocabularySize)
         }
-        try ops.write(try tokens.flatMap { try embedding.row($0) }, to: w.x)
+        var embedded = try tokens.flatMap { try embedding.row($0) }
+        if let scale = c.embeddingScale { for index in embedded.indices { embedded[index] *= scale } }
+        try ops.write(embedded, to: w.x)
         let norm = NormProblem(.rms, rows: count, width: c.embedding, eps: c.normEps)
+        /// What the next norm adds to the residual stream (nil before the first layer).
+        var pending: Ops.Tensor?
         for (index, layer) in layers.enumerated() {
-            // The previous layer's feed-forward output joins the residual stream inside the norm.
-            try ops.normalize(
-                norm, x: w.x, residual: index == 0 ? nil : w.ffnOut, weight: layer.attentionNorm, bias: nil,
-                out: w.normed)
+            try ops.normalize(norm, x: w.x, residual: pending, weight: layer.attentionNorm, bias: nil, out: w.normed)
             try ops.matmul(w.normed, layer.qkv, w.qkv, rows: count)
-            try ops.rope(rope, table: ropeTable, qkv: w.qkv, q: w.q, k: cache.keys[index], v: cache.values[index])
+            if let bias = layer.qkvBias { try ops.biasAdd(w.qkv, bias: bias) }
+            try ops.rope(
+                rope, table: ropeTables[layer.attention.ropeBase]!, qkv: w.qkv, q: w.q, k: cache.keys[index],
+                v: cache.values[index], qNorm: layer.qNorm, kNorm: layer.kNorm)
+            var layerAttention = attention
+            layerAttention.window = layer.attention.window
             try ops.attention(
-                attention, q: w.q, k: cache.keys[index], v: cache.values[index], mask: nil, o: w.attention)
+                layerAttention, q: w.q, k: cache.keys[index], v: cache.values[index], mask: nil, o: w.attention)
             try ops.matmul(w.attention, layer.output, w.attentionOut, rows: count)
-            try ops.normalize(norm, x: w.x, residual: w.attentionOut, weight: layer.ffnNorm, bias: nil, out: w.normed)
-            try ops.swigluProjection(
-                w.normed, layer.gateUp, gateUp: w.gateUp, out: w.activated, rows: count, width: c.feedForward)
+            try ops.normalize(
+                norm, x: w.x, residual: postNormed(w.attentionOut, layer.postAttentionNorm, norm, w),
+                weight: layer.ffnNorm,
+                bias: nil, out: w.normed)
+            try ops.gatedProjection(
+                c.activation, w.normed, layer.gateUp, gateUp: w.gateUp, out: w.activated, rows: count,
+                width: c.feedForward)
             try ops.matmul(w.activated, layer.down, w.ffnOut, rows: count)
+            pending = try postNormed(w.ffnOut, layer.postFFNNorm, norm, w)
         }
-        try ops.normalize(norm, x: w.x, residual: w.ffnOut, weight: outputNorm, bias: nil, out: w.normed)
+        try ops.normalize(norm, x: w.x, residual: pending, weight: outputNorm, bias: nil, out: w.normed)
+    }
+
+    /// `output`, or its RMSNorm by `weight` (in the workspace's `postNormed`) when the family
+    /// normalises block outputs before the residual add.
+    private func postNormed(
+        _ output: Ops.Tensor, _ weight: Ops.Tensor?, _ norm: NormProblem, _ w: Workspace
+    ) throws
+        -> Ops.Tensor
+    {
+        guard let weight else { return output }
+        try ops.normalize(norm, x: output, residual: nil, weight: weight, bias: nil, out: w.postNormed)
+        return w.postNormed
     }
 
     /// Activations for a forward pass over `tokens` tokens, reused across passes of that size.
     private final class Workspace: Sendable {
-        let x, normed, qkv, q, attention, attentionOut, gateUp, activated, ffnOut, lastRow, lastLogits: Ops.Tensor
+        let x, normed, qkv, q, attention, attentionOut, gateUp, activated, ffnOut, postNormed: Ops.Tensor
+        let lastRow, lastLogits: Ops.Tensor
 
-        init(ops: Ops, tokens t: Int, configuration c: LlamaConfiguration) throws {
+        init(ops: Ops, tokens t: Int, configuration c: DecoderConfiguration) throws {
             x = try ops.tensor(count: t * c.embedding)
             normed = try ops.tensor(count: t * c.embedding)
             qkv = try ops.tensor(count: t * c.qkvWidth)
-            q = try ops.tensor(count: t * c.heads * c.headDim)
-            attention = try ops.tensor(count: t * c.heads * c.headDim)
+            q = try ops.tensor(count: t * c.attentionWidth)
+            attention = try ops.tensor(count: t * c.attentionWidth)
             attentionOut = try ops.tensor(count: t * c.embedding)
             gateUp = try ops.tensor(count: t * 2 * c.feedForward)
             activated = try ops.tensor(count: t * c.feedForward)
             ffnOut = try ops.tensor(count: t * c.embedding)
+            postNormed = try ops.tensor(count: c.postNorms ? t * c.embedding : 1)
             lastRow = try ops.tensor(count: c.embedding)
             lastLogits = try ops.tensor(count: c.vocabularySize)
             tokens = t
