@@ -143,6 +143,10 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
                     "Token id \(id) is outside the vocabulary (0..<\(size)).", param: "prompt", code: "invalid_token")
             case .invalidParameter(let detail):
                 return invalidRequest("Invalid parameter: \(detail)", code: "invalid_parameter")
+            case .noChatTemplate:
+                return invalidRequest(
+                    "This model has no chat template (a base model): use /v1/completions.", param: "messages",
+                    code: "no_chat_template")
             }
         case let error as HTTPError:
             switch error.status {

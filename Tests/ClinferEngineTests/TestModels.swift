@@ -26,9 +26,12 @@ enum TestModels {
         inCI || FileManager.default.fileExists(atPath: path)
     }
 
-    /// SmolLM2 as a bare ``DecoderModel`` on `ops` (no scheduler), caches up to `maxPositions`.
-    static func smolLM2Model<Ops: TransformerOps>(on ops: Ops, maxPositions: Int = 64) throws -> DecoderModel<Ops> {
-        let file = try GGUFFile(path: smolLM2)
+    /// SmolLM2 (or another file) as a bare ``DecoderModel`` on `ops` (no scheduler), caches up to
+    /// `maxPositions`.
+    static func smolLM2Model<Ops: TransformerOps>(
+        on ops: Ops, maxPositions: Int = 64, path: String = smolLM2
+    ) throws -> DecoderModel<Ops> {
+        let file = try GGUFFile(path: path)
         let configuration = try DecoderConfiguration(gguf: file)
         return try DecoderModel(
             configuration: configuration, weights: try DecoderWeights(gguf: file, configuration: configuration),

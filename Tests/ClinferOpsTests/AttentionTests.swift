@@ -63,6 +63,46 @@ struct AttentionTests {
         #expect(attention.splits(for: AttentionProblem(heads: 9, seqQ: 2, seqK: 4096, headDim: 64)) == 1)
     }
 
+    @Test("sliding window: equal to an explicit mask on the CPU; OpenCL prefill and decode on odd shapes")
+    func slidingWindow() throws {
+        // The CPU reference's window against the same attention with the window as an additive mask.
+        for (seqQ, seqK, offset, window) in [(7, 12, 5, 3), (33, 33, 0, 7), (1, 40, 39, 1)] {
+            let windowed = AttentionProblem(
+                heads: 2, seqQ: seqQ, seqK: seqK, headDim: 8, causal: true, offset: offset, window: window)
+            let mask = HostTensor(
+                (0..<seqQ * seqK).map { index in
+                    let (i, j) = index.quotientAndRemainder(dividingBy: seqK)
+                    return j > offset + i - window ? 0 : -Float.infinity
+                })
+            let q = HostTensor(randomFloats(2 * seqQ * 8, seed: 1)), k = HostTensor(randomFloats(2 * seqK * 8, seed: 2))
+            let v = HostTensor(randomFloats(2 * seqK * 8, seed: 3))
+            let (a, b) = (HostTensor(zeros: 2 * seqQ * 8), HostTensor(zeros: 2 * seqQ * 8))
+            try CPUAttention().attention(windowed, q: q, k: k, v: v, mask: nil, o: a)
+            var masked = windowed
+            masked.window = nil
+            try CPUAttention().attention(masked, q: q, k: k, v: v, mask: mask, o: b)
+            #expect(a.floats == b.floats, "seqQ \(seqQ) seqK \(seqK) window \(window)")
+        }
+        let backend = try TestDevice.opencl()
+        let attention = try OpenCLAttention(backend: backend)
+        for window in [1, 7, 33, 512] {
+            for (seqQ, offset) in [(1, 999), (7, 0), (33, 400), (100, 900)] {
+                let problem = AttentionProblem(
+                    heads: 4, kvHeads: 1, seqQ: seqQ, seqK: offset + seqQ, headDim: 64, causal: true, offset: offset,
+                    kvStride: 1000, tokenMajor: true, window: window)
+                for splits in seqQ == 1 ? [1, 7] : [1] {
+                    let error = try attentionError(problem, kvHalf: window == 33, attention: attention, splits: splits)
+                    #expect(error <= Self.tolerance, "window \(window) seqQ \(seqQ) offset \(offset): \(error)")
+                }
+            }
+        }
+        #expect(throws: OpError.self) {
+            try CPUAttention().attention(
+                AttentionProblem(heads: 1, seqQ: 2, seqK: 2, headDim: 8, window: 1), q: HostTensor(zeros: 16),
+                k: HostTensor(zeros: 16), v: HostTensor(zeros: 16), mask: nil, o: HostTensor(zeros: 16))
+        }
+    }
+
     @Test("a query that sees no key gets zeros")
     func blockedQuery() throws {
         let backend = try TestDevice.opencl()

@@ -40,6 +40,27 @@ struct TransformerOpsTests {
         #expect(half < 1e-3)
     }
 
+    @Test("RoPE with per-head Q/K RMSNorm (Gemma 3), head dims 8, 64, 256, odd token counts", arguments: [1, 7, 33])
+    func ropeHeadNorm(tokens: Int) throws {
+        let backend = try TestDevice.opencl()
+        for (heads, kvHeads, d) in [(4, 1, 256), (9, 3, 64), (3, 3, 8)] {
+            let problem = RoPEProblem(
+                tokens: tokens, heads: heads, kvHeads: kvHeads, headDim: d, position: 3, kvStride: 3 + tokens,
+                neox: true, headNormEps: 1e-6)
+            let error = try ropeError(problem, base: 1_000_000, backend: backend)
+            #expect(error < 1e-5, "tokens \(tokens) heads \(heads)/\(kvHeads) d \(d): \(error)")
+        }
+        // A head norm needs both weights and an epsilon.
+        let table = try RoPETable(headDim: 8, positions: 4, base: 10_000)
+        let problem = RoPEProblem(
+            tokens: 1, heads: 1, kvHeads: 1, headDim: 8, position: 0, kvStride: 4, headNormEps: 1e-6)
+        #expect(throws: OpError.self) {
+            try CPURoPE(table: table).apply(
+                problem, qkv: HostTensor(zeros: 24), q: HostTensor(zeros: 8), k: HostTensor(zeros: 32),
+                v: HostTensor(zeros: 32))
+        }
+    }
+
     @Test(
         "RoPE into a cache pool: a prompt into one sequence, a decode step placing one token per sequence",
         arguments: [1, 7, 33])
@@ -81,7 +102,7 @@ struct TransformerOpsTests {
         #expect(abs(table.cos[2 * 2 + 1] - Float(cos(2.0 / 10))) < 1e-7)  // position 2, pair 1: 2·100^(−1/2)
     }
 
-    @Test("SwiGLU, exact GELU and add, odd sizes", arguments: [(1, 1), (7, 33), (3, 1000)])
+    @Test("SwiGLU, GeGLU, exact GELU and add, odd sizes", arguments: [(1, 1), (7, 33), (3, 1000)])
     func activations(shape: (Int, Int)) throws {
         let error = try activationError(tokens: shape.0, width: shape.1, backend: TestDevice.opencl())
         #expect(error < 1e-5)

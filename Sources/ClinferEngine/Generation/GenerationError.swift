@@ -10,6 +10,8 @@ public enum GenerationError: Error, Equatable, Sendable, CustomStringConvertible
     case invalidParameter(String)
     /// Every slot is busy and the wait queue is full; retry later.
     case queueFull(waiting: Int)
+    /// Chat asked of a model whose file has no chat template (a base model).
+    case noChatTemplate
 
     public var description: String {
         switch self {
@@ -19,6 +21,8 @@ public enum GenerationError: Error, Equatable, Sendable, CustomStringConvertible
         case .invalidToken(let id, let size): "token id \(id) is outside the vocabulary (0..<\(size))"
         case .invalidParameter(let detail): "invalid generation parameter: \(detail)"
         case .queueFull(let waiting): "the server is busy: \(waiting) requests are already waiting for a slot"
+        case .noChatTemplate:
+            "the model has no chat template (no tokenizer.chat_template: a base model); use plain completion"
         }
     }
 }

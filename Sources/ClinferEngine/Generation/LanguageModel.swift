@@ -44,7 +44,8 @@ public final class LanguageModel: Sendable {
     public let path: String
     public let configuration: DecoderConfiguration
     public let tokenizer: Tokenizer
-    /// The model's chat template (plain "role: content" lines when the file has none).
+    /// The model's chat template (`.plain` when the file has none: ``chat(_:parameters:)`` then
+    /// throws ``GenerationError/noChatTemplate``).
     public let chatTemplate: ChatTemplate
     /// Token ids that end a sequence (end-of-sequence and end-of-turn tokens).
     public let endTokens: Set<Int>
@@ -135,8 +136,10 @@ public final class LanguageModel: Sendable {
     }
 
     /// The prompt tokens for `messages` with a generation prompt appended. Only the template's
-    /// markup becomes control tokens; message text that spells one stays text.
+    /// markup becomes control tokens; message text that spells one stays text. A model without
+    /// a chat template (a base model) throws ``GenerationError/noChatTemplate``.
     public func chatTokens(_ messages: [ChatMessage]) throws -> [Int] {
+        guard chatTemplate.format != .plain else { throw GenerationError.noChatTemplate }
         guard !messages.isEmpty else { throw GenerationError.emptyPrompt }
         return tokenizer.encode(chatTemplate.renderPrompt(messages, addGenerationPrompt: true))
     }

@@ -68,6 +68,25 @@ extension KernelSelfTest {
                 try attentionError(prefill, attention: attention))
         },
         KernelSelfTest(
+            "attention sliding window: prefill blocks, decode split and unsplit", file: "attention_decode.cl"
+        ) {
+            backend in
+            let attention = try OpenCLAttention(backend: backend, queriesPerItem: 2, keysPerTile: 3, keysPerSplit: 3)
+            let prefill = AttentionProblem(
+                heads: 2, kvHeads: 1, seqQ: 9, seqK: 13, headDim: 8, causal: true, offset: 4, kvStride: 14,
+                tokenMajor: true, window: 5)
+            let decode = AttentionProblem(
+                batch: 3, heads: 2, kvHeads: 1, seqQ: 1, seqK: 13, headDim: 8, kvStride: 14, tokenMajor: true,
+                keyLengths: [13, 2, 7], kvSequences: 3, kvSlots: [1, 2, 0], window: 4)
+            let single = AttentionProblem(
+                heads: 3, kvHeads: 1, seqQ: 1, seqK: 11, headDim: 8, causal: true, offset: 10, window: 6)
+            return max(
+                try attentionError(prefill, attention: attention),
+                try attentionError(decode, attention: attention, splits: 2),
+                try attentionError(single, attention: attention, splits: 1),
+                try attentionError(single, kvHalf: true, attention: attention, splits: 3))
+        },
+        KernelSelfTest(
             "attention_block_sparse: per-head lists, causal offset, permuted keys, fp16; gather",
             file: "attention_block_sparse.cl"
         ) { backend in

@@ -42,7 +42,18 @@ extension KernelSelfTest {
             }
             return worst
         },
-        KernelSelfTest("swiglu, gelu_erf, add", file: "activation.cl", tolerance: 1e-5) { backend in
+        KernelSelfTest("rope_qkv with per-head Q/K norms (prompt and placed decode step)", file: "rope.cl") { backend in
+            let prompt = RoPEProblem(
+                tokens: 3, heads: 2, kvHeads: 1, headDim: 16, position: 2, kvStride: 6, neox: true, headNormEps: 1e-6)
+            let step = RoPEProblem(
+                tokens: 2, heads: 4, kvHeads: 2, headDim: 8, position: 0, kvStride: 5, slots: 2,
+                placements: [CachePlacement(slot: 1, position: 4), CachePlacement(slot: 0, position: 1)],
+                headNormEps: 1e-5)
+            return max(
+                try ropeError(prompt, backend: backend), try ropeError(step, cacheHalf: true, backend: backend))
+        },
+        KernelSelfTest("gated_activation (SiLU, tanh GELU), gelu_erf, add", file: "activation.cl", tolerance: 1e-5) {
+            backend in
             try activationError(tokens: 3, width: 7, backend: backend)
         },
         KernelSelfTest("bias_add, bias_gelu_erf", file: "activation.cl", tolerance: 1e-5) { backend in
@@ -95,13 +106,23 @@ package func ropeError(
     let kInit = HostTensor(SplitMix64.floats(cacheCount, seed: seed + 1)).converted(to: cacheHalf ? .float16 : .float32)
     let vInit = HostTensor(SplitMix64.floats(cacheCount, seed: seed + 2)).converted(to: cacheHalf ? .float16 : .float32)
     let q = HostTensor(zeros: qCount), k = HostTensor(kInit.floats), v = HostTensor(vInit.floats)
-    try CPURoPE(table: table).apply(problem, qkv: HostTensor(qkv), q: q, k: k, v: v)
+    // Per-head norm weights around 1, when the problem normalises heads.
+    let norms =
+        problem.headNormEps == nil
+        ? nil
+        : (
+            HostTensor(SplitMix64.floats(problem.headDim, seed: seed + 3, in: 0.5...1.5)),
+            HostTensor(SplitMix64.floats(problem.headDim, seed: seed + 4, in: 0.5...1.5))
+        )
+    try CPURoPE(table: table).apply(
+        problem, qkv: HostTensor(qkv), q: q, k: k, v: v, qNorm: norms?.0, kNorm: norms?.1)
     let deviceQ = try DeviceTensor(backend: backend, count: qCount)
     let deviceK = try DeviceTensor(backend: backend, copying: kInit),
         deviceV = try DeviceTensor(backend: backend, copying: vInit)
     try OpenCLRoPE(backend: backend, table: table).encode(
         problem, qkv: DeviceTensor(backend: backend, copying: HostTensor(qkv)),
-        q: deviceQ, k: deviceK, v: deviceV)
+        q: deviceQ, k: deviceK, v: deviceV, qNorm: try norms.map { try DeviceTensor(backend: backend, copying: $0.0) },
+        kNorm: try norms.map { try DeviceTensor(backend: backend, copying: $0.1) })
     // An fp16 cache rounds each stored value: compare against the reference rounded the same way.
     let rounded = { (values: [Float]) in cacheHalf ? values.map { Float(Float16($0)) } : values }
     return max(
@@ -110,16 +131,21 @@ package func ropeError(
         maxRelativeError(try deviceV.download(backend.queue).floats, rounded(v.floats)))
 }
 
-/// SwiGLU, GELU and add on the device and the CPU; the largest relative error.
+/// Both gated activations (SwiGLU, GeGLU), GELU and add on the device and the CPU; the largest
+/// relative error.
 package func activationError(tokens: Int, width: Int, backend: OpenCLBackend, seed: UInt64 = 7) throws -> Float {
     let device = OpenCLActivation(backend: backend), host = CPUActivation()
     let gateUp = SplitMix64.floats(tokens * 2 * width, seed: seed, in: -6...6)
-    let hostOut = HostTensor(zeros: tokens * width),
-        deviceOut = try DeviceTensor(backend: backend, count: tokens * width)
-    try host.swiglu(tokens: tokens, width: width, gateUp: HostTensor(gateUp), out: hostOut)
-    try device.swiglu(
-        tokens: tokens, width: width, gateUp: DeviceTensor(backend: backend, copying: HostTensor(gateUp)),
-        out: deviceOut)
+    var gatedError: Float = 0
+    for gate in GatedActivation.allCases {
+        let hostOut = HostTensor(zeros: tokens * width),
+            deviceOut = try DeviceTensor(backend: backend, count: tokens * width)
+        try host.gated(gate, tokens: tokens, width: width, gateUp: HostTensor(gateUp), out: hostOut)
+        try device.gated(
+            gate, tokens: tokens, width: width, gateUp: DeviceTensor(backend: backend, copying: HostTensor(gateUp)),
+            out: deviceOut)
+        gatedError = max(gatedError, maxRelativeError(try deviceOut.download(backend.queue).floats, hostOut.floats))
+    }
     let x = SplitMix64.floats(tokens * width, seed: seed + 1, in: -4...4),
         y = SplitMix64.floats(tokens * width, seed: seed + 2)
     let hostX = HostTensor(x), deviceX = try DeviceTensor(backend: backend, copying: HostTensor(x))
@@ -127,9 +153,7 @@ package func activationError(tokens: Int, width: Int, backend: OpenCLBackend, se
     try device.geluErf(deviceX)
     try host.add(hostX, HostTensor(y))
     try device.add(deviceX, DeviceTensor(backend: backend, copying: HostTensor(y)))
-    return max(
-        maxRelativeError(try deviceOut.download(backend.queue).floats, hostOut.floats),
-        maxRelativeError(try deviceX.download(backend.queue).floats, hostX.floats))
+    return max(gatedError, maxRelativeError(try deviceX.download(backend.queue).floats, hostX.floats))
 }
 
 /// Bias add and bias + GELU over [rows, width] on the device and the CPU; the largest relative error.

@@ -152,14 +152,16 @@ extension KernelSelfTest {
             }
         }
         checks.append(
-            KernelSelfTest("quant GEMV SwiGLU epilogue (1 and 4 lanes a row)", file: "quant_gemv.cl") { backend in
+            KernelSelfTest("quant GEMV gated epilogues, SwiGLU and GeGLU (1 and 4 lanes a row)", file: "quant_gemv.cl")
+            {
+                backend in
                 max(
-                    try swigluGEMVError(
+                    try gatedGEMVError(
                         format: .q4_1, m: 1, n: 5, k: 64, config: QuantGEMVConfig(rowsPerItem: 3, lanesPerRow: 1),
                         backend: backend),
-                    try swigluGEMVError(
-                        format: .q8_0, m: 3, n: 3, k: 96, config: QuantGEMVConfig(rowsPerItem: 2, lanesPerRow: 4),
-                        backend: backend))
+                    try gatedGEMVError(
+                        .geluTanh, format: .q5_0, m: 3, n: 3, k: 96,
+                        config: QuantGEMVConfig(rowsPerItem: 2, lanesPerRow: 4), backend: backend))
             })
         checks.append(
             KernelSelfTest("int8_matmul with outliers", file: "int8_matmul.cl") { backend in
@@ -218,23 +220,25 @@ package func quantizedMatmulError(
     return maxRelativeError(try y.download(backend.queue).floats, reference.floats)
 }
 
-/// Max relative error of the decode GEMV's SwiGLU epilogue (`-DGATED=1`) over stacked gate/up
-/// weights [2n, k] against the CPU fallback: dequantize-then-matmul, then its SwiGLU.
-package func swigluGEMVError(
-    format: QuantFormat, m: Int, n: Int, k: Int, config: QuantGEMVConfig? = nil, backend: OpenCLBackend,
-    seed: UInt64 = 11
+/// Max relative error of the decode GEMV's gated epilogue (`-DGATED=1` SwiGLU, `2` GeGLU) over
+/// stacked gate/up weights [2n, k] against the CPU fallback: dequantize-then-matmul, then the
+/// activation.
+package func gatedGEMVError(
+    _ gate: GatedActivation = .silu, format: QuantFormat, m: Int, n: Int, k: Int, config: QuantGEMVConfig? = nil,
+    backend: OpenCLBackend, seed: UInt64 = 11
 ) throws -> Float {
     let weights = try sampleQuantizedMatrix(format: format, rows: 2 * n, columns: k, seed: seed)
     let x = HostTensor(SplitMix64.floats(m * k, seed: seed + 1))
     let projected = HostTensor(zeros: m * 2 * n)
     try CPUQuantizedMatmul().matmul(x: x, weights: weights, y: projected, rows: m)
     let reference = HostTensor(zeros: m * n)
-    try CPUActivation().swiglu(tokens: m, width: n, gateUp: projected, out: reference)
+    try CPUActivation().gated(gate, tokens: m, width: n, gateUp: projected, out: reference)
     let matmul = OpenCLQuantizedMatmul(
         gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)))
     let y = try DeviceTensor(backend: backend, count: m * n)
     guard
         try matmul.encodeGated(
+            gate,
             x: DeviceTensor(backend: backend, copying: x),
             weights: DeviceQuantizedMatrix(backend: backend, copying: weights), y: y, rows: m, config: config) != nil
     else { throw OpError.invalidConfiguration(kernel: "quant_gemv", detail: "no fused SwiGLU for \(m) rows") }
