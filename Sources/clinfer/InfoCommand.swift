@@ -94,7 +94,34 @@ struct InfoCommand: ParsableCommand {
             (name: $0.name, type: $0.type.name, dims: "\($0.dimensions)", bytes: $0.byteCount)
         }
         lines += tensorLines(rows, dimsTitle: "dims (ne0 first)")
+        lines.append(Self.modelLine(file))
         return lines.joined(separator: "\n")
+    }
+
+    /// Whether Clinfer runs the file, and the memory it will take: the weights in their device
+    /// form (quantized formats transcoded, plain ones widened to fp32) and the KV cache.
+    static func modelLine(_ file: GGUFFile) -> String {
+        let c: DecoderConfiguration
+        do throws(ModelFormatError) {
+            c = try DecoderConfiguration(gguf: file)
+        } catch {
+            return "model: not runnable: \(error.description)"
+        }
+        let windowed = c.layerAttention.filter { $0.window != nil }
+        let windows = windowed.isEmpty ? "" : ", sliding window \(windowed[0].window!) on \(windowed.count) of \(c.layers) layers"
+        let cache = 2 * c.layers * c.kvHeads * c.headDim * 1024 * 4
+        return "model: \(c.architecture), \(c.layers) layers, embedding \(c.embedding), heads \(c.heads)/\(c.kvHeads) × \(c.headDim)"
+            + "\(windows); weights on a device \(size(deviceWeightBytes(file))), KV cache \(size(cache)) per 1024 positions a sequence"
+    }
+
+    /// Bytes of the weights once uploaded (quantized formats in their device form, others fp32).
+    static func deviceWeightBytes(_ file: GGUFFile) -> Int {
+        file.tensors.reduce(0) { total, tensor in
+            guard let format = tensor.type.quantFormat, let columns = tensor.dimensions.first, columns > 0 else {
+                return total + tensor.elementCount * 4
+            }
+            return total + format.deviceBytes(rows: tensor.elementCount / columns, columns: columns)
+        }
     }
 
     private func describe(_ file: SafetensorsFile) -> String {
@@ -220,6 +247,8 @@ struct InfoCommand: ParsableCommand {
             "data_offset": file.dataOffset, "metadata": metadata, "tensor_count": file.tensors.count,
             "tensor_bytes": file.tensors.reduce(0) { $0 + $1.byteCount },
             "types": typeCounts(file.tensors.map { ($0.type.name, $0.byteCount) }), "tensors": tensors,
+            "architecture_supported": (try? DecoderConfiguration(gguf: file)) != nil,
+            "device_weight_bytes": deviceWeightBytes(file),
         ]
     }
 
