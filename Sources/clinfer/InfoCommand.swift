@@ -108,9 +108,11 @@ struct InfoCommand: ParsableCommand {
             return "model: not runnable: \(error.description)"
         }
         let windowed = c.layerAttention.filter { $0.window != nil }
-        let windows = windowed.isEmpty ? "" : ", sliding window \(windowed[0].window!) on \(windowed.count) of \(c.layers) layers"
+        let windows =
+            windowed.isEmpty ? "" : ", sliding window \(windowed[0].window!) on \(windowed.count) of \(c.layers) layers"
         let cache = 2 * c.layers * c.kvHeads * c.headDim * 1024 * 4
-        return "model: \(c.architecture), \(c.layers) layers, embedding \(c.embedding), heads \(c.heads)/\(c.kvHeads) × \(c.headDim)"
+        return
+            "model: \(c.architecture), \(c.layers) layers, embedding \(c.embedding), heads \(c.heads)/\(c.kvHeads) × \(c.headDim)"
             + "\(windows); weights on a device \(size(deviceWeightBytes(file))), KV cache \(size(cache)) per 1024 positions a sequence"
     }
 

@@ -53,7 +53,8 @@ struct FormatFuzzTests {
         static func huge(_ index: Int) -> UInt64 { FormatFuzzTests.hugeValues[index] }
     }
 
-    /// A small GGUF with metadata of several types, nested arrays and tensors of all six types.
+    /// A small GGUF with metadata of several types, nested arrays and tensors of every type
+    /// Clinfer reads (plain, legacy quants, Q5 and K-quants).
     static func gguf() throws -> (bytes: [UInt8], headerEnd: Int) {
         var writer = GGUFWriter()
         writer.set("general.architecture", .string("llama"))
@@ -67,6 +68,12 @@ struct FormatFuzzTests {
             try writer.addTensor(
                 "t\(index).\(type.name)", dimensions: [32, 2], floats: SplitMix64.floats(64, seed: UInt64(index)),
                 as: type)
+        }
+        // Q5 and K-quant blocks (super-blocks of 256): truncations and dimension edits hit them too.
+        for (index, type) in [GGUFTensorType.q5_0, .q5_1, .q4_K, .q5_K, .q6_K].enumerated() {
+            let matrix = try QuantizedMatrix.randomBlocks(
+                format: type.quantFormat!, rows: 2, columns: 256, seed: UInt64(index))
+            try writer.addTensor("k\(index).\(type.name)", type: type, dimensions: [256, 2], bytes: matrix.data)
         }
         let bytes = writer.serialized()
         return (bytes, try GGUFFile(bytes: bytes).dataOffset)

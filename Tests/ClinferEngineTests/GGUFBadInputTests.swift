@@ -235,18 +235,18 @@ struct GGUFBadInputTests {
     @Test("an unsupported tensor type loads, and using it throws unsupportedTensorType naming the tensor")
     func unsupportedType() throws {
         let tensors = [
-            R.tensor("blk.0.ffn_down.weight", dims: [256, 2], type: 12, offset: 0),
-            R.tensor("positions", dims: [4], type: 27, offset: 288),
+            R.tensor("blk.0.ffn_down.weight", dims: [256, 2], type: 10, offset: 0),
+            R.tensor("positions", dims: [4], type: 27, offset: 192),
         ]
         let file = try GGUFFile(
-            bytes: Self.file(tensors: tensors, data: [UInt8](repeating: 0, count: 288 + 32)), name: "k.gguf")
-        let q4k = try #require(file.tensor(named: "blk.0.ffn_down.weight"))
-        #expect(q4k.type == .q4_K && q4k.byteCount == 288 && !q4k.type.isSupported)
-        for error in [formatError { _ = try file.floats(of: q4k) }, formatError { _ = try file.quantizedMatrix(q4k) }] {
+            bytes: Self.file(tensors: tensors, data: [UInt8](repeating: 0, count: 192 + 32)), name: "k.gguf")
+        let q2k = try #require(file.tensor(named: "blk.0.ffn_down.weight"))
+        #expect(q2k.type == .q2_K && q2k.byteCount == 168 && !q2k.type.isSupported)
+        for error in [formatError { _ = try file.floats(of: q2k) }, formatError { _ = try file.quantizedMatrix(q2k) }] {
             guard case .unsupportedTensorType(let path, let tensor, let type) = error else {
                 Issue.record("\(String(describing: error))"); continue
             }
-            #expect(path == "k.gguf" && tensor == "blk.0.ffn_down.weight" && type.hasPrefix("Q4_K"))
+            #expect(path == "k.gguf" && tensor == "blk.0.ffn_down.weight" && type.hasPrefix("Q2_K"))
         }
         let positions = try #require(file.tensor(named: "positions"))
         #expect(
