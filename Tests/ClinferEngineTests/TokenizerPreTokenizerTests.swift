@@ -73,11 +73,21 @@ struct TokenizerPreTokenizerTests {
         #expect(pieces("x  ", .llama3) == ["x", "  "])
     }
 
+    @Test("qwen2: llama3's split with single digits (pieces from Python's regex module on its pattern)")
+    func qwen2() {
+        #expect(pieces("12345 67", .qwen2) == ["1", "2", "3", "4", "5", " ", "6", "7"])
+        #expect(pieces("IT'S it's", .qwen2) == ["IT", "'S", " it", "'s"])
+        #expect(pieces("hello\n\nworld", .qwen2) == ["hello", "\n\n", "world"])
+        #expect(pieces("x = 3.14;  y", .qwen2) == ["x", " =", " ", "3", ".", "1", "4", ";", " ", " y"])
+        #expect(pieces("año 2024: ¡hola!", .qwen2) == ["año", " ", "2", "0", "2", "4", ":", " ¡", "hola", "!"])
+        #expect(PreTokenizer(preType: "qwen2") == .qwen2)
+    }
+
     @Test("pre-tokenizer names")
     func names() {
         #expect(PreTokenizer(preType: "smollm") == .smollm)
         #expect(PreTokenizer(preType: "llama-bpe") == .llama3)
         #expect(PreTokenizer(preType: "gpt2") == .gpt2)
-        #expect(PreTokenizer(preType: "qwen2") == nil)
+        #expect(PreTokenizer(preType: "qwen2") == .qwen2 && PreTokenizer(preType: "mystery") == nil)
     }
 }

@@ -212,7 +212,7 @@ struct TokenizerTests {
     func unknownPreType() throws {
         #expect(
             throws: TokenizerError.unsupported(
-                "pre-tokenizer 'mystery' (Clinfer implements gpt2, smollm, llama3 and 'default')")
+                "pre-tokenizer 'mystery' (Clinfer implements gpt2, smollm, llama3, qwen2 and 'default')")
         ) { try Tokenizer(vocabulary: TinyVocabulary().vocabulary(preType: "mystery")) }
         #expect(try Tokenizer(vocabulary: TinyVocabulary().vocabulary(preType: "default")).preTokenizer == .gpt2)
     }

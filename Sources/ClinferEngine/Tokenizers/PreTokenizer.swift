@@ -6,6 +6,7 @@
 /// - `gpt2`: `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
 /// - `smollm`: every `\p{N}` scalar becomes its own piece, then `gpt2` on the text between
 /// - `llama3` (`llama-bpe`): `(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+/// - `qwen2`: `llama3` with single digits (`\p{N}` for `\p{N}{1,3}`)
 ///
 /// `\s+(?!\S)`: a whitespace run followed by a non-space gives all but its last scalar to its own
 /// piece (the last one becomes the optional ` ` of the next piece); at the end of the text the
@@ -14,6 +15,7 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
     case gpt2
     case smollm
     case llama3
+    case qwen2
 
     /// The pre-tokenizer a GGUF `tokenizer.ggml.pre` name selects, or nil when Clinfer does not
     /// know the name (the tokenizer then uses `gpt2`).
@@ -22,6 +24,7 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
         case "gpt2", "gpt-2": self = .gpt2
         case "smollm": self = .smollm
         case "llama3", "llama-v3", "llama-bpe": self = .llama3
+        case "qwen2": self = .qwen2
         default: return nil
         }
     }
@@ -37,7 +40,9 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
         case .gpt2:
             Self.splitGPT2(scalars, classes, range.lowerBound, range.upperBound, &ends)
         case .llama3:
-            Self.splitLlama3(scalars, classes, range.lowerBound, range.upperBound, &ends)
+            Self.splitLlama3(scalars, classes, range.lowerBound, range.upperBound, digits: 3, &ends)
+        case .qwen2:
+            Self.splitLlama3(scalars, classes, range.lowerBound, range.upperBound, digits: 1, &ends)
         case .smollm:
             var start = range.lowerBound
             for index in range where classes[index] == ScalarClass.number {
@@ -113,7 +118,7 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
     }
 
     private static func splitLlama3(
-        _ scalars: [UInt32], _ classes: [UInt8], _ start: Int, _ end: Int, _ ends: inout [Int]
+        _ scalars: [UInt32], _ classes: [UInt8], _ start: Int, _ end: Int, digits: Int, _ ends: inout [Int]
     ) {
         @inline(__always) func classAt(_ index: Int) -> UInt8 { index < end ? classes[index] : ScalarClass.outside }
         @inline(__always) func isNewline(_ index: Int) -> Bool {
@@ -137,13 +142,13 @@ public enum PreTokenizer: String, Sendable, CaseIterable {
                 ends.append(pos)
                 continue
             }
-            // \p{N}{1,3}
+            // \p{N}{1,3} (qwen2: \p{N})
             if cls == ScalarClass.number {
                 var run = 0
                 while classAt(pos) == ScalarClass.number {
                     pos += 1
                     run += 1
-                    if run == 3 {
+                    if run == digits {
                         ends.append(pos)
                         run = 0
                     }
