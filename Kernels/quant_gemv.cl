@@ -117,12 +117,19 @@ void quant_gemv(const int M, const int N, const int K, __global const X_T *x, __
 #if QOFFSET
                 const float16 wl = fma(convert_float16(vload16(0, c)), (float16)(scale), (float16)(mn[g]));
                 const float16 wh = fma(convert_float16(vload16(1, c)), (float16)(scaleHigh), (float16)(mn[g + (QGROUP == 16)]));
+#elif MR == 1 && QGROUP != 16
+#define SCALE_AFTER_DOT 1
+                // One row of x: scale the block's dot product once (3 vector ops per 32 weights, not 4).
+                const float16 ql = convert_float16(vload16(0, c)), qh = convert_float16(vload16(1, c));
+                acc[r][0] = fma(fma(qh, xh[0], ql * xl[0]), (float16)(scale), acc[r][0]);
 #else
                 const float16 wl = convert_float16(vload16(0, c)) * scale;
                 const float16 wh = convert_float16(vload16(1, c)) * scaleHigh;
 #endif
 #endif
+#ifndef SCALE_AFTER_DOT
                 UNROLL for (int i = 0; i < MR; i++) acc[r][i] = fma(wh, xh[i], fma(wl, xl[i], acc[r][i]));
+#endif
             }
         }
 #if LK > 1

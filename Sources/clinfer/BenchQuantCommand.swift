@@ -69,6 +69,15 @@ struct BenchQuantCommand: ParsableCommand {
             let y = try DeviceTensor(backend: backend, count: m * n)
             var fp32Seconds: Double?
             for kind in WeightKind.allCases {
+                // A format whose blocks do not divide K (K-quants need K % 256 == 0) has no row here.
+                if case .quantized(let format) = kind, k % format.columnMultiple != 0 {
+                    if !json {
+                        print(
+                            "\(pad("\(shape)", 16)) \(pad(kind.name, 10)) n/a: K is not a multiple of \(format.columnMultiple)"
+                        )
+                    }
+                    continue
+                }
                 let run: () throws -> Void, bytes: Int, reference: HostTensor = HostTensor(zeros: m * n)
                 switch kind {
                 case .fp32:

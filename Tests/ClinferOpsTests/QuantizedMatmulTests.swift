@@ -72,10 +72,12 @@ struct QuantizedMatmulTests {
             for (m, n) in [(1, 1), (1, 7), (1, 33), (3, 33), (9, 7), (16, 1000)] {
                 let gate: GatedActivation = n % 2 == 0 ? .silu : .geluTanh
                 let error = try gatedGEMVError(gate, format: format, m: m, n: n, k: k, config: config, backend: backend)
-                // The gate's exp amplifies the summation-order difference of the two dot products a
-                // little: twice the matmul tolerance.
+                // The gate's exp amplifies the rounding difference of the two dot products (the
+                // single-row GEMV scales each block's dot once instead of every weight), and with
+                // one output the error is relative to that one value: four times the matmul
+                // tolerance.
                 #expect(
-                    error <= 2 * Self.tolerance, "\(format) \(String(describing: config)) \(m)x\(n)x\(k): \(error)")
+                    error <= 4 * Self.tolerance, "\(format) \(String(describing: config)) \(m)x\(n)x\(k): \(error)")
             }
         }
         // Prefill-sized batches run the projection and the activation apart.
