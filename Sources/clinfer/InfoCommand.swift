@@ -110,10 +110,15 @@ struct InfoCommand: ParsableCommand {
         let windowed = c.layerAttention.filter { $0.window != nil }
         let windows =
             windowed.isEmpty ? "" : ", sliding window \(windowed[0].window!) on \(windowed.count) of \(c.layers) layers"
-        let cache = 2 * c.layers * c.kvHeads * c.headDim * 1024 * 4
+        let cache = kvBytesPer1024Positions(c)
         return
             "model: \(c.architecture), \(c.layers) layers, embedding \(c.embedding), heads \(c.heads)/\(c.kvHeads) × \(c.headDim)"
             + "\(windows); weights on a device \(size(deviceWeightBytes(file))), KV cache \(size(cache)) per 1024 positions a sequence"
+    }
+
+    /// Bytes of one sequence's fp32 KV cache over 1024 positions.
+    static func kvBytesPer1024Positions(_ c: DecoderConfiguration) -> Int {
+        2 * c.layers * c.kvHeads * c.headDim * 1024 * MemoryLayout<Float>.size
     }
 
     /// Bytes of the weights once uploaded (quantized formats in their device form, others fp32).
@@ -243,15 +248,22 @@ struct InfoCommand: ParsableCommand {
                 "bytes": $0.byteCount, "supported": $0.type.isSupported,
             ]
         }
-        return [
+        var summary: [String: Any] = [
             "format": "gguf", "path": file.path, "version": file.version, "file_bytes": file.fileSize,
             "alignment": file.alignment,
             "data_offset": file.dataOffset, "metadata": metadata, "tensor_count": file.tensors.count,
             "tensor_bytes": file.tensors.reduce(0) { $0 + $1.byteCount },
             "types": typeCounts(file.tensors.map { ($0.type.name, $0.byteCount) }), "tensors": tensors,
-            "architecture_supported": (try? DecoderConfiguration(gguf: file)) != nil,
             "device_weight_bytes": deviceWeightBytes(file),
         ]
+        if let configuration = try? DecoderConfiguration(gguf: file) {
+            summary["architecture_supported"] = true
+            summary["architecture"] = configuration.architecture
+            summary["kv_bytes_per_1024_positions"] = kvBytesPer1024Positions(configuration)
+        } else {
+            summary["architecture_supported"] = false
+        }
+        return summary
     }
 
     static func summary(of file: SafetensorsFile) -> [String: Any] {
