@@ -50,7 +50,7 @@ public struct ClinferHTTPServer: Sendable {
     /// The methods each endpoint serves (others are 405).
     static let endpoints: [String: [HTTPRequest.Method]] = [
         "/v1/chat/completions": [.post], "/v1/completions": [.post], "/v1/embeddings": [.post],
-        "/v1/models": [.get], "/health": [.get], "/metrics": [.get],
+        "/v1/models": [.get], "/health": [.get], "/metrics": [.get], "/tokenize": [.post], "/detokenize": [.post],
     ]
 
     /// The router: the access log outermost, errors in OpenAI's shape, request metrics, 405s,
@@ -70,11 +70,14 @@ public struct ClinferHTTPServer: Sendable {
         let chat = ChatCompletionsRoute(state: state), completions = CompletionsRoute(state: state)
         let embeddings = EmbeddingsRoute(state: state), models = ModelsRoute(state: state)
         let health = HealthRoute(state: state), metrics = MetricsRoute(state: state)
+        let tokenize = TokenizeRoute(state: state)
         router.post("/v1/chat/completions") { request, context in try await chat.handle(request, context: context) }
         router.post("/v1/completions") { request, context in try await completions.handle(request, context: context) }
         router.post("/v1/embeddings") { request, context in try await embeddings.handle(request, context: context) }
         router.get("/v1/models") { request, _ in try models.list(request) }
         router.get("/v1/models/{id}") { _, context in try models.model(try context.parameters.require("id")) }
+        router.post("/tokenize") { request, context in try await tokenize.tokenize(request, context: context) }
+        router.post("/detokenize") { request, context in try await tokenize.detokenize(request, context: context) }
         router.get("/health") { request, _ in health.handle(request) }
         router.get("/metrics") { request, _ in metrics.handle(request) }
         return router

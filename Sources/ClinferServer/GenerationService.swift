@@ -17,16 +17,21 @@ struct GenerationOutcome: Sendable {
     var finishReason: FinishReason
     var promptTokens: Int
     var completionTokens: Int
+    /// Each generated token's log-probability entry, when the job asked for them (else nil).
+    var logprobs: [LoggedToken]?
 }
 
 /// How a streamed response looks: the events before the first token, one per text delta, the
 /// closing events of each choice, and the usage event.
 struct StreamShape: Sendable {
     var opening: [ByteBuffer]
-    var delta: @Sendable (_ text: String, _ choice: Int) -> ByteBuffer
+    /// `logprobs`: the entries of the tokens since the last delta (nil when not asked for).
+    var delta: @Sendable (_ text: String, _ logprobs: [LoggedToken]?, _ choice: Int) -> ByteBuffer
     var closing: @Sendable (_ reason: FinishReason, _ choice: Int) -> ByteBuffer
     /// nil unless the client asked for `stream_options.include_usage`.
     var usage: (@Sendable (Usage) -> ByteBuffer)?
+    /// Where each choice's generated text starts (its echoed prompt's length), for `text_offset`.
+    var offsets: [Int]
 }
 
 /// Runs generations for the routes: admission (429 when the slots and the queue are full),
@@ -68,26 +73,41 @@ final class GenerationService: Sendable {
         return ticket
     }
 
-    /// Generates one sequence, handing each released piece of text to `onText`. Cancelling the
-    /// calling task stops the sequence at its next token and frees its slot.
+    /// Generates one sequence, handing each released piece of text to `onText` with the
+    /// log-probability entries of the tokens since the last piece (when the job asks for them;
+    /// offsets count from `offset`). Cancelling the calling task stops the sequence at its next
+    /// token and frees its slot.
     func run(
-        _ job: GenerationJob, model: LanguageModel, onText: @Sendable (String) -> Void = { _ in }
+        _ job: GenerationJob, model: LanguageModel, offset: Int = 0,
+        onText: @Sendable (String, [LoggedToken]?) -> Void = { _, _ in }
     ) async throws -> GenerationOutcome {
         let id = tracker.begin()
         defer { tracker.end(id) }
         metrics.promptTokens.increment(by: Int64(job.prompt.count))
+        let logging = job.parameters.logprobs != nil
         var text = "", generated = 0, finish = FinishReason.length
+        var logged: [LoggedToken] = [], sent = 0, offset = offset
         for try await chunk in model.generate(tokens: job.prompt, parameters: job.parameters) {
-            if chunk.token != nil {
+            if let token = chunk.token {
                 if generated == 0 { metrics.timeToFirstToken.record(ContinuousClock.now - job.received) }
                 generated += 1
                 metrics.generatedTokens.increment()
                 metrics.throughput.record()
                 tracker.update(id, positions: job.prompt.count + generated)
+                if logging {
+                    let entry = LoggedToken(
+                        token: token, logprob: chunk.logprob, tokenizer: model.tokenizer, offset: offset)
+                    offset += entry.length
+                    logged.append(entry)
+                }
             }
-            if !chunk.text.isEmpty {
+            // Text held back (a partial character, a possible stop string) keeps its tokens'
+            // entries pending until it is released or the sequence ends.
+            let unsent = logged.count > sent && (chunk.finishReason != nil || !chunk.text.isEmpty)
+            if !chunk.text.isEmpty || unsent {
                 text += chunk.text
-                onText(chunk.text)
+                onText(chunk.text, logging ? Array(logged[sent...]) : nil)
+                sent = logged.count
             }
             if let reason = chunk.finishReason { finish = reason }
         }
@@ -97,20 +117,30 @@ final class GenerationService: Sendable {
         }
         metrics.latency.record(ContinuousClock.now - job.received)
         return GenerationOutcome(
-            text: text, finishReason: finish, promptTokens: job.prompt.count, completionTokens: generated)
+            text: text, finishReason: finish, promptTokens: job.prompt.count, completionTokens: generated,
+            logprobs: logging ? logged : nil)
+    }
+
+    /// The prompt's log-probability entries (`echo` with `logprobs`): the first token's is null.
+    func promptLogprobs(_ prompt: [Int], top: Int, model: LanguageModel) async throws -> [LoggedToken] {
+        let logprobs = try await model.promptLogprobs(tokens: prompt, top: top)
+        return LoggedToken.run(prompt, logprobs: logprobs, tokenizer: model.tokenizer, offset: 0)
     }
 
     /// Runs `jobs` one after another within the request timeout, cancelled when the client
     /// disconnects, and returns their outcomes.
     func collect(
-        _ jobs: [GenerationJob], model: LanguageModel, channel: any Channel, ticket: AdmissionTicket
+        _ jobs: [GenerationJob], model: LanguageModel, channel: any Channel, ticket: AdmissionTicket,
+        offsets: [Int]? = nil
     ) async throws -> [GenerationOutcome] {
         defer { ticket.release() }
         do {
             return try await cancellingOnDisconnect(channel) {
                 try await withTimeout(self.timeout) {
                     var outcomes: [GenerationOutcome] = []
-                    for job in jobs { outcomes.append(try await self.run(job, model: model)) }
+                    for (index, job) in jobs.enumerated() {
+                        outcomes.append(try await self.run(job, model: model, offset: offsets?[index] ?? 0))
+                    }
                     return outcomes
                 }
             }
@@ -158,7 +188,8 @@ final class GenerationService: Sendable {
             let usage = try await withTimeout(timeout) {
                 var usage = Usage(promptTokens: 0, completionTokens: 0)
                 for (choice, job) in jobs.enumerated() {
-                    let outcome = try await self.run(job, model: model) { text in sink.yield(shape.delta(text, choice))
+                    let outcome = try await self.run(job, model: model, offset: shape.offsets[choice]) {
+                        text, logprobs in sink.yield(shape.delta(text, logprobs, choice))
                     }
                     sink.yield(shape.closing(outcome.finishReason, choice))
                     usage = Usage(

@@ -42,7 +42,7 @@ extension ServerTests {
             try await ServerFixture.server().test { client in
                 let on: [(String, Any)] = [
                     ("logit_bias", ["50256": -100]), ("tools", [["type": "function", "function": ["name": "f"]]]),
-                    ("tool_choice", "auto"), ("response_format", ["type": "json_object"]), ("top_logprobs", 3),
+                    ("tool_choice", "auto"), ("response_format", ["type": "json_object"]),
                     ("functions", [["name": "f"]]), ("audio", ["voice": "x"]),
                 ]
                 for (param, value) in on {

@@ -29,6 +29,8 @@ public struct GenerationStats: Sendable, Codable, Hashable {
 public struct GenerationChunk: Sendable {
     /// The token generated at this step (nil on the final chunk).
     public var token: Int?
+    /// The token's log-probability and alternatives, when ``GenerationParameters/logprobs`` asks.
+    public var logprob: TokenLogprob?
     /// Text released at this step.
     public var text: String
     /// Set on the final chunk only.

@@ -27,11 +27,15 @@ public struct GenerationParameters: Sendable, Hashable, Codable {
     public var stopTokens: [Int]
     /// Keep going past end-of-sequence tokens (benchmarks that need a fixed token count).
     public var ignoreEndOfSequence: Bool
+    /// Report each generated token's log-probability with this many most likely alternatives
+    /// (0…``TokenLogprob/maxTop``) in ``GenerationChunk/logprob``; nil: off.
+    public var logprobs: Int?
 
     public init(
         maxTokens: Int = 256, temperature: Float = 0.8, topK: Int = 40, topP: Float = 0.95, minP: Float = 0.05,
         repetitionPenalty: Float = 1, presencePenalty: Float = 0, frequencyPenalty: Float = 0, penaltyWindow: Int = 64,
-        seed: UInt64? = nil, stop: [String] = [], stopTokens: [Int] = [], ignoreEndOfSequence: Bool = false
+        seed: UInt64? = nil, stop: [String] = [], stopTokens: [Int] = [], ignoreEndOfSequence: Bool = false,
+        logprobs: Int? = nil
     ) {
         self.maxTokens = maxTokens
         self.temperature = temperature
@@ -46,6 +50,7 @@ public struct GenerationParameters: Sendable, Hashable, Codable {
         self.stop = stop
         self.stopTokens = stopTokens
         self.ignoreEndOfSequence = ignoreEndOfSequence
+        self.logprobs = logprobs
     }
 
     /// Greedy decoding: always the most likely token.
@@ -70,5 +75,8 @@ public struct GenerationParameters: Sendable, Hashable, Codable {
         }
         guard penaltyWindow >= 0 else { throw fail("penaltyWindow must be ≥ 0") }
         guard !stop.contains(where: \.isEmpty) else { throw fail("stop strings must not be empty") }
+        if let logprobs, !(0...TokenLogprob.maxTop).contains(logprobs) {
+            throw fail("logprobs must be in 0...\(TokenLogprob.maxTop), got \(logprobs)")
+        }
     }
 }

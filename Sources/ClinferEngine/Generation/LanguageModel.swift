@@ -53,6 +53,8 @@ public final class LanguageModel: Sendable {
     public let deviceName: String
     /// Positions per sequence.
     public let contextLength: Int
+    /// How many of the file's tensors each GGUF type holds ("Q4_1": 211, "F32": 61, …).
+    public let tensorTypes: [String: Int]
 
     /// The OpenCL queue the model runs on (nil on the CPU backend), for the CLI's profiling: an
     /// OpenCLKit type, so not part of the engine's public API.
@@ -97,6 +99,7 @@ public final class LanguageModel: Sendable {
         self.configuration = configuration
         self.deviceName = decoder.deviceName
         self.contextLength = context
+        tensorTypes = Dictionary(file.tensors.map { ($0.type.name, 1) }, uniquingKeysWith: +)
         commandQueue = queue
         scheduler = GenerationScheduler(
             decoder: decoder, makeScratch: { try makeDecoder(1) }, maxWaiting: options.maxWaiting)
@@ -212,16 +215,45 @@ public final class LanguageModel: Sendable {
         }
     }
 
+    /// The log-probability of each of `tokens` given the ones before it, with the `top` most
+    /// likely alternatives at each position (0…``TokenLogprob/maxTop``); the first token has no
+    /// context and gets nil. What `echo` with `logprobs` reports and what harnesses score
+    /// multiple-choice answers with: the log-softmax of ``logits(tokens:chunk:)``, computed chunk
+    /// by chunk so the vocabulary-wide rows are never all held at once.
+    public func promptLogprobs(tokens: [Int], top: Int = 0, chunk: Int = 256) async throws -> [TokenLogprob?] {
+        guard !tokens.isEmpty else { throw GenerationError.emptyPrompt }
+        guard (0...TokenLogprob.maxTop).contains(top) else {
+            throw GenerationError.invalidParameter("top must be in 0...\(TokenLogprob.maxTop), got \(top)")
+        }
+        return try await scheduler.exclusive { decoder in
+            var result: [TokenLogprob?] = [nil]
+            try Self.teacherForced(tokens, chunk: chunk, decoder: decoder) { position, row in
+                if position + 1 < tokens.count {
+                    result.append(TokenLogprob(token: tokens[position + 1], logits: row, top: top))
+                }
+            }
+            return result
+        }
+    }
+
     private static func teacherForced(_ tokens: [Int], chunk: Int, decoder: any SequenceDecoder) throws -> [[Float]] {
-        decoder.reset(slot: 0)
         var rows: [[Float]] = []
+        try teacherForced(tokens, chunk: chunk, decoder: decoder) { _, row in rows.append(Array(row)) }
+        return rows
+    }
+
+    /// Prefills `tokens` in chunks of `chunk` into slot 0 and hands each position's logits row to
+    /// `body` in order.
+    private static func teacherForced(
+        _ tokens: [Int], chunk: Int, decoder: any SequenceDecoder, body: (Int, ArraySlice<Float>) -> Void
+    ) throws {
+        decoder.reset(slot: 0)
         let vocabulary = decoder.configuration.vocabularySize
         for start in stride(from: 0, to: tokens.count, by: max(1, chunk)) {
             let part = Array(tokens[start..<min(tokens.count, start + chunk)])
             let flat = try decoder.prefill(part, slot: 0, logits: .all)
-            rows += (0..<part.count).map { Array(flat[$0 * vocabulary..<($0 + 1) * vocabulary]) }
+            for row in 0..<part.count { body(start + row, flat[row * vocabulary..<(row + 1) * vocabulary]) }
         }
-        return rows
     }
 }
 

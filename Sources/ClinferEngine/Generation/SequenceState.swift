@@ -47,10 +47,11 @@ final class SequenceState {
         guard generated < parameters.maxTokens else { return .length }
         let token = sampler.sample(logits, history: history)
         if stopTokens.contains(token) { return .stop }
+        let logprob = parameters.logprobs.map { TokenLogprob(token: token, logits: logits, top: $0) }
         history.append(token)
         generated += 1
         let (text, stopped) = matcher.feed(try decoder.append(token))
-        emit(GenerationChunk(token: token, text: text, finishReason: nil, stats: nil))
+        emit(GenerationChunk(token: token, logprob: logprob, text: text, finishReason: nil, stats: nil))
         if stopped { return .stop }
         return generated < parameters.maxTokens && capacityLeft ? nil : .length
     }

@@ -181,6 +181,14 @@ public final class Tokenizer: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// The bytes `id` decodes to on its own (a piece of a multi-byte character may be invalid
+    /// UTF-8 by itself): what the server's `logprobs` report as a token's `bytes`.
+    public func bytes(of id: Int) throws(TokenizerError) -> [UInt8] {
+        var bytes: [UInt8] = []
+        try appendBytes(of: id, skipSpecial: false, to: &bytes)
+        return bytes
+    }
+
     /// The raw vocabulary text of `id` (byte-level form, `Ġthe`), or nil when out of range.
     public func tokenText(_ id: Int) -> String? { tokens.indices.contains(id) ? tokens[id] : nil }
 

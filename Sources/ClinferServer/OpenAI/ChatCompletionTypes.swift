@@ -83,13 +83,13 @@ typealias ChatCompletionResponse = CompletionEnvelope<AssistantMessage>
 typealias ChatCompletionChunk = CompletionEnvelope<ChatDelta>
 
 extension CompletionChoice where Payload == AssistantMessage {
-    init(index: Int, message: AssistantMessage, finishReason: String?) {
-        self.init(index: index, payload: message, finishReason: finishReason)
+    init(index: Int, message: AssistantMessage, finishReason: String?, logprobs: [LoggedToken]? = nil) {
+        self.init(index: index, payload: message, finishReason: finishReason, logprobs: logprobs.map { .chat($0) })
     }
 }
 
 extension CompletionChoice where Payload == ChatDelta {
-    init(index: Int, delta: ChatDelta, finishReason: String?) {
-        self.init(index: index, payload: delta, finishReason: finishReason)
+    init(index: Int, delta: ChatDelta, finishReason: String?, logprobs: [LoggedToken]? = nil) {
+        self.init(index: index, payload: delta, finishReason: finishReason, logprobs: logprobs.map { .chat($0) })
     }
 }

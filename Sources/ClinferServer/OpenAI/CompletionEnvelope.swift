@@ -8,12 +8,20 @@ protocol ChoicePayload: Encodable, Sendable {
     static var object: String { get }
 }
 
-/// One element of `choices`: its index, the payload, `logprobs` (always null) and
+/// One element of `choices`: its index, the payload, `logprobs` (null unless requested) and
 /// `finish_reason` (null until a choice's last chunk).
 struct CompletionChoice<Payload: ChoicePayload>: Encodable, Sendable {
     var index: Int
     var payload: Payload
     var finishReason: String?
+    var logprobs: ChoiceLogprobs?
+
+    init(index: Int, payload: Payload, finishReason: String?, logprobs: ChoiceLogprobs? = nil) {
+        self.index = index
+        self.payload = payload
+        self.finishReason = finishReason
+        self.logprobs = logprobs
+    }
 
     private struct Key: CodingKey {
         var stringValue: String
@@ -27,7 +35,7 @@ struct CompletionChoice<Payload: ChoicePayload>: Encodable, Sendable {
         var container = encoder.container(keyedBy: Key.self)
         try container.encode(index, forKey: Key("index"))
         try container.encode(payload, forKey: Key(Payload.key))
-        try container.encodeNil(forKey: Key("logprobs"))
+        try container.encode(logprobs, forKey: Key("logprobs"))
         try container.encode(finishReason, forKey: Key("finish_reason"))
     }
 }

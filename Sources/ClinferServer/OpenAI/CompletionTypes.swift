@@ -74,7 +74,9 @@ struct CompletionText: ChoicePayload {
 typealias CompletionResponse = CompletionEnvelope<CompletionText>
 
 extension CompletionChoice where Payload == CompletionText {
-    init(index: Int, text: String, finishReason: String?) {
-        self.init(index: index, payload: CompletionText(text: text), finishReason: finishReason)
+    init(index: Int, text: String, finishReason: String?, logprobs: [LoggedToken]? = nil) {
+        self.init(
+            index: index, payload: CompletionText(text: text), finishReason: finishReason,
+            logprobs: logprobs.map { .completion($0) })
     }
 }

@@ -11,18 +11,22 @@ extension SamplingFields {
     /// positions: OpenAI's defaults (temperature 1, top_p 1, no top-k or min-p), every field
     /// range-checked with the offending `param` named, and the prompt plus `max_tokens` checked
     /// against the context (`context_length_exceeded`). Without `max_tokens` the completion may
-    /// fill the context.
-    func parameters(promptCount: Int, contextLength: Int, promptParam: String) throws(APIError) -> GenerationParameters
-    {
+    /// fill the context. `chat` picks the endpoint's `logprobs` shape; `allowNoCompletion`
+    /// accepts `max_tokens: 0` (scoring a prompt with `echo`).
+    func parameters(
+        promptCount: Int, contextLength: Int, promptParam: String, chat: Bool, allowNoCompletion: Bool = false
+    ) throws(APIError) -> GenerationParameters {
         func invalid(_ param: String, _ message: String) -> APIError {
             APIError.invalidRequest("Invalid '\(param)': \(message)", param: param, code: "invalid_value")
         }
         if let n, n != 1 { throw invalid("n", "only n = 1 is supported, got \(n).") }
         if let bestOf, bestOf != 1 { throw invalid("best_of", "only best_of = 1 is supported, got \(bestOf).") }
-        if logprobs?.isRequested == true { throw invalid("logprobs", "log probabilities are not supported.") }
         let requested = maxCompletionTokens ?? maxTokens
         let requestedParam = maxCompletionTokens != nil ? "max_completion_tokens" : "max_tokens"
-        if let requested, requested < 1 { throw invalid(requestedParam, "must be at least 1, got \(requested).") }
+        let fewest = allowNoCompletion ? 0 : 1
+        if let requested, requested < fewest {
+            throw invalid(requestedParam, "must be at least \(fewest), got \(requested).")
+        }
         if let temperature, !(0...2).contains(temperature) {
             throw invalid("temperature", "must be in [0, 2], got \(temperature).")
         }
@@ -65,13 +69,51 @@ extension SamplingFields {
             temperature: Float(temperature ?? 1), topK: topK ?? 0, topP: Float(topP ?? 1), minP: Float(minP ?? 0),
             repetitionPenalty: Float(repetitionPenalty ?? 1), presencePenalty: Float(presencePenalty ?? 0),
             frequencyPenalty: Float(frequencyPenalty ?? 0),
-            seed: seed.map { UInt64(bitPattern: $0) }, stop: stops, ignoreEndOfSequence: ignoreEOS ?? false)
+            seed: seed.map { UInt64(bitPattern: $0) }, stop: stops, ignoreEndOfSequence: ignoreEOS ?? false,
+            logprobs: try reportedAlternatives(chat: chat))
         do {
             try parameters.validate()
         } catch {
             throw APIError.from(error, path: "")
         }
         return parameters
+    }
+}
+
+extension SamplingFields {
+    /// How many alternatives each token's log-probability comes with, or nil when none are asked
+    /// for. Chat: `logprobs: true` with `top_logprobs` (0…20); completions: `logprobs` (0…20).
+    func reportedAlternatives(chat: Bool) throws(APIError) -> Int? {
+        func invalid(_ param: String, _ message: String) -> APIError {
+            APIError.invalidRequest("Invalid '\(param)': \(message)", param: param, code: "invalid_value")
+        }
+        let limit = TokenLogprob.maxTop
+        if chat {
+            if case .count = logprobs { throw invalid("logprobs", "must be a boolean for chat completions.") }
+            guard case .flag(true) = logprobs else {
+                if let topLogprobs, topLogprobs != 0 {
+                    throw invalid("top_logprobs", "requires 'logprobs': true.")
+                }
+                return nil
+            }
+            let top = topLogprobs ?? 0
+            guard (0...limit).contains(top) else {
+                throw invalid("top_logprobs", "must be in [0, \(limit)], got \(top).")
+            }
+            return top
+        }
+        if let topLogprobs, topLogprobs != 0 {
+            throw invalid("top_logprobs", "is a chat completions field; text completions take a count in 'logprobs'.")
+        }
+        switch logprobs {
+        case nil, .flag(false): return nil
+        case .flag(true): throw invalid("logprobs", "must be an integer in [0, \(limit)] for text completions.")
+        case .count(let count):
+            guard (0...limit).contains(count) else {
+                throw invalid("logprobs", "must be in [0, \(limit)], got \(count).")
+            }
+            return count
+        }
     }
 }
 

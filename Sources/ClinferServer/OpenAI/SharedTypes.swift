@@ -72,6 +72,7 @@ struct SamplingFields: Decodable, Sendable {
     var seed: Int64?
     var n: Int?
     var logprobs: LogprobsField?
+    var topLogprobs: Int?
     var bestOf: Int?
     /// Keep generating past end-of-sequence tokens (vLLM's and llama.cpp's extension; benchmarks).
     var ignoreEOS: Bool?
@@ -87,12 +88,13 @@ struct SamplingFields: Decodable, Sendable {
         case maxTokens = "max_tokens"
         case maxCompletionTokens = "max_completion_tokens"
         case bestOf = "best_of"
+        case topLogprobs = "top_logprobs"
         case ignoreEOS = "ignore_eos"
     }
 }
 
-/// `logprobs`: a boolean for chat, a count for text completions; Clinfer supports neither yet,
-/// so only "off" (false, 0 or null) is accepted.
+/// `logprobs`: a boolean for chat (alternatives in `top_logprobs`), a count of alternatives
+/// for text completions.
 enum LogprobsField: Decodable, Sendable {
     case flag(Bool)
     case count(Int)
@@ -106,13 +108,6 @@ enum LogprobsField: Decodable, Sendable {
         } else {
             throw DecodingError.typeMismatch(
                 Bool.self, .init(codingPath: decoder.codingPath, debugDescription: "expected a boolean or an integer"))
-        }
-    }
-
-    var isRequested: Bool {
-        switch self {
-        case .flag(let flag): flag
-        case .count(let count): count > 0
         }
     }
 }

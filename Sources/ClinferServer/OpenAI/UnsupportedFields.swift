@@ -4,7 +4,7 @@
 /// since clients often send them by default.
 struct UnsupportedFields: Decodable {
     enum Key: String, CodingKey, CaseIterable {
-        case logitBias = "logit_bias", topLogprobs = "top_logprobs"
+        case logitBias = "logit_bias"
         case tools, toolChoice = "tool_choice", functions, functionCall = "function_call", parallelToolCalls =
             "parallel_tool_calls"
         case responseFormat = "response_format", audio, modalities, prediction
@@ -17,7 +17,6 @@ struct UnsupportedFields: Decodable {
         func isOff(_ key: Key) -> Bool {
             switch key {
             case .logitBias: (try? container.decode([String: Double].self, forKey: key))?.isEmpty == true
-            case .topLogprobs: (try? container.decode(Int.self, forKey: key)) == 0
             case .tools, .functions: (try? container.decode([Bool].self, forKey: key))?.isEmpty == true
             case .toolChoice, .functionCall: (try? container.decode(String.self, forKey: key)) == "none"
             case .parallelToolCalls: (try? container.decode(Bool.self, forKey: key)) != nil

@@ -31,7 +31,7 @@ struct ChatCompletionsRoute: Sendable {
         let ticket = try state.generation.admit()
         let prompt = try model.chatTokens(body.messages.map(\.chatMessage))
         let parameters = try body.sampling.parameters(
-            promptCount: prompt.count, contextLength: model.contextLength, promptParam: "messages")
+            promptCount: prompt.count, contextLength: model.contextLength, promptParam: "messages", chat: true)
         let job = GenerationJob(prompt: prompt, parameters: parameters, received: received)
 
         let id = "chatcmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
@@ -44,7 +44,8 @@ struct ChatCompletionsRoute: Sendable {
                     id: id, created: created, model: modelID,
                     choices: [
                         .init(
-                            index: 0, message: .init(content: outcome.text), finishReason: outcome.finishReason.openAI)
+                            index: 0, message: .init(content: outcome.text), finishReason: outcome.finishReason.openAI,
+                            logprobs: outcome.logprobs)
                     ],
                     usage: Usage(promptTokens: outcome.promptTokens, completionTokens: outcome.completionTokens)))
         }
@@ -54,9 +55,11 @@ struct ChatCompletionsRoute: Sendable {
         if chunk.includeUsage { usage = { chunk([], usage: $0) } }
         let shape = StreamShape(
             opening: [chunk([.init(index: 0, delta: .init(role: "assistant", content: ""), finishReason: nil)])],
-            delta: { text, choice in chunk([.init(index: choice, delta: .init(content: text), finishReason: nil)]) },
+            delta: { text, logprobs, choice in
+                chunk([.init(index: choice, delta: .init(content: text), finishReason: nil, logprobs: logprobs)])
+            },
             closing: { reason, choice in chunk([.init(index: choice, delta: .init(), finishReason: reason.openAI)]) },
-            usage: usage)
+            usage: usage, offsets: [0])
         return state.generation.streamingResponse(
             [job], model: model, channel: context.channel, path: request.uri.path, ticket: ticket, shape: shape)
     }

@@ -28,23 +28,41 @@ struct CompletionsRoute: Sendable {
         }
         let ticket = try state.generation.admit()
         let prompts = try Self.promptTokens(body.prompt, model: model)
+        let echo = body.echo == true
         let jobs = try prompts.map { tokens throws(APIError) in
             GenerationJob(
                 prompt: tokens,
                 parameters: try body.sampling.parameters(
-                    promptCount: tokens.count, contextLength: model.contextLength, promptParam: "prompt"),
+                    promptCount: tokens.count, contextLength: model.contextLength, promptParam: "prompt", chat: false,
+                    allowNoCompletion: echo),
                 received: received)
         }
-        let echoes = body.echo == true ? try prompts.map { try model.tokenizer.decode($0) } : prompts.map { _ in "" }
+        let echoes = echo ? try prompts.map { try model.tokenizer.decode($0) } : prompts.map { _ in "" }
+        // With echo, the prompt's own tokens come first in `logprobs` (the first one null).
+        var echoed: [[LoggedToken]]? = nil
+        if echo, let top = jobs.first?.parameters.logprobs {
+            do {
+                var entries: [[LoggedToken]] = []
+                for prompt in prompts {
+                    entries.append(try await state.generation.promptLogprobs(prompt, top: top, model: model))
+                }
+                echoed = entries
+            } catch {
+                ticket.release()
+                throw error
+            }
+        }
+        let offsets = prompts.indices.map { index in echoed.map { $0[index].reduce(0) { $0 + $1.length } } ?? 0 }
 
         let id = "cmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
         let created = Int(Date().timeIntervalSince1970)
         guard body.stream == true else {
             let outcomes = try await state.generation.collect(
-                jobs, model: model, channel: context.channel, ticket: ticket)
+                jobs, model: model, channel: context.channel, ticket: ticket, offsets: offsets)
             let choices = outcomes.enumerated().map { index, outcome in
                 CompletionResponse.Choice(
-                    index: index, text: echoes[index] + outcome.text, finishReason: outcome.finishReason.openAI)
+                    index: index, text: echoes[index] + outcome.text, finishReason: outcome.finishReason.openAI,
+                    logprobs: outcome.logprobs.map { (echoed?[index] ?? []) + $0 })
             }
             let usage = Usage(
                 promptTokens: outcomes.map(\.promptTokens).reduce(0, +),
@@ -57,13 +75,15 @@ struct CompletionsRoute: Sendable {
         var usage: (@Sendable (Usage) -> ByteBuffer)?
         if chunk.includeUsage { usage = { chunk([], usage: $0) } }
         let opening = echoes.enumerated().filter { !$0.element.isEmpty }.map {
-            chunk([.init(index: $0.offset, text: $0.element, finishReason: nil)])
+            chunk([.init(index: $0.offset, text: $0.element, finishReason: nil, logprobs: echoed?[$0.offset])])
         }
         let shape = StreamShape(
             opening: opening,
-            delta: { text, choice in chunk([.init(index: choice, text: text, finishReason: nil)]) },
+            delta: { text, logprobs, choice in
+                chunk([.init(index: choice, text: text, finishReason: nil, logprobs: logprobs)])
+            },
             closing: { reason, choice in chunk([.init(index: choice, text: "", finishReason: reason.openAI)]) },
-            usage: usage)
+            usage: usage, offsets: offsets)
         return state.generation.streamingResponse(
             jobs, model: model, channel: context.channel, path: request.uri.path, ticket: ticket, shape: shape)
     }

@@ -6,12 +6,12 @@ struct ModelsRoute: Sendable {
 
     func list(_ request: Request) throws -> Response {
         let served = try state.models.models()
-        return JSONBody.response(ModelList(data: served.ids.map { ModelCard(id: $0, created: served.created) }))
+        return JSONBody.response(ModelList(data: served.ids.map { ModelCard(id: $0, served: served) }))
     }
 
     func model(_ id: String) throws -> Response {
         let served = try state.models.models()
         guard served.ids.contains(id) else { throw APIError.unknownModel(id, served: served.ids) }
-        return JSONBody.response(ModelCard(id: id, created: served.created))
+        return JSONBody.response(ModelCard(id: id, served: served))
     }
 }
