@@ -58,6 +58,23 @@ def main():
         model=chat_model, prompt="The capital of France is", max_tokens=8, temperature=0, stop=["\n\n"], stream=True) if chunk.choices)
     check(streamed == completion.choices[0].text, "streamed completion equals the non-streamed one")
 
+    # Log-probabilities, parsed by the client's own types.
+    scored = client.completions.create(model=chat_model, prompt="The capital of France is", max_tokens=3, temperature=0,
+                                       logprobs=3, echo=True)
+    lp = scored.choices[0].logprobs
+    check(lp.token_logprobs[0] is None and all(v < 0 for v in lp.token_logprobs[1:]) and len(lp.tokens) == len(lp.text_offset)
+          and all(len(top) <= 3 for top in lp.top_logprobs[1:]), f"completions logprobs with echo: {len(lp.tokens)} tokens")
+    check(scored.choices[0].text[lp.text_offset[1]:].startswith(lp.tokens[1]), "text_offset points at each token")
+    chat_lp = client.chat.completions.create(model=chat_model, messages=messages, max_tokens=6, temperature=0,
+                                             logprobs=True, top_logprobs=2)
+    content = chat_lp.choices[0].logprobs.content
+    check(len(content) == chat_lp.usage.completion_tokens and all(len(t.top_logprobs) == 2 and t.bytes for t in content)
+          and abs(content[0].top_logprobs[0].logprob - content[0].logprob) < 1e-6, "chat logprobs: ChatCompletionTokenLogprob entries")
+    streamed_lp = [t for chunk in client.chat.completions.create(
+        model=chat_model, messages=messages, max_tokens=6, temperature=0, logprobs=True, stream=True)
+        for choice in chunk.choices if choice.logprobs and choice.logprobs.content for t in choice.logprobs.content]
+    check([t.token for t in streamed_lp] == [t.token for t in content], "streamed chat logprobs equal the non-streamed ones")
+
     if embedding_model:
         inputs = ["A man is playing a guitar.", "Someone plays music.", "The stock market fell."]
         floats = client.embeddings.create(model=embedding_model, input=inputs, encoding_format="float")
