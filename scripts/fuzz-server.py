@@ -165,7 +165,7 @@ EDGE_VALID = {
     "presence_penalty": [-2, 2, 1e-300, -1e-300],
     "frequency_penalty": [-2, 2, -1.9999],
     "seed": [0, -1, 9223372036854775807, -9223372036854775808],
-    "n": [1], "best_of": [1], "logprobs": [False, 0, None, True, 5, 20], "top_logprobs": [0, 20, 9223372036854775807],
+    "n": [1, 2], "best_of": [1], "logprobs": [False, 0, None, True, 5, 20], "top_logprobs": [0, 20, 9223372036854775807],
     "ignore_eos": [True, False],
     "max_tokens": [1, 2, 8], "max_completion_tokens": [1, 3, 8],
 }

@@ -47,6 +47,13 @@ public struct ServeOptions: ParsableArguments {
     var queueSize: Int?
 
     @Option(
+        name: .customLong("prompt-cache-mib"),
+        help:
+            "MiB of extra KV-cache slots keeping earlier prompts for reuse; idle slots always keep theirs (env CLINFER_PROMPT_CACHE_MIB, default 0)."
+    )
+    var promptCacheMiB: Int?
+
+    @Option(
         help:
             "Require 'Authorization: Bearer KEY' on every endpoint but /health and /metrics (env CLINFER_API_KEY, default none)."
     )
@@ -123,6 +130,8 @@ public struct ServeOptions: ParsableArguments {
         configuration.slots = try value(slots, "CLINFER_SLOTS", Int.init) ?? configuration.slots
         configuration.contextLength = try value(context, "CLINFER_CONTEXT", Int.init)
         configuration.queueSize = try value(queueSize, "CLINFER_QUEUE_SIZE", Int.init) ?? configuration.queueSize
+        configuration.promptCacheMiB =
+            try value(promptCacheMiB, "CLINFER_PROMPT_CACHE_MIB", Int.init) ?? configuration.promptCacheMiB
         configuration.apiKey = try value(apiKey, "CLINFER_API_KEY", { $0 })
         configuration.maxBodyBytes =
             try value(maxBodyBytes, "CLINFER_MAX_BODY_BYTES", Int.init) ?? configuration.maxBodyBytes

@@ -3,12 +3,13 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// One sequence to generate: prompt tokens, sampling, and when the request arrived (for
-/// time-to-first-token and latency).
+/// One prompt to continue `choices` times (OpenAI's `n`: the prompt runs once): prompt tokens,
+/// sampling, and when the request arrived (for time-to-first-token and latency).
 struct GenerationJob: Sendable {
     var prompt: [Int]
     var parameters: GenerationParameters
     var received: ContinuousClock.Instant
+    var choices = 1
 }
 
 /// What a finished sequence produced.
@@ -30,7 +31,7 @@ struct StreamShape: Sendable {
     var closing: @Sendable (_ reason: FinishReason, _ choice: Int) -> ByteBuffer
     /// nil unless the client asked for `stream_options.include_usage`.
     var usage: (@Sendable (Usage) -> ByteBuffer)?
-    /// Where each choice's generated text starts (its echoed prompt's length), for `text_offset`.
+    /// Where each job's generated text starts (its echoed prompt's length), for `text_offset`.
     var offsets: [Int]
 }
 
@@ -73,21 +74,45 @@ final class GenerationService: Sendable {
         return ticket
     }
 
-    /// Generates one sequence, handing each released piece of text to `onText` with the
-    /// log-probability entries of the tokens since the last piece (when the job asks for them;
-    /// offsets count from `offset`). Cancelling the calling task stops the sequence at its next
-    /// token and frees its slot.
+    /// Generates the job's continuations together, handing each released piece of text to
+    /// `onText` (the choice within the job, the text, and the log-probability entries of the
+    /// tokens since that choice's last piece when the job asks for them; offsets count from
+    /// `offset`) and each finished choice to `onFinish`. Cancelling the calling task stops every
+    /// continuation at its next token and frees its slot.
     func run(
         _ job: GenerationJob, model: LanguageModel, offset: Int = 0,
-        onText: @Sendable (String, [LoggedToken]?) -> Void = { _, _ in }
+        onText: @escaping @Sendable (Int, String, [LoggedToken]?) -> Void = { _, _, _ in },
+        onFinish: @escaping @Sendable (Int, GenerationOutcome) -> Void = { _, _ in }
+    ) async throws -> [GenerationOutcome] {
+        metrics.promptTokens.increment(by: Int64(job.prompt.count))
+        let streams = model.generate(tokens: job.prompt, parameters: job.parameters, count: job.choices)
+        return try await withThrowingTaskGroup(of: (Int, GenerationOutcome).self) { group in
+            for (choice, stream) in streams.enumerated() {
+                group.addTask {
+                    let outcome = try await self.consume(stream, job: job, model: model, offset: offset) {
+                        onText(choice, $0, $1)
+                    }
+                    onFinish(choice, outcome)
+                    return (choice, outcome)
+                }
+            }
+            var outcomes = [GenerationOutcome?](repeating: nil, count: streams.count)
+            for try await (choice, outcome) in group { outcomes[choice] = outcome }
+            return outcomes.map { $0! }
+        }
+    }
+
+    /// One continuation's stream: metrics, KV tracking, text and log-probability entries.
+    private func consume(
+        _ stream: AsyncThrowingStream<GenerationChunk, any Error>, job: GenerationJob, model: LanguageModel,
+        offset: Int, onText: @Sendable (String, [LoggedToken]?) -> Void
     ) async throws -> GenerationOutcome {
         let id = tracker.begin()
         defer { tracker.end(id) }
-        metrics.promptTokens.increment(by: Int64(job.prompt.count))
         let logging = job.parameters.logprobs != nil
         var text = "", generated = 0, finish = FinishReason.length
         var logged: [LoggedToken] = [], sent = 0, offset = offset
-        for try await chunk in model.generate(tokens: job.prompt, parameters: job.parameters) {
+        for try await chunk in stream {
             if let token = chunk.token {
                 if generated == 0 { metrics.timeToFirstToken.record(ContinuousClock.now - job.received) }
                 generated += 1
@@ -110,6 +135,9 @@ final class GenerationService: Sendable {
                 sent = logged.count
             }
             if let reason = chunk.finishReason { finish = reason }
+            if let stats = chunk.stats, stats.cachedPromptTokens > 0 {
+                metrics.cachedPromptTokens.increment(by: Int64(stats.cachedPromptTokens))
+            }
         }
         if Task.isCancelled || finish == .cancelled {
             metrics.cancelled.increment()
@@ -127,8 +155,8 @@ final class GenerationService: Sendable {
         return LoggedToken.run(prompt, logprobs: logprobs, tokenizer: model.tokenizer, offset: 0)
     }
 
-    /// Runs `jobs` one after another within the request timeout, cancelled when the client
-    /// disconnects, and returns their outcomes.
+    /// Runs `jobs` one after another (each job's choices together) within the request timeout,
+    /// cancelled when the client disconnects, and returns their outcomes, job by job.
     func collect(
         _ jobs: [GenerationJob], model: LanguageModel, channel: any Channel, ticket: AdmissionTicket,
         offsets: [Int]? = nil
@@ -139,7 +167,7 @@ final class GenerationService: Sendable {
                 try await withTimeout(self.timeout) {
                     var outcomes: [GenerationOutcome] = []
                     for (index, job) in jobs.enumerated() {
-                        outcomes.append(try await self.run(job, model: model, offset: offsets?[index] ?? 0))
+                        outcomes += try await self.run(job, model: model, offset: offsets?[index] ?? 0)
                     }
                     return outcomes
                 }
@@ -186,15 +214,18 @@ final class GenerationService: Sendable {
         for event in shape.opening { sink.yield(event) }
         do {
             let usage = try await withTimeout(timeout) {
-                var usage = Usage(promptTokens: 0, completionTokens: 0)
-                for (choice, job) in jobs.enumerated() {
-                    let outcome = try await self.run(job, model: model, offset: shape.offsets[choice]) {
-                        text, logprobs in sink.yield(shape.delta(text, logprobs, choice))
-                    }
-                    sink.yield(shape.closing(outcome.finishReason, choice))
+                var usage = Usage(promptTokens: 0, completionTokens: 0), first = 0
+                for (index, job) in jobs.enumerated() {
+                    let base = first
+                    let outcomes = try await self.run(
+                        job, model: model, offset: shape.offsets[index],
+                        onText: { choice, text, logprobs in sink.yield(shape.delta(text, logprobs, base + choice)) },
+                        onFinish: { choice, outcome in sink.yield(shape.closing(outcome.finishReason, base + choice)) })
+                    first += job.choices
+                    // The prompt counts once however many choices continue it.
                     usage = Usage(
-                        promptTokens: usage.promptTokens + outcome.promptTokens,
-                        completionTokens: usage.completionTokens + outcome.completionTokens)
+                        promptTokens: usage.promptTokens + job.prompt.count,
+                        completionTokens: usage.completionTokens + outcomes.reduce(0) { $0 + $1.completionTokens })
                 }
                 return usage
             }

@@ -25,6 +25,9 @@ public struct ServerConfiguration: Sendable {
     public var contextLength: Int?
     /// Requests that may wait for a slot; more are answered 429.
     public var queueSize: Int
+    /// MiB of KV-cache slots beyond `slots` that keep earlier prompts for reuse (0: only the
+    /// idle `slots` keep theirs).
+    public var promptCacheMiB = 0
     /// Bearer token every request except `/health` and `/metrics` must send; nil: no auth.
     public var apiKey: String?
     /// Largest request body accepted (413 above).
@@ -104,6 +107,9 @@ public struct ServerConfiguration: Sendable {
         guard (0...65535).contains(port) else { throw fail("--port must be in 0...65535, got \(port)") }
         guard slots >= 1 else { throw fail("--slots must be ≥ 1, got \(slots)") }
         guard queueSize >= 0 else { throw fail("--queue-size must be ≥ 0, got \(queueSize)") }
+        guard (0...(1 << 20)).contains(promptCacheMiB) else {
+            throw fail("--prompt-cache-mib must be in 0...\(1 << 20), got \(promptCacheMiB)")
+        }
         guard contextLength.map({ $0 >= 2 }) ?? true else { throw fail("--context must be ≥ 2") }
         guard maxBodyBytes >= 1024 else { throw fail("--max-body-bytes must be ≥ 1024, got \(maxBodyBytes)") }
         guard apiKey.map({ !$0.isEmpty }) ?? true else { throw fail("--api-key must not be empty") }
@@ -120,13 +126,15 @@ public struct ServerConfiguration: Sendable {
 }
 
 extension ServerConfiguration {
-    /// The language model's load options: its slots, and a wait queue with room for everything
-    /// the admission gate lets in (`--queue-size`) plus one more per slot for sequences still
+    /// The language model's load options: its slots, the prompt cache's memory, and a wait queue
+    /// with room for everything the admission gate lets in (`--queue-size`, each request with up
+    /// to ``SamplingFields/maxChoices`` sequences) plus one more per slot for sequences still
     /// winding down when their request's place is already free. The gate decides who waits (429
     /// past it); the engine never refuses what it admitted, so a streamed request never gets a
     /// 200 and then a queue-full error event.
     public var languageModelOptions: LanguageModel.LoadOptions {
         LanguageModel.LoadOptions(
-            backend: backend, contextLength: contextLength, slots: slots, maxWaiting: queueSize + slots)
+            backend: backend, contextLength: contextLength, slots: slots,
+            maxWaiting: (queueSize + slots) * SamplingFields.maxChoices, promptCacheBytes: promptCacheMiB << 20)
     }
 }

@@ -14,6 +14,7 @@ public final class ServerMetrics: Sendable {
     let queueCapacity: Gauge
     let modelReady: Gauge
     let promptTokens: Counter
+    let cachedPromptTokens: Counter
     let generatedTokens: Counter
     let tokensPerSecond: Gauge
     let kvCacheUsage: Gauge
@@ -42,6 +43,11 @@ public final class ServerMetrics: Sendable {
         promptTokens = registry.makeCounter(
             descriptor: Self.name(
                 "prompt_tokens_total", help: "Prompt tokens of admitted generation requests (tokens in)."))
+        cachedPromptTokens = registry.makeCounter(
+            descriptor: Self.name(
+                "prompt_cache_hit_tokens_total",
+                help: "Prompt tokens found in the prompt cache, not prefilled again (÷ prompt_tokens_total: hit ratio)."
+            ))
         generatedTokens = registry.makeCounter(
             descriptor: Self.name("generated_tokens_total", help: "Tokens generated (tokens out)."))
         tokensPerSecond = registry.makeGauge(

@@ -21,6 +21,38 @@ struct GenerationSchedulingTests {
     }
 
     @Test(
+        "n continuations of one prompt share one prefill: each equals its seed's generation alone, on OpenCL and CPU",
+        .enabled(if: TestModels.required(TestModels.smolLM2)))
+    func severalContinuations() async throws {
+        let cpu = try LanguageModel(
+            path: TestModels.smolLM2, options: .init(backend: .cpu, contextLength: 64, slots: 2, maxWaiting: 1))
+        for (model, length) in [(try Self.model.get(), 12), (cpu, 5)] {
+            let prompt = try Self.prompt(model, "Tell me a story.")
+            let parameters = GenerationParameters(maxTokens: length, temperature: 0.9, seed: 5)
+            // The second continuation decodes from the KV cache copied from the first's slot: a
+            // wrong copy changes its logits, and with them its tokens.
+            let streams = model.generate(tokens: prompt, parameters: parameters, count: 2)
+            #expect(streams.count == 2)
+            async let first = streams[0].collect()
+            async let second = streams[1].collect()
+            let together = try await [first, second]
+            for (index, result) in together.enumerated() {
+                var own = parameters
+                own.seed = 5 + UInt64(index)
+                let alone = try await model.generate(tokens: prompt, parameters: own).collect()
+                #expect(result.tokens == alone.tokens, "\(model.deviceName) continuation \(index)")
+                #expect(result.stats.promptTokens == prompt.count)
+            }
+            #expect(together[0].tokens != together[1].tokens)
+            // More continuations than slots can never start together: an error, not a wait.
+            await #expect(throws: GenerationError.self) {
+                _ = try await model.generate(tokens: prompt, parameters: .greedy(maxTokens: 2), count: 3)[2].collect()
+            }
+            #expect(model.activeSequences == 0 && model.waitingSequences == 0)
+        }
+    }
+
+    @Test(
         "concurrent greedy generations (batched decode, a third joining mid-batch) give the tokens each gives alone",
         .enabled(if: TestModels.required(TestModels.smolLM2)))
     func concurrentMatchesAlone() async throws {

@@ -47,7 +47,7 @@ extension ServerTests {
             try await ServerFixture.server().test { client in
                 let cases: [(String, Any)] = [
                     ("temperature", 3), ("top_p", 0), ("top_p", 1.5), ("max_tokens", 0), ("max_completion_tokens", -1),
-                    ("presence_penalty", 5), ("frequency_penalty", -3), ("n", 2), ("logprobs", 3), ("stop", [""]),
+                    ("presence_penalty", 5), ("frequency_penalty", -3), ("n", 9), ("logprobs", 3), ("stop", [""]),
                     ("top_k", -1), ("min_p", 2),
                 ]
                 for (param, value) in cases {

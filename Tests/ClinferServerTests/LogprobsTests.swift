@@ -125,7 +125,12 @@ extension ServerTests {
                     return (choice?["logprobs"] as? [String: Any])?["content"] as? [[String: Any]] ?? []
                 }
                 #expect(streamedEntries.map { $0["token"] as? String } == entries.map { $0["token"] as? String })
-                #expect(streamedEntries.map { $0["logprob"] as? Double } == entries.map { $0["logprob"] as? Double })
+                // The second request finds its prompt cached and prefills only the last token (the
+                // decode path): values agree to summation order.
+                let streamedValues = streamedEntries.compactMap { $0["logprob"] as? Double }
+                let values = entries.compactMap { $0["logprob"] as? Double }
+                #expect(streamedValues.count == values.count)
+                #expect(zip(streamedValues, values).allSatisfy { abs($0 - $1) <= 1e-4 })
             }
         }
 

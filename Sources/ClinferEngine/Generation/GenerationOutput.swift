@@ -13,6 +13,8 @@ public enum FinishReason: String, Sendable, Codable {
 /// Timings of one generation, the numbers `clinfer generate --stats-json` prints.
 public struct GenerationStats: Sendable, Codable, Hashable {
     public var promptTokens: Int
+    /// Prompt tokens whose keys and values were found in the prompt cache (not prefilled).
+    public var cachedPromptTokens = 0
     public var promptSeconds: Double
     public var decodeTokens: Int
     public var decodeSeconds: Double

@@ -10,16 +10,27 @@ import Foundation
 /// All forward passes run on the scheduler's thread, one at a time: the model's activations
 /// are shared. `exclusive` runs other work (teacher-forced scoring) there too, between rounds.
 ///
+/// Sequences submitted together continue one prompt (`n` > 1): they are admitted together, the
+/// first is prefilled and the others copy its KV cache and logits, so the prompt runs once. A
+/// finished sequence's slot keeps its keys and values (``PromptCache``): a later prompt that
+/// starts the same way is placed there and prefills only what differs. The pool may hold more
+/// slots than run at once (`activeSlots`); the others are the prompt cache's memory.
+///
 /// Sendable: the queues (`pending`, `jobs`, `free`, `active`, `stopped`) are guarded by
 /// `condition`; the decoders and the sequences' state are touched by the scheduler thread only.
 final class GenerationScheduler: @unchecked Sendable {
     private let condition = NSCondition()
-    private var pending: [SequenceState] = []
+    /// Groups waiting for slots, in order; a group's sequences share one prompt.
+    private var pending: [[SequenceState]] = []
     /// Work to run between rounds (``exclusive(_:)``): `run` on the scheduler thread, or `cancel`
     /// if the scheduler shuts down first, so whoever waits for it always hears back.
     private var jobs: [(run: () -> Void, cancel: () -> Void)] = []
     private let decoder: any SequenceDecoder
+    /// Idle slots (whatever they hold stays reusable until one is taken).
     private var free: [Int]
+    private var promptCache: PromptCache
+    /// Sequences that run at once at most.
+    let activeSlots: Int
     private var active: [(sequence: SequenceState, slot: Int)] = []
     private var stopped = false
     private let makeScratch: () throws -> any SequenceDecoder
@@ -27,11 +38,17 @@ final class GenerationScheduler: @unchecked Sendable {
     private let maxWaiting: Int
     private let deviceName: String
 
-    /// `decoder`'s slots serve generation; `makeScratch` makes the decoder of `exclusive` work
-    /// on first use (a KV cache is large: only pay for it when scoring).
-    init(decoder: any SequenceDecoder, makeScratch: @escaping () throws -> any SequenceDecoder, maxWaiting: Int) {
+    /// `decoder`'s slots serve generation, `activeSlots` of them at once (the rest hold cached
+    /// prompts); `makeScratch` makes the decoder of `exclusive` work on first use (a KV cache is
+    /// large: only pay for it when scoring).
+    init(
+        decoder: any SequenceDecoder, activeSlots: Int, promptCache: Bool,
+        makeScratch: @escaping () throws -> any SequenceDecoder, maxWaiting: Int
+    ) {
         self.decoder = decoder
-        free = Array((0..<decoder.slots).reversed())  // lowest slot first
+        self.activeSlots = min(activeSlots, decoder.slots)
+        free = Array(0..<decoder.slots)
+        self.promptCache = PromptCache(slots: decoder.slots, enabled: promptCache)
         self.makeScratch = makeScratch
         self.maxWaiting = maxWaiting
         deviceName = decoder.deviceName
@@ -41,16 +58,29 @@ final class GenerationScheduler: @unchecked Sendable {
     }
 
     /// Sequences holding a slot.
-    var activeCount: Int { condition.withLock { decoder.slots - free.count } }
-    /// Sequences waiting for a slot.
-    var waitingCount: Int { condition.withLock { pending.count } }
+    var activeCount: Int { condition.withLock { busy } }
 
-    /// Queues `sequence`; throws when every slot is taken and `maxWaiting` sequences already wait.
-    func submit(_ sequence: SequenceState) throws(GenerationError) {
+    /// Slots taken by running sequences (the lock is held).
+    private var busy: Int { decoder.slots - free.count }
+    /// Sequences waiting for a slot.
+    var waitingCount: Int { condition.withLock { waiting } }
+
+    /// Sequences in `pending` (the lock is held).
+    private var waiting: Int { pending.reduce(0) { $0 + $1.count } }
+
+    /// Queues `group` (sequences continuing one prompt, at most ``slots``); throws when the
+    /// queue would hold more than the free slots plus `maxWaiting` sequences.
+    func submit(_ group: [SequenceState]) throws(GenerationError) {
+        guard !group.isEmpty else { return }
+        guard group.count <= activeSlots else {
+            throw .invalidParameter(
+                "\(group.count) sequences of one prompt need as many slots; the model has \(activeSlots)")
+        }
         condition.lock()
         defer { condition.unlock() }
-        guard pending.count < free.count + maxWaiting else { throw .queueFull(waiting: pending.count - free.count) }
-        pending.append(sequence)
+        let open = activeSlots - busy
+        guard waiting + group.count <= open + maxWaiting else { throw .queueFull(waiting: waiting - open) }
+        pending.append(group)
         condition.signal()
     }
 
@@ -59,8 +89,10 @@ final class GenerationScheduler: @unchecked Sendable {
     /// already running stops at its next token through its cancellation flag instead.
     func withdraw(_ id: ObjectIdentifier) {
         let removed = condition.withLock { () -> SequenceState? in
-            guard let index = pending.firstIndex(where: { $0.id == id }) else { return nil }
-            return pending.remove(at: index)
+            guard let group = pending.firstIndex(where: { $0.contains { $0.id == id } }) else { return nil }
+            let sequence = pending[group].remove(at: pending[group].firstIndex { $0.id == id }!)
+            if pending[group].isEmpty { pending.remove(at: group) }
+            return sequence
         }
         removed?.complete(.cancelled, device: deviceName)
     }
@@ -124,7 +156,7 @@ final class GenerationScheduler: @unchecked Sendable {
             condition.lock()
             while !stopped && pending.isEmpty && jobs.isEmpty && active.isEmpty { condition.wait() }
             if stopped {
-                let abandoned = pending + active.map(\.sequence), dropped = jobs
+                let abandoned = pending.flatMap { $0 } + active.map(\.sequence), dropped = jobs
                 pending.removeAll()
                 jobs.removeAll()
                 condition.unlock()
@@ -134,29 +166,21 @@ final class GenerationScheduler: @unchecked Sendable {
             }
             let work = jobs
             jobs.removeAll()
-            var admitted: [(SequenceState, Int)] = []
-            while !pending.isEmpty, !free.isEmpty { admitted.append((pending.removeFirst(), free.removeLast())) }
+            var admitted: [[Placement]] = []
+            while let group = pending.first, busy + group.count <= activeSlots {
+                pending.removeFirst()
+                // The first sequence goes where its prompt is cached; the others copy from it.
+                admitted.append(
+                    group.enumerated().map { index, sequence in
+                        let (slot, reused) = promptCache.take(from: &free, for: index == 0 ? sequence.prompt : [])
+                        return Placement(sequence: sequence, slot: slot, reused: reused)
+                    })
+            }
             condition.unlock()
 
             for job in work { job.run() }
             var running = condition.withLock { active }
-            for (sequence, slot) in admitted {
-                // Prefill: the prompt in one pass, then the first token is sampled below.
-                sequence.startedAt = .now
-                if sequence.cancelled.isSet {
-                    sequence.prefilledAt = .now
-                    end(sequence, slot: slot, .cancelled)
-                    continue
-                }
-                decoder.reset(slot: slot)
-                do {
-                    sequence.logits = try decoder.prefill(sequence.prompt, slot: slot, logits: .last)
-                    sequence.prefilledAt = .now
-                    running.append((sequence, slot))
-                } catch {
-                    end(sequence, slot: slot, error)
-                }
-            }
+            for group in admitted { running += prefill(group) }
             // Sample each sequence's next token (on every core: the device waits meanwhile); those
             // that go on advance together in one pass.
             let outcomes = Self.advanceAll(
@@ -183,6 +207,44 @@ final class GenerationScheduler: @unchecked Sendable {
         }
     }
 
+    /// Prefills a group's prompt once, in the first live sequence's slot, and copies its KV cache
+    /// and logits to the others; returns the sequences that go on (the first token is sampled
+    /// next). Cancelled sequences end here.
+    private func prefill(_ group: [Placement]) -> [(sequence: SequenceState, slot: Int)] {
+        var live: [Placement] = []
+        for placement in group {
+            placement.sequence.startedAt = .now
+            if placement.sequence.cancelled.isSet {
+                placement.sequence.prefilledAt = .now
+                end(placement.sequence, slot: placement.slot, .cancelled)
+            } else {
+                live.append(placement)
+            }
+        }
+        guard let first = live.first else { return [] }
+        // Only the cached slot's first sequence reuses positions; the others copy its prompt.
+        let reused = group.first?.sequence === first.sequence ? first.reused : 0
+        let prompt = first.sequence.prompt
+        do {
+            decoder.truncate(slot: first.slot, to: reused)
+            let logits = try decoder.prefill(Array(prompt[reused...]), slot: first.slot, logits: .last)
+            for placement in live {
+                if placement.slot != first.slot {
+                    decoder.reset(slot: placement.slot)
+                    try decoder.copyPrefix(prompt.count, from: first.slot, to: placement.slot)
+                }
+                placement.sequence.logits = logits
+                placement.sequence.cachedPromptTokens = placement.slot == first.slot ? reused : 0
+                placement.sequence.wroteCache = true
+                placement.sequence.prefilledAt = .now
+            }
+            return live.map { ($0.sequence, $0.slot) }
+        } catch {
+            for placement in live { end(placement.sequence, slot: placement.slot, error) }
+            return []
+        }
+    }
+
     /// `advance` for each sequence, spread over the cores (each touches only its own state).
     private static func advanceAll(
         _ sequences: [SequenceState], capacityLeft: [Bool]
@@ -199,20 +261,33 @@ final class GenerationScheduler: @unchecked Sendable {
         return outcomes
     }
 
-    /// Frees the sequence's slot, then closes its stream: whoever reads the end finds the slot free.
+    /// Frees the sequence's slot, keeping what it holds for later prompts, then closes its
+    /// stream: whoever reads the end finds the slot free.
     private func end(_ sequence: SequenceState, slot: Int, _ reason: FinishReason) {
-        release(slot)
+        let held = sequence.wroteCache ? Array(sequence.history.prefix(decoder.length(slot: slot))) : nil
+        release(slot, holding: held)
         sequence.complete(reason, device: deviceName)
     }
 
     private func end(_ sequence: SequenceState, slot: Int, _ error: any Error) {
-        release(slot)
+        release(slot, holding: nil)
         sequence.finish(error)
     }
 
-    private func release(_ slot: Int) {
-        decoder.reset(slot: slot)
-        condition.withLock { free.append(slot) }
+    /// Returns `slot` to the idle ones; `held` is what its cache holds (nil: forget it).
+    private func release(_ slot: Int, holding held: [Int]?) {
+        if held == nil { decoder.reset(slot: slot) }
+        condition.withLock {
+            promptCache.release(slot, holding: held)
+            free.append(slot)
+        }
+    }
+
+    /// Where an admitted sequence runs, and how many of its prompt's positions the slot holds.
+    private struct Placement {
+        let sequence: SequenceState
+        let slot: Int
+        let reused: Int
     }
 }
 

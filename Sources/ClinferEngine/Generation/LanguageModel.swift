@@ -29,15 +29,23 @@ public final class LanguageModel: Sendable {
         /// Sequences that may wait for a slot; one more makes `generate` fail with
         /// ``GenerationError/queueFull(waiting:)``.
         public var maxWaiting: Int
+        /// Reuse the keys and values an idle slot still holds for a prompt that starts the same
+        /// way (a chat's next turn prefills only the new messages).
+        public var promptCache: Bool
+        /// Memory for more idle slots than `slots`, holding earlier prompts for reuse (whole
+        /// slots of `contextLength` positions; 0: only the `slots` themselves).
+        public var promptCacheBytes: Int
 
         public init(
             backend: ComputeTarget.Preference = .fromEnvironment, contextLength: Int? = nil, slots: Int = 1,
-            maxWaiting: Int = 64
+            maxWaiting: Int = 64, promptCache: Bool = true, promptCacheBytes: Int = 0
         ) {
             self.backend = backend
             self.contextLength = contextLength
             self.slots = slots
             self.maxWaiting = maxWaiting
+            self.promptCache = promptCache
+            self.promptCacheBytes = promptCacheBytes
         }
     }
 
@@ -74,9 +82,11 @@ public final class LanguageModel: Sendable {
         let weights = try DecoderWeights(gguf: file, configuration: configuration) { done, _ in progress(done, total) }
         let context = min(options.contextLength ?? min(configuration.contextLength, 4096), configuration.contextLength)
         guard context >= 1 else { throw GenerationError.invalidParameter("context length must be ≥ 1") }
-        guard options.slots >= 1, options.maxWaiting >= 0 else {
-            throw GenerationError.invalidParameter("slots must be ≥ 1 and maxWaiting ≥ 0")
+        guard options.slots >= 1, options.maxWaiting >= 0, options.promptCacheBytes >= 0 else {
+            throw GenerationError.invalidParameter("slots must be ≥ 1, maxWaiting and promptCacheBytes ≥ 0")
         }
+        let slotBytes = 2 * configuration.layers * configuration.kvHeads * configuration.headDim * context * 4
+        let cacheSlots = options.promptCache ? options.promptCacheBytes / slotBytes : 0
         let upload: (Int, Int) -> Void = { done, _ in progress(configuration.layers + 2 + done, total) }
         let makeDecoder: (_ slots: Int) throws -> any SequenceDecoder
         var queue: CommandQueue?
@@ -93,7 +103,7 @@ public final class LanguageModel: Sendable {
                 progress: upload)
             makeDecoder = { try KVCacheDecoder(model: model, capacity: context, slots: $0) }
         }
-        let decoder = try makeDecoder(options.slots)
+        let decoder = try makeDecoder(options.slots + cacheSlots)
         progress(total, total)
         self.path = path
         self.configuration = configuration
@@ -102,7 +112,8 @@ public final class LanguageModel: Sendable {
         tensorTypes = Dictionary(file.tensors.map { ($0.type.name, 1) }, uniquingKeysWith: +)
         commandQueue = queue
         scheduler = GenerationScheduler(
-            decoder: decoder, makeScratch: { try makeDecoder(1) }, maxWaiting: options.maxWaiting)
+            decoder: decoder, activeSlots: options.slots, promptCache: options.promptCache,
+            makeScratch: { try makeDecoder(1) }, maxWaiting: options.maxWaiting)
         endTokens = Self.endTokens(tokenizer, chatTemplate)
     }
 
@@ -168,11 +179,23 @@ public final class LanguageModel: Sendable {
     public func generate(
         tokens prompt: [Int], parameters: GenerationParameters = GenerationParameters()
     ) -> AsyncThrowingStream<GenerationChunk, any Error> {
-        let (stream, continuation) = AsyncThrowingStream.makeStream(of: GenerationChunk.self)
-        let cancelled = CancellationFlag()
-        continuation.onTermination = { _ in cancelled.set() }
+        generate(tokens: prompt, parameters: parameters, count: 1)[0]
+    }
+
+    /// Streams `count` continuations of `prompt` (several samples of one request, OpenAI's `n`):
+    /// the prompt runs once and every continuation starts from its KV cache. Continuation i
+    /// samples with seed `parameters.seed + i` (each its own random seed without one). `count`
+    /// is 1 up to ``LoadOptions/slots``; the continuations start together when that many slots
+    /// are free. Errors as for one stream, on every stream.
+    public func generate(
+        tokens prompt: [Int], parameters: GenerationParameters = GenerationParameters(), count: Int
+    ) -> [AsyncThrowingStream<GenerationChunk, any Error>] {
+        let pairs = (0..<max(1, count)).map { _ in AsyncThrowingStream.makeStream(of: GenerationChunk.self) }
+        let flags = pairs.map { _ in CancellationFlag() }
+        for (pair, flag) in zip(pairs, flags) { pair.continuation.onTermination = { _ in flag.set() } }
         do {
             try parameters.validate()
+            guard count >= 1 else { throw GenerationError.invalidParameter("count must be ≥ 1, got \(count)") }
             guard !prompt.isEmpty else { throw GenerationError.emptyPrompt }
             guard prompt.count < contextLength else {
                 throw GenerationError.contextLengthExceeded(requested: prompt.count + 1, limit: contextLength)
@@ -181,20 +204,28 @@ public final class LanguageModel: Sendable {
                 throw GenerationError.invalidToken(bad, vocabularySize: configuration.vocabularySize)
             }
             let stopTokens = (parameters.ignoreEndOfSequence ? [] : endTokens).union(parameters.stopTokens)
-            let sequence = SequenceState(
-                prompt: prompt, parameters: parameters, stopTokens: stopTokens, tokenizer: tokenizer,
-                cancelled: cancelled,
-                emit: { continuation.yield($0) },
-                finish: { error in error.map { continuation.finish(throwing: $0) } ?? continuation.finish() })
-            try scheduler.submit(sequence)
-            continuation.onTermination = { [scheduler, id = sequence.id] _ in
-                cancelled.set()
-                scheduler.withdraw(id)
+            let group = zip(pairs, flags).enumerated().map { index, entry in
+                let (pair, flag) = entry
+                var own = parameters
+                own.seed = parameters.seed.map { $0 &+ UInt64(index) }
+                return SequenceState(
+                    prompt: prompt, parameters: own, stopTokens: stopTokens, tokenizer: tokenizer, cancelled: flag,
+                    emit: { pair.continuation.yield($0) },
+                    finish: { error in
+                        error.map { pair.continuation.finish(throwing: $0) } ?? pair.continuation.finish()
+                    })
+            }
+            try scheduler.submit(group)
+            for (pair, sequence) in zip(pairs, group) {
+                pair.continuation.onTermination = { [scheduler, id = sequence.id, flag = sequence.cancelled] _ in
+                    flag.set()
+                    scheduler.withdraw(id)
+                }
             }
         } catch {
-            continuation.finish(throwing: error)
+            for pair in pairs { pair.continuation.finish(throwing: error) }
         }
-        return stream
+        return pairs.map(\.stream)
     }
 
     /// Teacher-forced logits of every position of `tokens`, [tokens.count][vocabulary]: for

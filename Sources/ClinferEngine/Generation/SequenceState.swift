@@ -20,6 +20,10 @@ final class SequenceState {
     var generated = 0
     /// The logits of the next token to sample.
     var logits: [Float] = []
+    /// Prompt positions found in the slot's cache (not prefilled again).
+    var cachedPromptTokens = 0
+    /// Whether the sequence's keys and values are in its slot (it was prefilled).
+    var wroteCache = false
     let queuedAt = ContinuousClock.now
     var startedAt = ContinuousClock.now, prefilledAt = ContinuousClock.now
 
@@ -61,7 +65,8 @@ final class SequenceState {
         let finished = ContinuousClock.now
         let tail = reason == .stop ? "" : matcher.feed(decoder.flush()).release + matcher.flush()
         let stats = GenerationStats(
-            promptTokens: prompt.count, promptSeconds: (prefilledAt - startedAt).seconds,
+            promptTokens: prompt.count, cachedPromptTokens: cachedPromptTokens,
+            promptSeconds: (prefilledAt - startedAt).seconds,
             decodeTokens: generated, decodeSeconds: (finished - prefilledAt).seconds, device: device,
             queueSeconds: (startedAt - queuedAt).seconds)
         emit(GenerationChunk(token: nil, text: tail, finishReason: reason, stats: stats))

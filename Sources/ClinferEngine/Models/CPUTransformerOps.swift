@@ -32,13 +32,21 @@ public final class CPUTransformerOps: TransformerOps {
 
     public func read(_ tensor: HostTensor) throws -> [Float] { tensor.floats }
 
-    public func copy(_ source: HostTensor, offset: Int, count: Int, to destination: HostTensor) throws {
-        guard offset >= 0, offset + count <= source.count, count <= destination.count else {
+    public func copy(
+        _ source: HostTensor, offset: Int, count: Int, to destination: HostTensor, at destinationOffset: Int
+    ) throws {
+        guard offset >= 0, destinationOffset >= 0, count >= 0, offset + count <= source.count,
+            destinationOffset + count <= destination.count
+        else {
             throw OpError.shapeMismatch(
-                op: "copy", detail: "\(count) values at \(offset) of \(source.count) into \(destination.count)")
+                op: "copy",
+                detail:
+                    "\(count) values at \(offset) of \(source.count) into \(destinationOffset) of \(destination.count)")
         }
-        var values = destination.floats
-        values.replaceSubrange(0..<count, with: source.floats[offset..<offset + count])
+        // The run first (source may be destination), then an in-place update of the destination.
+        let run = Array(source.floats[offset..<offset + count])
+        var values = destination.takeFloats()
+        values.replaceSubrange(destinationOffset..<destinationOffset + count, with: run)
         destination.storage = .float32(values)
     }
 

@@ -15,10 +15,14 @@ public final class KVCache<Ops: TransformerOps>: Sendable {
     private let filled: Mutex<[Int]>
     let keys: [Ops.Tensor]
     let values: [Ops.Tensor]
+    private let kvHeads: Int
+    private let headDim: Int
 
     init(ops: Ops, layers: Int, kvHeads: Int, headDim: Int, capacity: Int, sequences: Int = 1) throws {
         self.capacity = capacity
         self.sequences = sequences
+        self.kvHeads = kvHeads
+        self.headDim = headDim
         filled = Mutex(Array(repeating: 0, count: sequences))
         let count = sequences * kvHeads * capacity * headDim
         keys = try (0..<layers).map { _ in try ops.cacheTensor(count: count) }
@@ -42,6 +46,29 @@ public final class KVCache<Ops: TransformerOps>: Sendable {
 
     /// Keeps only the first `count` positions of sequence `slot` (e.g. a shared prompt prefix).
     public func truncate(to count: Int, slot: Int = 0) { filled.withLock { $0[slot] = min($0[slot], max(0, count)) } }
+
+    /// Makes sequence `destination` hold the first `positions` keys and values of sequence
+    /// `source` (a device-side copy, one per layer, K/V and KV head): sequences that continue one
+    /// prompt prefill it once.
+    func copyPrefix(_ positions: Int, from source: Int, to destination: Int, ops: Ops) throws {
+        guard (0..<sequences).contains(source), (0..<sequences).contains(destination), source != destination,
+            positions <= length(slot: source)
+        else {
+            throw GenerationError.invalidParameter(
+                "cannot copy \(positions) positions from slot \(source) to slot \(destination) of \(sequences)")
+        }
+        if positions > 0 {
+            func start(_ slot: Int, _ head: Int) -> Int { (slot * kvHeads + head) * capacity * headDim }
+            for tensor in keys + values {
+                for head in 0..<kvHeads {
+                    try ops.copy(
+                        tensor, offset: start(source, head), count: positions * headDim, to: tensor,
+                        at: start(destination, head))
+                }
+            }
+        }
+        setLength(positions, slot: destination)
+    }
 
     /// Records that sequence `slot` now holds `length` positions (after a forward pass).
     func setLength(_ length: Int, slot: Int) { filled.withLock { $0[slot] = length } }

@@ -51,9 +51,12 @@ public final class OpenCLTransformerOps: TransformerOps {
 
     public func read(_ tensor: DeviceTensor) throws -> [Float] { try tensor.download(backend.queue).floats }
 
-    public func copy(_ source: DeviceTensor, offset: Int, count: Int, to destination: DeviceTensor) throws {
+    public func copy(
+        _ source: DeviceTensor, offset: Int, count: Int, to destination: DeviceTensor, at destinationOffset: Int
+    ) throws {
         try backend.queue.copy(
-            from: source.float32Storage, sourceOffset: offset, to: destination.float32Storage, count: count)
+            from: source.float32Storage, sourceOffset: offset, to: destination.float32Storage,
+            destinationOffset: destinationOffset, count: count)
     }
 
     public func weight(_ weight: LinearWeight) throws -> Weight {

@@ -10,10 +10,14 @@ protocol SequenceDecoder: AnyObject {
     /// Positions filled in sequence `slot`.
     func length(slot: Int) -> Int
     func reset(slot: Int)
+    /// Keeps the first `count` positions of sequence `slot`.
+    func truncate(slot: Int, to count: Int)
     /// Runs `tokens` after what sequence `slot` holds (a prompt, or scoring).
     func prefill(_ tokens: [Int], slot: Int, logits: LogitsSelection) throws -> [Float]
     /// Appends `tokens[i]` to sequence `slots[i]` in one batched forward pass; each one's logits.
     func decode(_ tokens: [Int], slots: [Int]) throws -> [[Float]]
+    /// Makes sequence `destination` hold the first `positions` of sequence `source`.
+    func copyPrefix(_ positions: Int, from source: Int, to destination: Int) throws
 }
 
 /// ``SequenceDecoder`` over a ``DecoderModel`` on either set of ops.
@@ -32,6 +36,7 @@ final class KVCacheDecoder<Ops: TransformerOps>: SequenceDecoder {
     var capacity: Int { cache.capacity }
     func length(slot: Int) -> Int { cache.length(slot: slot) }
     func reset(slot: Int) { cache.reset(slot: slot) }
+    func truncate(slot: Int, to count: Int) { cache.truncate(to: count, slot: slot) }
 
     func prefill(_ tokens: [Int], slot: Int, logits: LogitsSelection) throws -> [Float] {
         try model.forward(tokens, cache: cache, slot: slot, logits: logits)
@@ -39,5 +44,9 @@ final class KVCacheDecoder<Ops: TransformerOps>: SequenceDecoder {
 
     func decode(_ tokens: [Int], slots: [Int]) throws -> [[Float]] {
         try model.decode(tokens, slots: slots, cache: cache)
+    }
+
+    func copyPrefix(_ positions: Int, from source: Int, to destination: Int) throws {
+        try cache.copyPrefix(positions, from: source, to: destination, ops: model.ops)
     }
 }

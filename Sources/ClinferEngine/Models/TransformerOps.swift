@@ -25,8 +25,11 @@ public protocol TransformerOps: AnyObject, Sendable {
     func write(_ values: [Float], to tensor: Tensor) throws
     /// Reads the tensor back, after every op queued before.
     func read(_ tensor: Tensor) throws -> [Float]
-    /// Copies `count` values from `source` at `sourceOffset` to the start of `destination`.
-    func copy(_ source: Tensor, offset sourceOffset: Int, count: Int, to destination: Tensor) throws
+    /// Copies `count` values from `source` at `sourceOffset` to `destination` at
+    /// `destinationOffset` (`source` may be `destination` when the ranges do not overlap).
+    func copy(
+        _ source: Tensor, offset sourceOffset: Int, count: Int, to destination: Tensor, at destinationOffset: Int
+    ) throws
 
     /// The weight prepared for ``matmul(_:_:_:rows:)`` (uploaded, repacked or dequantized).
     func weight(_ weight: LinearWeight) throws -> Weight
@@ -54,6 +57,13 @@ public protocol TransformerOps: AnyObject, Sendable {
 }
 
 /// The block steps, one place for both devices: each runs on the device's op.
+extension TransformerOps {
+    /// Copies `count` values from `source` at `sourceOffset` to the start of `destination`.
+    public func copy(_ source: Tensor, offset sourceOffset: Int, count: Int, to destination: Tensor) throws {
+        try copy(source, offset: sourceOffset, count: count, to: destination, at: 0)
+    }
+}
+
 extension TransformerOps {
     public func normalize(
         _ problem: NormProblem, x: Tensor, residual: Tensor?, weight: Tensor, bias: Tensor?, out: Tensor

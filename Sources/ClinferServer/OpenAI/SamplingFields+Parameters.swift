@@ -3,6 +3,8 @@ import ClinferEngine
 extension SamplingFields {
     /// Stop strings per request at most.
     static let maxStops = 16
+    /// Choices (`n`) per prompt at most.
+    static let maxChoices = 8
     /// The longest stop string, in characters: each is looked for after every token, inside the
     /// decode round every running sequence shares.
     static let maxStopLength = 256
@@ -19,7 +21,9 @@ extension SamplingFields {
         func invalid(_ param: String, _ message: String) -> APIError {
             APIError.invalidRequest("Invalid '\(param)': \(message)", param: param, code: "invalid_value")
         }
-        if let n, n != 1 { throw invalid("n", "only n = 1 is supported, got \(n).") }
+        if let n, !(1...Self.maxChoices).contains(n) {
+            throw invalid("n", "must be in [1, \(Self.maxChoices)], got \(n).")
+        }
         if let bestOf, bestOf != 1 { throw invalid("best_of", "only best_of = 1 is supported, got \(bestOf).") }
         let requested = maxCompletionTokens ?? maxTokens
         let requestedParam = maxCompletionTokens != nil ? "max_completion_tokens" : "max_tokens"
@@ -81,6 +85,18 @@ extension SamplingFields {
 }
 
 extension SamplingFields {
+    /// `n` (range-checked by ``parameters(promptCount:contextLength:promptParam:chat:allowNoCompletion:)``),
+    /// which must also fit the server's slots: a prompt's choices generate together.
+    func choices(slots: Int) throws(APIError) -> Int {
+        let choices = n ?? 1
+        guard choices <= slots else {
+            throw APIError.invalidRequest(
+                "Invalid 'n': \(choices) choices generate together and need as many slots; this server has \(slots).",
+                param: "n", code: "invalid_value")
+        }
+        return choices
+    }
+
     /// How many alternatives each token's log-probability comes with, or nil when none are asked
     /// for. Chat: `logprobs: true` with `top_logprobs` (0…20); completions: `logprobs` (0…20).
     func reportedAlternatives(chat: Bool) throws(APIError) -> Int? {

@@ -32,29 +32,34 @@ struct ChatCompletionsRoute: Sendable {
         let prompt = try model.chatTokens(body.messages.map(\.chatMessage))
         let parameters = try body.sampling.parameters(
             promptCount: prompt.count, contextLength: model.contextLength, promptParam: "messages", chat: true)
-        let job = GenerationJob(prompt: prompt, parameters: parameters, received: received)
+        let choices = try body.sampling.choices(slots: state.generation.slots)
+        let job = GenerationJob(prompt: prompt, parameters: parameters, received: received, choices: choices)
 
         let id = "chatcmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
         let created = Int(Date().timeIntervalSince1970)
         guard body.stream == true else {
-            let outcome = try await state.generation.collect(
-                [job], model: model, channel: context.channel, ticket: ticket)[0]
+            let outcomes = try await state.generation.collect(
+                [job], model: model, channel: context.channel, ticket: ticket)
             return JSONBody.response(
                 ChatCompletionResponse(
                     id: id, created: created, model: modelID,
-                    choices: [
+                    choices: outcomes.enumerated().map { index, outcome in
                         .init(
-                            index: 0, message: .init(content: outcome.text), finishReason: outcome.finishReason.openAI,
-                            logprobs: outcome.logprobs)
-                    ],
-                    usage: Usage(promptTokens: outcome.promptTokens, completionTokens: outcome.completionTokens)))
+                            index: index, message: .init(content: outcome.text),
+                            finishReason: outcome.finishReason.openAI, logprobs: outcome.logprobs)
+                    },
+                    // The prompt counts once however many choices continue it.
+                    usage: Usage(
+                        promptTokens: prompt.count, completionTokens: outcomes.reduce(0) { $0 + $1.completionTokens })))
         }
         let chunk = ChatCompletionChunk.ChunkMaker(
             id: id, created: created, model: modelID, includeUsage: body.streamOptions?.includeUsage == true)
         var usage: (@Sendable (Usage) -> ByteBuffer)?
         if chunk.includeUsage { usage = { chunk([], usage: $0) } }
         let shape = StreamShape(
-            opening: [chunk([.init(index: 0, delta: .init(role: "assistant", content: ""), finishReason: nil)])],
+            opening: (0..<choices).map {
+                chunk([.init(index: $0, delta: .init(role: "assistant", content: ""), finishReason: nil)])
+            },
             delta: { text, logprobs, choice in
                 chunk([.init(index: choice, delta: .init(content: text), finishReason: nil, logprobs: logprobs)])
             },

@@ -35,8 +35,10 @@ struct CompletionsRoute: Sendable {
                 parameters: try body.sampling.parameters(
                     promptCount: tokens.count, contextLength: model.contextLength, promptParam: "prompt", chat: false,
                     allowNoCompletion: echo),
-                received: received)
+                received: received, choices: try body.sampling.choices(slots: state.generation.slots))
         }
+        // Choice i continues prompt i / n (OpenAI's order).
+        let n = jobs.first?.choices ?? 1
         let echoes = echo ? try prompts.map { try model.tokenizer.decode($0) } : prompts.map { _ in "" }
         // With echo, the prompt's own tokens come first in `logprobs` (the first one null).
         var echoed: [[LoggedToken]]? = nil
@@ -61,11 +63,12 @@ struct CompletionsRoute: Sendable {
                 jobs, model: model, channel: context.channel, ticket: ticket, offsets: offsets)
             let choices = outcomes.enumerated().map { index, outcome in
                 CompletionResponse.Choice(
-                    index: index, text: echoes[index] + outcome.text, finishReason: outcome.finishReason.openAI,
-                    logprobs: outcome.logprobs.map { (echoed?[index] ?? []) + $0 })
+                    index: index, text: echoes[index / n] + outcome.text, finishReason: outcome.finishReason.openAI,
+                    logprobs: outcome.logprobs.map { (echoed?[index / n] ?? []) + $0 })
             }
+            // A prompt counts once however many choices continue it.
             let usage = Usage(
-                promptTokens: outcomes.map(\.promptTokens).reduce(0, +),
+                promptTokens: prompts.map(\.count).reduce(0, +),
                 completionTokens: outcomes.map(\.completionTokens).reduce(0, +))
             return JSONBody.response(
                 CompletionResponse(id: id, created: created, model: modelID, choices: choices, usage: .some(usage)))
@@ -74,8 +77,8 @@ struct CompletionsRoute: Sendable {
             id: id, created: created, model: modelID, includeUsage: body.streamOptions?.includeUsage == true)
         var usage: (@Sendable (Usage) -> ByteBuffer)?
         if chunk.includeUsage { usage = { chunk([], usage: $0) } }
-        let opening = echoes.enumerated().filter { !$0.element.isEmpty }.map {
-            chunk([.init(index: $0.offset, text: $0.element, finishReason: nil, logprobs: echoed?[$0.offset])])
+        let opening = (0..<prompts.count * n).filter { !echoes[$0 / n].isEmpty }.map {
+            chunk([.init(index: $0, text: echoes[$0 / n], finishReason: nil, logprobs: echoed?[$0 / n])])
         }
         let shape = StreamShape(
             opening: opening,
