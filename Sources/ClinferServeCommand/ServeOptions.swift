@@ -53,6 +53,11 @@ public struct ServeOptions: ParsableArguments {
     )
     var promptCacheMiB: Int?
 
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Reuse the KV cache of a prompt's cached prefix (env CLINFER_PROMPT_CACHE=on|off, default on).")
+    var promptCache: Bool?
+
     @Option(
         help:
             "Require 'Authorization: Bearer KEY' on every endpoint but /health and /metrics (env CLINFER_API_KEY, default none)."
@@ -132,6 +137,8 @@ public struct ServeOptions: ParsableArguments {
         configuration.queueSize = try value(queueSize, "CLINFER_QUEUE_SIZE", Int.init) ?? configuration.queueSize
         configuration.promptCacheMiB =
             try value(promptCacheMiB, "CLINFER_PROMPT_CACHE_MIB", Int.init) ?? configuration.promptCacheMiB
+        configuration.promptCache =
+            try value(promptCache, "CLINFER_PROMPT_CACHE", { ["on": true, "off": false][$0] }) ?? true
         configuration.apiKey = try value(apiKey, "CLINFER_API_KEY", { $0 })
         configuration.maxBodyBytes =
             try value(maxBodyBytes, "CLINFER_MAX_BODY_BYTES", Int.init) ?? configuration.maxBodyBytes

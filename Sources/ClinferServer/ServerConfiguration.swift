@@ -28,6 +28,8 @@ public struct ServerConfiguration: Sendable {
     /// MiB of KV-cache slots beyond `slots` that keep earlier prompts for reuse (0: only the
     /// idle `slots` keep theirs).
     public var promptCacheMiB = 0
+    /// Reuse cached prompt prefixes at all (off: every request prefills its whole prompt).
+    public var promptCache = true
     /// Bearer token every request except `/health` and `/metrics` must send; nil: no auth.
     public var apiKey: String?
     /// Largest request body accepted (413 above).
@@ -135,6 +137,7 @@ extension ServerConfiguration {
     public var languageModelOptions: LanguageModel.LoadOptions {
         LanguageModel.LoadOptions(
             backend: backend, contextLength: contextLength, slots: slots,
-            maxWaiting: (queueSize + slots) * SamplingFields.maxChoices, promptCacheBytes: promptCacheMiB << 20)
+            maxWaiting: (queueSize + slots) * SamplingFields.maxChoices, promptCache: promptCache,
+            promptCacheBytes: promptCacheMiB << 20)
     }
 }

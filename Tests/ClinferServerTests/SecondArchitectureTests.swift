@@ -22,13 +22,20 @@ struct SecondArchitectureTests {
     func gemma() async throws {
         guard Self.available else { return }
         let server = ServerFixture.server(load: {
-            ServedModels(
-                language: try LanguageModel(
-                    path: Self.gemmaPath, options: .init(backend: .opencl, contextLength: 512, slots: 2)),
-                languageID: "gemma-3-270m-q4_k_m", embedding: try ServerFixture.embedding.get(),
+            let model = try LanguageModel(
+                path: Self.gemmaPath, options: .init(backend: .opencl, contextLength: 512, slots: 2))
+            // Build every prefill and decode kernel before serving: on a fresh clone (a cold
+            // kernel cache) with the other suites running, compiling them inside the first request
+            // outlasts the test client's 15 s read timeout.
+            _ = try await model.generate(prompt: "Hi", parameters: .greedy(maxTokens: 2)).collect()
+            return ServedModels(
+                language: model, languageID: "gemma-3-270m-q4_k_m", embedding: try ServerFixture.embedding.get(),
                 embeddingID: ServerFixture.embeddingID)
         })
-        try await server.test { client in
+        try await server.test(waitForModels: false) { client in
+            try await eventually("Gemma loaded and its kernels built", timeout: .seconds(900)) {
+                if case .ready = server.state.models.current { true } else { false }
+            }
             let completion = try await client.post(
                 "/v1/completions", json: ["prompt": "The capital of France is", "max_tokens": 16, "temperature": 0])
             #expect(completion.status == .ok)
