@@ -60,6 +60,12 @@ public struct ServeOptions: ParsableArguments {
 
     @Option(
         help:
+            "Prompt tokens prefilled per decode round while other requests generate: a long prompt delays their next token by one chunk (env CLINFER_PREFILL_CHUNK, default 256)."
+    )
+    var prefillChunk: Int?
+
+    @Option(
+        help:
             "Require 'Authorization: Bearer KEY' on every endpoint but /health and /metrics (env CLINFER_API_KEY, default none)."
     )
     var apiKey: String?
@@ -139,6 +145,8 @@ public struct ServeOptions: ParsableArguments {
             try value(promptCacheMiB, "CLINFER_PROMPT_CACHE_MIB", Int.init) ?? configuration.promptCacheMiB
         configuration.promptCache =
             try value(promptCache, "CLINFER_PROMPT_CACHE", { ["on": true, "off": false][$0] }) ?? true
+        configuration.prefillChunk =
+            try value(prefillChunk, "CLINFER_PREFILL_CHUNK", Int.init) ?? configuration.prefillChunk
         configuration.apiKey = try value(apiKey, "CLINFER_API_KEY", { $0 })
         configuration.maxBodyBytes =
             try value(maxBodyBytes, "CLINFER_MAX_BODY_BYTES", Int.init) ?? configuration.maxBodyBytes

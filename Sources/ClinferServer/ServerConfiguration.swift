@@ -30,6 +30,8 @@ public struct ServerConfiguration: Sendable {
     public var promptCacheMiB = 0
     /// Reuse cached prompt prefixes at all (off: every request prefills its whole prompt).
     public var promptCache = true
+    /// Prompt tokens prefilled per decode round while other requests generate.
+    public var prefillChunk = 256
     /// Bearer token every request except `/health` and `/metrics` must send; nil: no auth.
     public var apiKey: String?
     /// Largest request body accepted (413 above).
@@ -109,6 +111,7 @@ public struct ServerConfiguration: Sendable {
         guard (0...65535).contains(port) else { throw fail("--port must be in 0...65535, got \(port)") }
         guard slots >= 1 else { throw fail("--slots must be ≥ 1, got \(slots)") }
         guard queueSize >= 0 else { throw fail("--queue-size must be ≥ 0, got \(queueSize)") }
+        guard prefillChunk >= 1 else { throw fail("--prefill-chunk must be ≥ 1, got \(prefillChunk)") }
         guard (0...(1 << 20)).contains(promptCacheMiB) else {
             throw fail("--prompt-cache-mib must be in 0...\(1 << 20), got \(promptCacheMiB)")
         }
@@ -138,6 +141,6 @@ extension ServerConfiguration {
         LanguageModel.LoadOptions(
             backend: backend, contextLength: contextLength, slots: slots,
             maxWaiting: (queueSize + slots) * SamplingFields.maxChoices, promptCache: promptCache,
-            promptCacheBytes: promptCacheMiB << 20)
+            promptCacheBytes: promptCacheMiB << 20, prefillChunk: prefillChunk)
     }
 }

@@ -1,5 +1,6 @@
 import ClinferEngine
 import Foundation
+import Synchronization
 import Testing
 
 @Suite("Generation scheduling: slots, the wait queue, cancellation", .serialized)
@@ -18,6 +19,51 @@ struct GenerationSchedulingTests {
             try await Task.sleep(for: .milliseconds(20))
             remaining -= 1
         }
+    }
+
+    @Test(
+        "a long prompt joining running generations is prefilled a chunk a round between their tokens, same tokens",
+        .enabled(if: TestModels.required(TestModels.smolLM2)))
+    func chunkedPrefill() async throws {
+        let model = try LanguageModel(
+            path: TestModels.smolLM2,
+            options: .init(backend: .opencl, contextLength: 512, slots: 2, promptCache: false, prefillChunk: 32))
+        let short = try Self.prompt(model, "Count from one to fifty.")
+        let long = try Self.prompt(model, String(repeating: "The tide comes in and the tide goes out. ", count: 20))
+        #expect(long.count > 6 * 32)
+        let longAlone = try await model.generate(tokens: long, parameters: .greedy(maxTokens: 8)).collect()
+        let shortAlone = try await model.generate(tokens: short, parameters: .greedy(maxTokens: 60)).collect()
+
+        // The short sequence generates; once it has a few tokens the long prompt arrives. Each
+        // round then prefills 32 of its tokens and the short one still gets its token.
+        let shortStream = model.generate(tokens: short, parameters: .greedy(maxTokens: 60))
+        var shortTokens: [Int] = [], atArrival = 0, atFirstLongToken = 0
+        var longTask: Task<[Int], any Error>?
+        let firstLongToken = Flag()
+        for try await chunk in shortStream {
+            if let token = chunk.token { shortTokens.append(token) }
+            if shortTokens.count == 5 && longTask == nil {
+                atArrival = shortTokens.count
+                longTask = Task {
+                    var tokens: [Int] = []
+                    for try await chunk in model.generate(tokens: long, parameters: .greedy(maxTokens: 8)) {
+                        if let token = chunk.token {
+                            firstLongToken.set()
+                            tokens.append(token)
+                        }
+                    }
+                    return tokens
+                }
+            }
+            if atFirstLongToken == 0, firstLongToken.isSet { atFirstLongToken = shortTokens.count }
+        }
+        let longTogether = try await longTask!.value
+        #expect(shortTokens == shortAlone.tokens)
+        #expect(longTogether == longAlone.tokens)
+        // ⌈long / 32⌉ rounds of prefill, each with a short-sequence token (less the rounds the
+        // two streams' consumers may lag behind the scheduler).
+        let rounds = (long.count + 31) / 32
+        #expect(atFirstLongToken - atArrival >= rounds - 2, "\(atArrival) → \(atFirstLongToken), \(rounds) chunks")
     }
 
     @Test(
@@ -129,4 +175,11 @@ struct GenerationSchedulingTests {
         _ = try await waiting.value
         for task in busy { _ = try await task.value }
     }
+}
+
+/// Set once by one task, read by another.
+private final class Flag: Sendable {
+    private let state = Mutex(false)
+    func set() { state.withLock { $0 = true } }
+    var isSet: Bool { state.withLock { $0 } }
 }

@@ -37,15 +37,21 @@ final class GenerationScheduler: @unchecked Sendable {
     private var scratch: (any SequenceDecoder)?
     private let maxWaiting: Int
     private let deviceName: String
+    /// Prompts being prefilled, chunk by chunk (the scheduler thread's own state).
+    private var prefilling: [PrefillTask] = []
+    /// Prompt tokens prefilled per round at most while other sequences decode, so a long prompt
+    /// delays their next token by one chunk, not by the whole prompt.
+    let prefillChunk: Int
 
     /// `decoder`'s slots serve generation, `activeSlots` of them at once (the rest hold cached
     /// prompts); `makeScratch` makes the decoder of `exclusive` work on first use (a KV cache is
     /// large: only pay for it when scoring).
     init(
-        decoder: any SequenceDecoder, activeSlots: Int, promptCache: Bool,
+        decoder: any SequenceDecoder, activeSlots: Int, promptCache: Bool, prefillChunk: Int = 256,
         makeScratch: @escaping () throws -> any SequenceDecoder, maxWaiting: Int
     ) {
         self.decoder = decoder
+        self.prefillChunk = max(1, prefillChunk)
         self.activeSlots = min(activeSlots, decoder.slots)
         free = Array(0..<decoder.slots)
         self.promptCache = PromptCache(slots: decoder.slots, enabled: promptCache)
@@ -154,9 +160,14 @@ final class GenerationScheduler: @unchecked Sendable {
     private func run() {
         while true {
             condition.lock()
-            while !stopped && pending.isEmpty && jobs.isEmpty && active.isEmpty { condition.wait() }
+            while !stopped && pending.isEmpty && jobs.isEmpty && active.isEmpty && prefilling.isEmpty {
+                condition.wait()
+            }
             if stopped {
-                let abandoned = pending.flatMap { $0 } + active.map(\.sequence), dropped = jobs
+                let abandoned =
+                    pending.flatMap { $0 } + active.map(\.sequence) + prefilling.flatMap { $0.members.map(\.sequence) }
+                let dropped = jobs
+                prefilling.removeAll()
                 pending.removeAll()
                 jobs.removeAll()
                 condition.unlock()
@@ -180,7 +191,8 @@ final class GenerationScheduler: @unchecked Sendable {
 
             for job in work { job.run() }
             var running = condition.withLock { active }
-            for group in admitted { running += prefill(group) }
+            prefilling += admitted.compactMap(startPrefill)
+            running += prefillRound(decoding: !running.isEmpty)
             // Sample each sequence's next token (on every core: the device waits meanwhile); those
             // that go on advance together in one pass.
             let outcomes = Self.advanceAll(
@@ -207,10 +219,18 @@ final class GenerationScheduler: @unchecked Sendable {
         }
     }
 
-    /// Prefills a group's prompt once, in the first live sequence's slot, and copies its KV cache
-    /// and logits to the others; returns the sequences that go on (the first token is sampled
-    /// next). Cancelled sequences end here.
-    private func prefill(_ group: [Placement]) -> [(sequence: SequenceState, slot: Int)] {
+    /// A group's prompt on its way into the first live sequence's slot.
+    private struct PrefillTask {
+        /// The live sequences; the first one's slot receives the prompt.
+        var members: [Placement]
+        /// Prompt positions its slot holds so far.
+        var done: Int
+        var prompt: [Int] { members[0].sequence.prompt }
+    }
+
+    /// Starts a group's prefill: ends the sequences cancelled while they waited and places the
+    /// prompt after what the first one's slot has cached. Nil when none is left.
+    private func startPrefill(_ group: [Placement]) -> PrefillTask? {
         var live: [Placement] = []
         for placement in group {
             placement.sequence.startedAt = .now
@@ -221,28 +241,74 @@ final class GenerationScheduler: @unchecked Sendable {
                 live.append(placement)
             }
         }
-        guard let first = live.first else { return [] }
+        guard let first = live.first else { return nil }
         // Only the cached slot's first sequence reuses positions; the others copy its prompt.
         let reused = group.first?.sequence === first.sequence ? first.reused : 0
-        let prompt = first.sequence.prompt
-        do {
-            decoder.truncate(slot: first.slot, to: reused)
-            let logits = try decoder.prefill(Array(prompt[reused...]), slot: first.slot, logits: .last)
-            for placement in live {
-                if placement.slot != first.slot {
-                    decoder.reset(slot: placement.slot)
-                    try decoder.copyPrefix(prompt.count, from: first.slot, to: placement.slot)
-                }
-                placement.sequence.logits = logits
-                placement.sequence.cachedPromptTokens = placement.slot == first.slot ? reused : 0
-                placement.sequence.wroteCache = true
+        decoder.truncate(slot: first.slot, to: reused)
+        first.sequence.cachedPromptTokens = reused
+        return PrefillTask(members: live, done: reused)
+    }
+
+    /// Runs one round's prefill chunks, oldest prompt first: everything when nothing else is
+    /// decoding, else at most ``prefillChunk`` tokens. Returns the sequences whose prompt is
+    /// complete (the first token is sampled next); the others continue next round.
+    private func prefillRound(decoding: Bool) -> [(sequence: SequenceState, slot: Int)] {
+        var budget = decoding ? prefillChunk : Int.max
+        var finished: [(sequence: SequenceState, slot: Int)] = [], waiting: [PrefillTask] = []
+        for var task in prefilling {
+            let leaderSlot = task.members[0].slot
+            task.members.removeAll { placement in
+                guard placement.sequence.cancelled.isSet else { return false }
+                // The first slot holds a prefix of the prompt, worth keeping; the others nothing.
+                placement.sequence.wroteCache = placement.slot == leaderSlot
                 placement.sequence.prefilledAt = .now
+                end(placement.sequence, slot: placement.slot, .cancelled)
+                return true
             }
-            return live.map { ($0.sequence, $0.slot) }
-        } catch {
-            for placement in live { end(placement.sequence, slot: placement.slot, error) }
-            return []
+            guard let leader = task.members.first else { continue }
+            if leader.slot != leaderSlot {
+                // The first sequence left with the prompt's positions: start over in the next one.
+                decoder.reset(slot: leader.slot)
+                task.done = 0
+            }
+            guard budget > 0 else {
+                waiting.append(task)
+                continue
+            }
+            let count = min(task.prompt.count - task.done, budget)
+            budget -= count
+            do {
+                let logits = try decoder.prefill(
+                    Array(task.prompt[task.done..<task.done + count]), slot: leader.slot, logits: .last)
+                task.done += count
+                leader.sequence.wroteCache = true
+                if task.done == task.prompt.count {
+                    finished += try complete(task, logits: logits)
+                } else {
+                    waiting.append(task)
+                }
+            } catch {
+                for placement in task.members { end(placement.sequence, slot: placement.slot, error) }
+            }
         }
+        prefilling = waiting
+        return finished
+    }
+
+    /// A prompt is in: copies its keys and values from the first slot to the others' and gives
+    /// every sequence its logits.
+    private func complete(_ task: PrefillTask, logits: [Float]) throws -> [(sequence: SequenceState, slot: Int)] {
+        let first = task.members[0]
+        for placement in task.members {
+            if placement.slot != first.slot {
+                decoder.reset(slot: placement.slot)
+                try decoder.copyPrefix(task.prompt.count, from: first.slot, to: placement.slot)
+            }
+            placement.sequence.logits = logits
+            placement.sequence.wroteCache = true
+            placement.sequence.prefilledAt = .now
+        }
+        return task.members.map { ($0.sequence, $0.slot) }
     }
 
     /// `advance` for each sequence, spread over the cores (each touches only its own state).

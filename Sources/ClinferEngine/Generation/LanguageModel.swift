@@ -35,10 +35,14 @@ public final class LanguageModel: Sendable {
         /// Memory for more idle slots than `slots`, holding earlier prompts for reuse (whole
         /// slots of `contextLength` positions; 0: only the `slots` themselves).
         public var promptCacheBytes: Int
+        /// Prompt tokens prefilled per decode round at most while other sequences generate: a
+        /// long prompt arriving delays their next token by one chunk's time, not the whole
+        /// prompt's (with nothing else generating, a prompt runs in one pass).
+        public var prefillChunk: Int
 
         public init(
             backend: ComputeTarget.Preference = .fromEnvironment, contextLength: Int? = nil, slots: Int = 1,
-            maxWaiting: Int = 64, promptCache: Bool = true, promptCacheBytes: Int = 0
+            maxWaiting: Int = 64, promptCache: Bool = true, promptCacheBytes: Int = 0, prefillChunk: Int = 256
         ) {
             self.backend = backend
             self.contextLength = contextLength
@@ -46,6 +50,7 @@ public final class LanguageModel: Sendable {
             self.maxWaiting = maxWaiting
             self.promptCache = promptCache
             self.promptCacheBytes = promptCacheBytes
+            self.prefillChunk = prefillChunk
         }
     }
 
@@ -82,8 +87,10 @@ public final class LanguageModel: Sendable {
         let weights = try DecoderWeights(gguf: file, configuration: configuration) { done, _ in progress(done, total) }
         let context = min(options.contextLength ?? min(configuration.contextLength, 4096), configuration.contextLength)
         guard context >= 1 else { throw GenerationError.invalidParameter("context length must be ≥ 1") }
-        guard options.slots >= 1, options.maxWaiting >= 0, options.promptCacheBytes >= 0 else {
-            throw GenerationError.invalidParameter("slots must be ≥ 1, maxWaiting and promptCacheBytes ≥ 0")
+        guard options.slots >= 1, options.maxWaiting >= 0, options.promptCacheBytes >= 0, options.prefillChunk >= 1
+        else {
+            throw GenerationError.invalidParameter(
+                "slots and prefillChunk must be ≥ 1, maxWaiting and promptCacheBytes ≥ 0")
         }
         let slotBytes = 2 * configuration.layers * configuration.kvHeads * configuration.headDim * context * 4
         let cacheSlots = options.promptCache ? options.promptCacheBytes / slotBytes : 0
@@ -113,7 +120,7 @@ public final class LanguageModel: Sendable {
         commandQueue = queue
         scheduler = GenerationScheduler(
             decoder: decoder, activeSlots: options.slots, promptCache: options.promptCache,
-            makeScratch: { try makeDecoder(1) }, maxWaiting: options.maxWaiting)
+            prefillChunk: options.prefillChunk, makeScratch: { try makeDecoder(1) }, maxWaiting: options.maxWaiting)
         endTokens = Self.endTokens(tokenizer, chatTemplate)
     }
 
