@@ -15,6 +15,9 @@ public struct GenerationStats: Sendable, Codable, Hashable {
     public var promptTokens: Int
     /// Prompt tokens whose keys and values were found in the prompt cache (not prefilled).
     public var cachedPromptTokens = 0
+    /// Forward passes the prompt took: 1, or its chunks when it was prefilled between other
+    /// sequences' tokens (``LanguageModel/LoadOptions/prefillChunk``).
+    public var promptPasses = 0
     public var promptSeconds: Double
     public var decodeTokens: Int
     public var decodeSeconds: Double

@@ -225,6 +225,8 @@ final class GenerationScheduler: @unchecked Sendable {
         var members: [Placement]
         /// Prompt positions its slot holds so far.
         var done: Int
+        /// Forward passes so far.
+        var passes = 0
         var prompt: [Int] { members[0].sequence.prompt }
     }
 
@@ -281,6 +283,7 @@ final class GenerationScheduler: @unchecked Sendable {
                 let logits = try decoder.prefill(
                     Array(task.prompt[task.done..<task.done + count]), slot: leader.slot, logits: .last)
                 task.done += count
+                task.passes += 1
                 leader.sequence.wroteCache = true
                 if task.done == task.prompt.count {
                     finished += try complete(task, logits: logits)
@@ -305,6 +308,7 @@ final class GenerationScheduler: @unchecked Sendable {
                 try decoder.copyPrefix(task.prompt.count, from: first.slot, to: placement.slot)
             }
             placement.sequence.logits = logits
+            placement.sequence.promptPasses = task.passes
             placement.sequence.wroteCache = true
             placement.sequence.prefilledAt = .now
         }

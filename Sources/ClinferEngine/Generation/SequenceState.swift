@@ -22,6 +22,8 @@ final class SequenceState {
     var logits: [Float] = []
     /// Prompt positions found in the slot's cache (not prefilled again).
     var cachedPromptTokens = 0
+    /// Forward passes its prompt took.
+    var promptPasses = 0
     /// Whether the sequence's keys and values are in its slot (it was prefilled).
     var wroteCache = false
     let queuedAt = ContinuousClock.now
@@ -65,7 +67,7 @@ final class SequenceState {
         let finished = ContinuousClock.now
         let tail = reason == .stop ? "" : matcher.feed(decoder.flush()).release + matcher.flush()
         let stats = GenerationStats(
-            promptTokens: prompt.count, cachedPromptTokens: cachedPromptTokens,
+            promptTokens: prompt.count, cachedPromptTokens: cachedPromptTokens, promptPasses: promptPasses,
             promptSeconds: (prefilledAt - startedAt).seconds,
             decodeTokens: generated, decodeSeconds: (finished - prefilledAt).seconds, device: device,
             queueSeconds: (startedAt - queuedAt).seconds)
