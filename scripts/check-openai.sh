@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Starts clinfer-server in the background, waits for /health to answer 200, runs
-# scripts/openai-client-check.py (the official `openai` Python client) against it, and stops the
+# scripts/openai-client-check.py (the official `openai` Python client) and
+# scripts/structured-output-check.py (200 random JSON schemas, greedy and sampled, validated with
+# `jsonschema`; STRUCTURED_SCHEMAS changes the count) against it, and stops the
 # server (SIGTERM, graceful). Usage: scripts/check-openai.sh [SERVER_BINARY] (default
 # .build/release/clinfer-server); CHECK_PORT (default 18080) picks the port.
 set -euo pipefail
@@ -20,3 +22,4 @@ for _ in $(seq 1 600); do
     sleep 0.5
 done
 python3 scripts/openai-client-check.py --base-url "http://127.0.0.1:$port/v1"
+python3 scripts/structured-output-check.py --base-url "http://127.0.0.1:$port/v1" --schemas "${STRUCTURED_SCHEMAS:-200}"

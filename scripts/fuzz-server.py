@@ -167,6 +167,12 @@ EDGE_VALID = {
     "seed": [0, -1, 9223372036854775807, -9223372036854775808],
     "n": [1, 2], "best_of": [1], "logprobs": [False, 0, None, True, 5, 20], "top_logprobs": [0, 20, 9223372036854775807],
     "ignore_eos": [True, False],
+    "response_format": [{"type": "text"}, {"type": "json_object"},
+                        {"type": "json_schema", "json_schema": {"name": "f", "schema": {
+                            "type": "object", "properties": {"a": {"type": "string", "maxLength": 4},
+                                                             "b": {"enum": [1, "x", None]}}, "required": ["a"]}}},
+                        {"type": "json_schema", "json_schema": {"schema": {"type": "string", "pattern": "x"}}},
+                        {"type": "json_schema", "json_schema": {"schema": {"enum": list(range(300))}}}],
     "max_tokens": [1, 2, 8], "max_completion_tokens": [1, 3, 8],
 }
 

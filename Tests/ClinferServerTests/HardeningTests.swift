@@ -42,7 +42,7 @@ extension ServerTests {
             try await ServerFixture.server().test { client in
                 let on: [(String, Any)] = [
                     ("logit_bias", ["50256": -100]), ("tools", [["type": "function", "function": ["name": "f"]]]),
-                    ("tool_choice", "auto"), ("response_format", ["type": "json_object"]),
+                    ("tool_choice", "auto"),
                     ("functions", [["name": "f"]]), ("audio", ["voice": "x"]),
                 ]
                 for (param, value) in on {
@@ -57,7 +57,7 @@ extension ServerTests {
                 #expect(completionBias.status == .badRequest)
                 let off: [(String, Any)] = [
                     ("logit_bias", [String: Any]()), ("tools", [Any]()), ("tool_choice", "none"),
-                    ("response_format", ["type": "text"]), ("top_logprobs", 0), ("logit_bias", NSNull()),
+                    ("top_logprobs", 0), ("logit_bias", NSNull()),
                 ]
                 for (param, value) in off {
                     let response = try await client.post(

@@ -30,12 +30,14 @@ public struct GenerationParameters: Sendable, Hashable, Codable {
     /// Report each generated token's log-probability with this many most likely alternatives
     /// (0…``TokenLogprob/maxTop``) in ``GenerationChunk/logprob``; nil: off.
     public var logprobs: Int?
+    /// Constrain the output to JSON (any object, or a schema's values); nil: free text.
+    public var responseFormat: ResponseFormat?
 
     public init(
         maxTokens: Int = 256, temperature: Float = 0.8, topK: Int = 40, topP: Float = 0.95, minP: Float = 0.05,
         repetitionPenalty: Float = 1, presencePenalty: Float = 0, frequencyPenalty: Float = 0, penaltyWindow: Int = 64,
         seed: UInt64? = nil, stop: [String] = [], stopTokens: [Int] = [], ignoreEndOfSequence: Bool = false,
-        logprobs: Int? = nil
+        logprobs: Int? = nil, responseFormat: ResponseFormat? = nil
     ) {
         self.maxTokens = maxTokens
         self.temperature = temperature
@@ -51,6 +53,7 @@ public struct GenerationParameters: Sendable, Hashable, Codable {
         self.stopTokens = stopTokens
         self.ignoreEndOfSequence = ignoreEndOfSequence
         self.logprobs = logprobs
+        self.responseFormat = responseFormat
     }
 
     /// Greedy decoding: always the most likely token.

@@ -13,12 +13,17 @@ public struct Sampler: Sendable {
     }
 
     /// The next token given the vocabulary's `logits` and the tokens so far (`history`, used by
-    /// the penalties).
-    public mutating func sample(_ logits: [Float], history: [Int]) -> Int {
+    /// the penalties). With `allowed`, only tokens it accepts are chosen (constrained output):
+    /// candidates are checked most likely first, so a grammar is asked about a handful of tokens
+    /// per step, not the whole vocabulary.
+    public mutating func sample(_ logits: [Float], history: [Int], allowed: ((Int) -> Bool)? = nil) -> Int {
         // A NaN logit (a broken model or device) is never chosen and never poisons the others.
         var logits = logits.map { $0.isNaN ? -Float.infinity : $0 }
         applyPenalties(&logits, history: history)
-        guard parameters.temperature > 0, let top = logits.max(), top.isFinite else { return Self.argmax(logits) }
+        guard parameters.temperature > 0, let top = logits.max(), top.isFinite else {
+            guard let allowed else { return Self.argmax(logits) }
+            return Self.mostLikely(logits, where: allowed) ?? Self.argmax(logits)
+        }
         var candidates = Array(logits.indices)
         if parameters.topK > 0 && parameters.topK < candidates.count {
             candidates = Array(candidates.sorted { logits[$0] > logits[$1] }.prefix(parameters.topK))
@@ -28,7 +33,13 @@ public struct Sampler: Sendable {
             let floor = top - 24 * parameters.temperature
             candidates = candidates.filter { logits[$0] >= floor }.sorted { logits[$0] > logits[$1] }
         }
-        var probabilities = candidates.map { Foundation.exp(Double((logits[$0] - top) / parameters.temperature)) }
+        if let allowed {
+            candidates = candidates.filter(allowed)
+            // Nothing likely is allowed: the most likely allowed token.
+            if candidates.isEmpty { return Self.mostLikely(logits, where: allowed) ?? Self.argmax(logits) }
+        }
+        let best = logits[candidates[0]]
+        var probabilities = candidates.map { Foundation.exp(Double((logits[$0] - best) / parameters.temperature)) }
         let total = probabilities.reduce(0, +)
         probabilities = probabilities.map { $0 / total }
         var keep = probabilities.count
@@ -50,6 +61,22 @@ public struct Sampler: Sendable {
             if target <= 0 { return candidates[index] }
         }
         return candidates[keep - 1]
+    }
+
+    /// The most likely token `allowed` accepts: the argmax first (usually allowed), then the
+    /// next 15 by repeated argmax, then the rest in sorted order.
+    private static func mostLikely(_ logits: [Float], where allowed: (Int) -> Bool) -> Int? {
+        var remaining = logits
+        for _ in 0..<16 {
+            let index = argmax(remaining)
+            guard remaining[index] > -.infinity else { return nil }
+            if allowed(index) { return index }
+            remaining[index] = -.infinity
+        }
+        let order = remaining.indices.filter { remaining[$0] > -.infinity }.sorted {
+            remaining[$0] > remaining[$1] || (remaining[$0] == remaining[$1] && $0 < $1)
+        }
+        return order.first(where: allowed)
     }
 
     private func applyPenalties(_ logits: inout [Float], history: [Int]) {

@@ -15,6 +15,9 @@ final class SequenceState {
     let stopTokens: Set<Int>
     var sampler: Sampler
     var decoder: StreamingDecoder
+    /// The JSON the output must be, when the parameters ask for it.
+    var grammar: JSONGrammar?
+    let tokenizer: Tokenizer
     var matcher: StopMatcher
     var history: [Int]
     var generated = 0
@@ -42,6 +45,8 @@ final class SequenceState {
         self.finish = finish
         sampler = Sampler(parameters: parameters)
         decoder = tokenizer.streamingDecoder()
+        grammar = parameters.responseFormat.map { JSONGrammar(schema: $0.schema) }
+        self.tokenizer = tokenizer
         matcher = StopMatcher(stops: parameters.stop)
         history = prompt
     }
@@ -51,14 +56,30 @@ final class SequenceState {
     func advance(capacityLeft: Bool) throws -> FinishReason? {
         if cancelled.isSet { return .cancelled }
         guard generated < parameters.maxTokens else { return .length }
-        let token = sampler.sample(logits, history: history)
+        if grammar?.isComplete == true { return .stop }
+        let token: Int
+        if let grammar {
+            token = sampler.sample(logits, history: history) { [stopTokens, tokenizer] candidate in
+                // The end only once the value is whole; control tokens never; text if it fits.
+                if stopTokens.contains(candidate) { return grammar.canEnd }
+                guard tokenizer.tokenType(candidate) != .control, let bytes = try? tokenizer.bytes(of: candidate),
+                    !bytes.isEmpty
+                else { return false }
+                return grammar.accepts(bytes)
+            }
+            if !stopTokens.contains(token), let bytes = try? tokenizer.bytes(of: token) {
+                for byte in bytes { self.grammar?.feed(byte) }
+            }
+        } else {
+            token = sampler.sample(logits, history: history)
+        }
         if stopTokens.contains(token) { return .stop }
         let logprob = parameters.logprobs.map { TokenLogprob(token: token, logits: logits, top: $0) }
         history.append(token)
         generated += 1
         let (text, stopped) = matcher.feed(try decoder.append(token))
         emit(GenerationChunk(token: token, logprob: logprob, text: text, finishReason: nil, stats: nil))
-        if stopped { return .stop }
+        if stopped || grammar?.isComplete == true { return .stop }
         return generated < parameters.maxTokens && capacityLeft ? nil : .length
     }
 

@@ -74,7 +74,7 @@ extension SamplingFields {
             repetitionPenalty: Float(repetitionPenalty ?? 1), presencePenalty: Float(presencePenalty ?? 0),
             frequencyPenalty: Float(frequencyPenalty ?? 0),
             seed: seed.map { UInt64(bitPattern: $0) }, stop: stops, ignoreEndOfSequence: ignoreEOS ?? false,
-            logprobs: try reportedAlternatives(chat: chat))
+            logprobs: try reportedAlternatives(chat: chat), responseFormat: try format())
         do {
             try parameters.validate()
         } catch {
@@ -85,6 +85,35 @@ extension SamplingFields {
 }
 
 extension SamplingFields {
+    /// The engine's response format (nil for text), with the schema checked: a keyword the
+    /// grammar cannot enforce is a 400 naming it.
+    func format() throws(APIError) -> ResponseFormat? {
+        guard let responseFormat else { return nil }
+        func invalid(_ message: String, code: String = "invalid_value") -> APIError {
+            APIError.invalidRequest("Invalid 'response_format': \(message)", param: "response_format", code: code)
+        }
+        switch responseFormat.type {
+        case "text": return nil
+        case "json_object": return .jsonObject
+        case "json_schema":
+            guard let schema = responseFormat.jsonSchema?.schema else {
+                throw invalid("'json_schema.schema' is required for type 'json_schema'.")
+            }
+            do {
+                let parsed = try JSONSchema(json: schema)
+                try parsed.checkSize()
+                return .jsonSchema(parsed)
+            } catch .unsupported(let keyword, let path) {
+                throw invalid(
+                    "the JSON schema keyword '\(keyword)' (at \(path)) is not supported.", code: "unsupported_schema")
+            } catch {
+                throw invalid("\(error).", code: "invalid_schema")
+            }
+        default:
+            throw invalid("type must be 'text', 'json_object' or 'json_schema', got '\(responseFormat.type)'.")
+        }
+    }
+
     /// `n` (range-checked by ``parameters(promptCount:contextLength:promptParam:chat:allowNoCompletion:)``),
     /// which must also fit the server's slots: a prompt's choices generate together.
     func choices(slots: Int) throws(APIError) -> Int {

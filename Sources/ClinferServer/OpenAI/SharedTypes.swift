@@ -1,3 +1,5 @@
+import ClinferEngine
+
 /// `"text"` or `["a", "b"]`: the shape OpenAI accepts for `stop` and for embedding and
 /// completion inputs.
 enum StringOrStrings: Decodable, Sendable, Equatable {
@@ -73,6 +75,7 @@ struct SamplingFields: Decodable, Sendable {
     var n: Int?
     var logprobs: LogprobsField?
     var topLogprobs: Int?
+    var responseFormat: ResponseFormatField?
     var bestOf: Int?
     /// Keep generating past end-of-sequence tokens (vLLM's and llama.cpp's extension; benchmarks).
     var ignoreEOS: Bool?
@@ -89,6 +92,7 @@ struct SamplingFields: Decodable, Sendable {
         case maxCompletionTokens = "max_completion_tokens"
         case bestOf = "best_of"
         case topLogprobs = "top_logprobs"
+        case responseFormat = "response_format"
         case ignoreEOS = "ignore_eos"
     }
 }
@@ -109,5 +113,23 @@ enum LogprobsField: Decodable, Sendable {
             throw DecodingError.typeMismatch(
                 Bool.self, .init(codingPath: decoder.codingPath, debugDescription: "expected a boolean or an integer"))
         }
+    }
+}
+
+/// `response_format`: `{"type": "text"}`, `{"type": "json_object"}`, or `{"type": "json_schema",
+/// "json_schema": {"name", "schema", "strict"}}`.
+struct ResponseFormatField: Decodable, Sendable {
+    var type: String
+    var jsonSchema: SchemaField?
+
+    struct SchemaField: Decodable, Sendable {
+        var name: String?
+        var schema: JSONValue?
+        var strict: Bool?
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case type
+        case jsonSchema = "json_schema"
     }
 }

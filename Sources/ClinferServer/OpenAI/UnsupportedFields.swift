@@ -1,16 +1,14 @@
 /// OpenAI request fields Clinfer does not implement. A request that turns one on gets a 400
 /// naming it (`unsupported_parameter`) rather than an answer that silently ignores it; the
-/// fields' "off" values (`null`, `{}`, `[]`, `"none"`, `{"type": "text"}`, `0`) are accepted,
+/// fields' "off" values (`null`, `{}`, `[]`, `"none"`) are accepted,
 /// since clients often send them by default.
 struct UnsupportedFields: Decodable {
     enum Key: String, CodingKey, CaseIterable {
         case logitBias = "logit_bias"
         case tools, toolChoice = "tool_choice", functions, functionCall = "function_call", parallelToolCalls =
             "parallel_tool_calls"
-        case responseFormat = "response_format", audio, modalities, prediction
+        case audio, modalities, prediction
     }
-
-    private struct ResponseFormat: Decodable { var type: String }
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Key.self)
@@ -20,7 +18,6 @@ struct UnsupportedFields: Decodable {
             case .tools, .functions: (try? container.decode([Bool].self, forKey: key))?.isEmpty == true
             case .toolChoice, .functionCall: (try? container.decode(String.self, forKey: key)) == "none"
             case .parallelToolCalls: (try? container.decode(Bool.self, forKey: key)) != nil
-            case .responseFormat: (try? container.decode(ResponseFormat.self, forKey: key))?.type == "text"
             case .modalities: (try? container.decode([String].self, forKey: key)) == ["text"]
             case .audio, .prediction: false
             }
