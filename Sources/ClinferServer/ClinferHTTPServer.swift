@@ -51,6 +51,7 @@ public struct ClinferHTTPServer: Sendable {
     static let endpoints: [String: [HTTPRequest.Method]] = [
         "/v1/chat/completions": [.post], "/v1/completions": [.post], "/v1/embeddings": [.post],
         "/v1/models": [.get], "/health": [.get], "/metrics": [.get], "/tokenize": [.post], "/detokenize": [.post],
+        "/tokenizer_info": [.get],
     ]
 
     /// The router: the access log outermost, errors in OpenAI's shape, request metrics, 405s,
@@ -78,6 +79,7 @@ public struct ClinferHTTPServer: Sendable {
         router.get("/v1/models/{id}") { _, context in try models.model(try context.parameters.require("id")) }
         router.post("/tokenize") { request, context in try await tokenize.tokenize(request, context: context) }
         router.post("/detokenize") { request, context in try await tokenize.detokenize(request, context: context) }
+        router.get("/tokenizer_info") { request, _ in try tokenize.info(request) }
         router.get("/health") { request, _ in health.handle(request) }
         router.get("/metrics") { request, _ in metrics.handle(request) }
         return router

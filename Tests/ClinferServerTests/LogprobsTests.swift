@@ -66,6 +66,30 @@ extension ServerTests {
             }
         }
 
+        @Test("with logprobs, an end token the model picks is reported as the last entry, with no text")
+        func endTokenEntry() async throws {
+            let model = try ServerFixture.models().language
+            // A finished chat turn: the model's next token is its end-of-turn token.
+            let prompt = try model.chatTokens([.user("Say OK.")])
+            let reply = try await model.generate(tokens: prompt, parameters: .greedy(maxTokens: 32)).collect()
+            #expect(reply.finishReason == .stop)
+            try await ServerFixture.server().test { client in
+                let response = try await client.post(
+                    "/v1/completions",
+                    json: [
+                        "prompt": prompt + reply.tokens, "max_tokens": 1, "temperature": 0, "logprobs": 1, "echo": true,
+                    ])
+                let choice = try #require((try response.json["choices"] as? [[String: Any]])?.first)
+                let logprobs = try #require(choice["logprobs"] as? [String: Any])
+                let tokens = try #require(logprobs["tokens"] as? [String])
+                // Prompt entries, then the end token's (its text is not part of `text`).
+                #expect(tokens.count == prompt.count + reply.tokens.count + 1)
+                #expect(model.endTokens.contains(try #require(model.tokenizer.id(of: tokens.last ?? ""))))
+                #expect(choice["finish_reason"] as? String == "stop")
+                #expect((choice["text"] as? String)?.hasSuffix(tokens.last ?? "") == false)
+            }
+        }
+
         @Test("completions: max_tokens 0 with echo scores the prompt only; without echo it is a 400")
         func scoringOnly() async throws {
             try await ServerFixture.server().test { client in
@@ -192,6 +216,15 @@ extension ServerTests {
                 #expect(malformed.status == .badRequest)
                 let get = try await client.get("/detokenize")
                 #expect(get.status == .methodNotAllowed)
+                // vLLM's field names, which lm-evaluation-harness's remote tokenizer sends.
+                let vllm = try await client.post("/tokenize", json: ["prompt": text, "add_special_tokens": false]).json
+                #expect(vllm["tokens"] as? [Int] == ids && vllm["count"] as? Int == ids.count)
+                #expect(vllm["max_model_len"] as? Int == ServerFixture.context)
+                #expect(try back.json["prompt"] as? String == text)
+                let info = try await client.get("/tokenizer_info").json
+                #expect(info["eos_token"] as? String == "<|im_end|>" || info["eos_token"] as? String == "<|endoftext|>")
+                #expect((info["chat_template"] as? String)?.contains("<|im_start|>") == true)
+                #expect(info["vocab_size"] as? Int == tokenizer.vocabularySize)
             }
         }
 

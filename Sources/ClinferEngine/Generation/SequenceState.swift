@@ -73,8 +73,16 @@ final class SequenceState {
         } else {
             token = sampler.sample(logits, history: history)
         }
-        if stopTokens.contains(token) { return .stop }
         let logprob = parameters.logprobs.map { TokenLogprob(token: token, logits: logits, top: $0) }
+        if stopTokens.contains(token) {
+            // With log-probabilities the end token is reported too (no text), as vLLM does:
+            // harnesses that score `echo` replies expect one entry per generated token.
+            if let logprob {
+                generated += 1
+                emit(GenerationChunk(token: token, logprob: logprob, text: "", finishReason: nil, stats: nil))
+            }
+            return .stop
+        }
         history.append(token)
         generated += 1
         let (text, stopped) = matcher.feed(try decoder.append(token))
