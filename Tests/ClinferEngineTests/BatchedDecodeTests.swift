@@ -35,13 +35,32 @@ struct BatchedDecodeTests {
         #expect(pool.lengths == [prompts[1].count + 4, 0, prompts[0].count + 4, prompts[2].count + 4])
         #expect(throws: GenerationError.self) { try model.decode([1, 2], slots: [0, 0], cache: pool) }
         #expect(throws: GenerationError.self) { try model.decode([1], slots: [4], cache: pool) }
+
+        // Batched prefill: runs of different lengths after different cache lengths (an empty
+        // slot, and two that continue) in one pass give each run's own prefill logits.
+        let runs = [
+            (tokens: [1, 2683, 416, 253, 1933, 30, 1230], slot: 1), (tokens: [28, 339], slot: 0),
+            (tokens: [2476, 30, 504], slot: 3),
+        ]
+        let batched = try model.prefill(runs, cache: pool)
+        // Each slot's own cache: slot 1 starts empty, slot 0 holds prompt 1's sequence, slot 3 prompt 2's.
+        let own = [1: try model.makeCache(), 0: alone[1], 3: alone[2]]
+        for (index, run) in runs.enumerated() {
+            let single = try model.forward(run.tokens, cache: own[run.slot]!)
+            worst = max(worst, maxDifference(batched[index], single))
+        }
+        #expect(pool.lengths == [prompts[1].count + 6, 7, prompts[0].count + 4, prompts[2].count + 7])
+        #expect(throws: GenerationError.self) {
+            try model.prefill([(tokens: [1], slot: 0), (tokens: [2], slot: 0)], cache: pool)
+        }
+        #expect(throws: GenerationError.self) { try model.prefill([(tokens: [], slot: 0)], cache: pool) }
         return worst
     }
 
     static func maxDifference(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max() ?? .infinity }
 
     @Test(
-        "each sequence of a batched step gets the logits of its own decode (OpenCL: |Δ| ≤ 1e-3)",
+        "each sequence of a batched step or prefill gets the logits of its own pass (OpenCL: |Δ| ≤ 1e-3)",
         .enabled(if: TestModels.required(TestModels.smolLM2)))
     func openCL() throws {
         guard case .opencl(let device) = try ComputeTarget.select(.opencl) else {
@@ -52,7 +71,7 @@ struct BatchedDecodeTests {
     }
 
     @Test(
-        "each sequence of a batched step gets the logits of its own decode (CPU: |Δ| ≤ 1e-3)",
+        "each sequence of a batched step or prefill gets the logits of its own pass (CPU: |Δ| ≤ 1e-3)",
         .enabled(if: TestModels.required(TestModels.smolLM2)))
     func cpu() throws {
         let worst = try Self.compare(on: CPUTransformerOps())

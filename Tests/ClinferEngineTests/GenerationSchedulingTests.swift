@@ -57,6 +57,27 @@ struct GenerationSchedulingTests {
     }
 
     @Test(
+        "prompts admitted in one round prefill in one batched pass and give the tokens they give alone",
+        .enabled(if: TestModels.required(TestModels.smolLM2)))
+    func batchedPrefill() async throws {
+        let model = try LanguageModel(
+            path: TestModels.smolLM2, options: .init(backend: .opencl, contextLength: 256, slots: 3, promptCache: false)
+        )
+        let prompts = try ["What is the capital of France?", "Name a color.", "Say hello in French."].map {
+            try Self.prompt(model, $0)
+        }
+        var alone: [[Int]] = []
+        for prompt in prompts {
+            alone.append(try await model.generate(tokens: prompt, parameters: .greedy(maxTokens: 10)).collect().tokens)
+        }
+        // Submitted before the scheduler's next round: admitted and prefilled together.
+        let streams = prompts.map { model.generate(tokens: $0, parameters: .greedy(maxTokens: 10)) }
+        var together: [[Int]] = []
+        for stream in streams { together.append(try await stream.collect().tokens) }
+        #expect(together == alone)
+    }
+
+    @Test(
         "n continuations of one prompt share one prefill: each equals its seed's generation alone, on OpenCL and CPU",
         .enabled(if: TestModels.required(TestModels.smolLM2)))
     func severalContinuations() async throws {

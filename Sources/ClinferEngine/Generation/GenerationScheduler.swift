@@ -252,11 +252,13 @@ final class GenerationScheduler: @unchecked Sendable {
     }
 
     /// Runs one round's prefill chunks, oldest prompt first: everything when nothing else is
-    /// decoding, else at most ``prefillChunk`` tokens. Returns the sequences whose prompt is
-    /// complete (the first token is sampled next); the others continue next round.
+    /// decoding, else at most ``prefillChunk`` tokens. The chunks of several prompts run as one
+    /// batched pass (one prompt alone takes the single-sequence path). Returns the sequences whose
+    /// prompt is complete (the first token is sampled next); the others continue next round.
     private func prefillRound(decoding: Bool) -> [(sequence: SequenceState, slot: Int)] {
-        var budget = decoding ? prefillChunk : Int.max
-        var finished: [(sequence: SequenceState, slot: Int)] = [], waiting: [PrefillTask] = []
+        // Nothing else waiting on this round: whole prompts, up to 4096 rows in one pass.
+        var budget = decoding ? prefillChunk : max(prefillChunk, 4096)
+        var scheduled: [(task: PrefillTask, count: Int)] = [], waiting: [PrefillTask] = []
         for var task in prefilling {
             let leaderSlot = task.members[0].slot
             task.members.removeAll { placement in
@@ -279,18 +281,38 @@ final class GenerationScheduler: @unchecked Sendable {
             }
             let count = min(task.prompt.count - task.done, budget)
             budget -= count
-            do {
-                let logits = try decoder.prefill(
-                    Array(task.prompt[task.done..<task.done + count]), slot: leader.slot, logits: .last)
+            scheduled.append((task, count))
+        }
+        var finished: [(sequence: SequenceState, slot: Int)] = []
+        guard !scheduled.isEmpty else {
+            prefilling = waiting
+            return finished
+        }
+        let runs = scheduled.map {
+            (tokens: Array($0.task.prompt[$0.task.done..<$0.task.done + $0.count]), slot: $0.task.members[0].slot)
+        }
+        do {
+            let logits =
+                runs.count == 1
+                ? [try decoder.prefill(runs[0].tokens, slot: runs[0].slot, logits: .last)]
+                : try decoder.prefill(runs)
+            for ((task, count), logits) in zip(scheduled, logits) {
+                var task = task
                 task.done += count
                 task.passes += 1
-                leader.sequence.wroteCache = true
+                task.members[0].sequence.wroteCache = true
                 if task.done == task.prompt.count {
-                    finished += try complete(task, logits: logits)
+                    do {
+                        finished += try complete(task, logits: logits)
+                    } catch {
+                        for placement in task.members { end(placement.sequence, slot: placement.slot, error) }
+                    }
                 } else {
                     waiting.append(task)
                 }
-            } catch {
+            }
+        } catch {
+            for (task, _) in scheduled {
                 for placement in task.members { end(placement.sequence, slot: placement.slot, error) }
             }
         }

@@ -147,35 +147,72 @@ public final class DecoderModel<Ops: TransformerOps>: Sendable {
     /// the batch (each weight read once per step, not once per sequence) and attention reads each
     /// sequence's own cache in one launch. Returns each sequence's next-token logits.
     public func decode(_ tokens: [Int], slots: [Int], cache: KVCache<Ops>) throws -> [[Float]] {
-        let c = configuration, count = tokens.count
-        guard count >= 1 else { throw GenerationError.emptyPrompt }
-        guard slots.count == count, Set(slots).count == count, slots.allSatisfy({ (0..<cache.sequences).contains($0) })
-        else {
+        guard slots.count == tokens.count, Set(slots).count == tokens.count else {
             throw GenerationError.invalidParameter(
-                "a decode step needs one distinct cache slot per token (slots \(slots), \(count) tokens)")
+                "a decode step needs one distinct cache slot per token (slots \(slots), \(tokens.count) tokens)")
+        }
+        return try prefill(zip(tokens, slots).map { ([$0], $1) }, cache: cache)
+    }
+
+    /// Several sequences' next tokens in one forward pass (prompts admitted together, or chunks
+    /// of them): `runs[i].tokens` are appended to sequence `runs[i].slot` (distinct slots). Every
+    /// token is a row of one batch: the projections read each weight once for all of them, and
+    /// attention takes each row as one query over its own sequence's keys up to its position.
+    /// Returns each run's last-token logits.
+    public func prefill(_ runs: [(tokens: [Int], slot: Int)], cache: KVCache<Ops>) throws -> [[Float]] {
+        let c = configuration, count = runs.reduce(0) { $0 + $1.tokens.count }
+        guard count >= 1, runs.allSatisfy({ !$0.tokens.isEmpty }) else { throw GenerationError.emptyPrompt }
+        let slots = runs.map(\.slot)
+        guard Set(slots).count == runs.count, slots.allSatisfy({ (0..<cache.sequences).contains($0) }) else {
+            throw GenerationError.invalidParameter(
+                "a batched pass needs one distinct cache slot per run (slots \(slots))")
+        }
+        guard count <= maxPositions * runs.count else {
+            throw GenerationError.contextLengthExceeded(requested: count, limit: cache.capacity)
         }
         return try passes.run(tokens: count) { w in
-            let positions = slots.map { cache.length(slot: $0) }
-            if let full = positions.first(where: { $0 >= cache.capacity }) {
-                throw GenerationError.contextLengthExceeded(requested: full + 1, limit: cache.capacity)
+            var placements: [CachePlacement] = [], rowSlots: [Int] = [], lastRows: [Int] = []
+            for run in runs {
+                let start = cache.length(slot: run.slot)
+                guard start + run.tokens.count <= cache.capacity else {
+                    throw GenerationError.contextLengthExceeded(
+                        requested: start + run.tokens.count, limit: cache.capacity)
+                }
+                for offset in run.tokens.indices {
+                    placements.append(CachePlacement(slot: run.slot, position: start + offset))
+                    rowSlots.append(run.slot)
+                }
+                lastRows.append(placements.count - 1)
             }
-            let placements = zip(slots, positions).map { CachePlacement(slot: $0, position: $1) }
             let rope = RoPEProblem(
                 tokens: count, heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, position: 0,
                 kvStride: cache.capacity, neox: c.ropeNeox, slots: cache.sequences, placements: placements,
                 headNormEps: c.headNorms ? c.normEps : nil)
-            // Each row is one query against its own sequence's keys, the one just appended included.
-            let keyLengths = positions.map { $0 + 1 }
+            // Each row is one query against its own sequence's keys, its own position included.
+            let keyLengths = placements.map { $0.position + 1 }
             let attention = AttentionProblem(
                 batch: count, heads: c.heads, kvHeads: c.kvHeads, seqQ: 1, seqK: keyLengths.max()!, headDim: c.headDim,
                 scale: c.attentionScale, kvStride: cache.capacity, tokenMajor: true, keyLengths: keyLengths,
-                kvSequences: cache.sequences, kvSlots: slots)
-            try blocks(tokens, rope: rope, attention: attention, cache: cache, workspace: w)
-            for (slot, length) in zip(slots, keyLengths) { cache.setLength(length, slot: slot) }
-            let logits = try w.batchLogits(ops: ops, vocabulary: c.vocabularySize)
-            try ops.matmul(w.normed, head, logits, rows: count)
+                kvSequences: cache.sequences, kvSlots: rowSlots)
+            try blocks(runs.flatMap(\.tokens), rope: rope, attention: attention, cache: cache, workspace: w)
+            for run in runs { cache.setLength(cache.length(slot: run.slot) + run.tokens.count, slot: run.slot) }
+            // A decode step's rows are all last rows (its tensors live with its workspace); a
+            // prompt batch gathers each run's last row and computes only those logits.
+            var last = w.normed
+            let logits: Ops.Tensor
+            if runs.count == count {
+                logits = try w.batchLogits(ops: ops, vocabulary: c.vocabularySize)
+            } else {
+                last = try ops.tensor(count: runs.count * c.embedding)
+                for (index, row) in lastRows.enumerated() {
+                    try ops.copy(
+                        w.normed, offset: row * c.embedding, count: c.embedding, to: last, at: index * c.embedding)
+                }
+                logits = try ops.tensor(count: runs.count * c.vocabularySize)
+            }
+            try ops.matmul(last, head, logits, rows: runs.count)
             let flat = try ops.read(logits)
-            return (0..<count).map { Array(flat[$0 * c.vocabularySize..<($0 + 1) * c.vocabularySize]) }
+            return (0..<runs.count).map { Array(flat[$0 * c.vocabularySize..<($0 + 1) * c.vocabularySize]) }
         }
     }
 

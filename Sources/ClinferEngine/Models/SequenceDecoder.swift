@@ -16,6 +16,9 @@ protocol SequenceDecoder: AnyObject {
     func prefill(_ tokens: [Int], slot: Int, logits: LogitsSelection) throws -> [Float]
     /// Appends `tokens[i]` to sequence `slots[i]` in one batched forward pass; each one's logits.
     func decode(_ tokens: [Int], slots: [Int]) throws -> [[Float]]
+    /// Appends each run's tokens to its sequence in one batched forward pass; each run's
+    /// last-token logits.
+    func prefill(_ runs: [(tokens: [Int], slot: Int)]) throws -> [[Float]]
     /// Makes sequence `destination` hold the first `positions` of sequence `source`.
     func copyPrefix(_ positions: Int, from source: Int, to destination: Int) throws
 }
@@ -44,6 +47,10 @@ final class KVCacheDecoder<Ops: TransformerOps>: SequenceDecoder {
 
     func decode(_ tokens: [Int], slots: [Int]) throws -> [[Float]] {
         try model.decode(tokens, slots: slots, cache: cache)
+    }
+
+    func prefill(_ runs: [(tokens: [Int], slot: Int)]) throws -> [[Float]] {
+        try model.prefill(runs, cache: cache)
     }
 
     func copyPrefix(_ positions: Int, from source: Int, to destination: Int) throws {
