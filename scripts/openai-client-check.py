@@ -7,6 +7,7 @@ first mismatch.
     python3 scripts/openai-client-check.py --base-url http://127.0.0.1:8080/v1
 """
 import argparse
+import json
 import math
 import sys
 
@@ -74,6 +75,19 @@ def main():
         model=chat_model, messages=messages, max_tokens=6, temperature=0, logprobs=True, stream=True)
         for choice in chunk.choices if choice.logprobs and choice.logprobs.content for t in choice.logprobs.content]
     check([t.token for t in streamed_lp] == [t.token for t in content], "streamed chat logprobs equal the non-streamed ones")
+
+    # n > 1 and structured output, parsed by the client.
+    several = client.chat.completions.create(model=chat_model, messages=messages, max_tokens=6, temperature=0.9, seed=5, n=2)
+    check(sorted(choice.index for choice in several.choices) == [0, 1]
+          and several.usage.prompt_tokens == reply.usage.prompt_tokens, "n = 2: two choices, the prompt counted once")
+    schema = {"type": "object", "properties": {"colour": {"type": "string", "maxLength": 12}, "warm": {"type": "boolean"}},
+              "required": ["colour", "warm"], "additionalProperties": False}
+    structured = client.chat.completions.create(
+        model=chat_model, messages=messages, max_tokens=40, temperature=0,
+        response_format={"type": "json_schema", "json_schema": {"name": "colour", "schema": schema, "strict": True}})
+    value = json.loads(structured.choices[0].message.content)
+    check(isinstance(value.get("colour"), str) and isinstance(value.get("warm"), bool),
+          f"response_format json_schema: {structured.choices[0].message.content}")
 
     if embedding_model:
         inputs = ["A man is playing a guitar.", "Someone plays music.", "The stock market fell."]

@@ -37,7 +37,7 @@ struct BenchGenerateCommand: AsyncParsableCommand {
 
     func run() async throws {
         if !streams.isEmpty { return try await runStreams() }
-        let model = try modelOptions.load()
+        let model = try modelOptions.load(promptCache: false)
         let text =
             "The history of computing is a story of abstraction: each generation of engineers builds tools that hide the details of the last, from vacuum tubes to transistors, from assembly to compilers, from single machines to warehouse-scale clusters. "
         var prompt: [Int] = []
@@ -92,7 +92,7 @@ struct BenchGenerateCommand: AsyncParsableCommand {
     /// runs from the moment all prompts are prefilled to the last token.
     private func runStreams() async throws {
         guard streams.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--streams counts must be ≥ 1") }
-        let model = try modelOptions.load(slots: streams.max()!)
+        let model = try modelOptions.load(slots: streams.max()!, promptCache: false)
         let prompt = Array(
             model.tokenizer.encode("Write a long story about a lighthouse keeper and the sea.").prefix(promptTokens))
         let parameters = GenerationParameters(maxTokens: decodeTokens, temperature: 0, ignoreEndOfSequence: true)

@@ -21,14 +21,15 @@ struct ModelOptions: ParsableArguments {
     static let defaultModel = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
 
     /// Loads the model with `slots` concurrent sequences, drawing a progress bar on standard error.
-    func load(slots: Int = 1) throws -> LanguageModel {
+    /// Benchmarks turn the prompt cache off: they run one prompt again and again.
+    func load(slots: Int = 1, promptCache: Bool = true) throws -> LanguageModel {
         guard FileManager.default.fileExists(atPath: model) else {
             throw ValidationError(
                 "no model at \(model); run `make model` (or scripts/fetch-models.sh) to fetch the default one")
         }
         let bar = ProgressBar(label: "loading \((model as NSString).lastPathComponent)")
         let loaded = try LanguageModel(
-            path: model, options: .init(backend: device, contextLength: context, slots: slots)
+            path: model, options: .init(backend: device, contextLength: context, slots: slots, promptCache: promptCache)
         ) { done, total in bar.update(done, total) }
         bar.finish("loaded on \(loaded.deviceName)")
         return loaded
