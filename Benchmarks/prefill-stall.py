@@ -12,10 +12,11 @@ to first token. Python standard library only.
 import argparse
 import json
 import statistics
-import subprocess
 import threading
 import time
 import urllib.request
+
+from local_server import local_server
 
 LONG_PROMPT = " ".join(
     f"Line {i}: the lighthouse keeper counted ships, storms and stars, and wrote each one down." for i in range(95))
@@ -27,17 +28,9 @@ def post(url, body):
 
 
 def run(binary, port, chunk, context):
-    flags = ["--host", "127.0.0.1", "--port", str(port), "--slots", "2", "--context", str(context),
-             "--embedding-model", "none", "--no-prompt-cache", "--prefill-chunk", str(chunk)]
-    server = subprocess.Popen([binary] + flags, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                if urllib.request.urlopen(base + "/health", timeout=2).status == 200:
-                    break
-            except OSError:
-                time.sleep(0.5)
+    flags = ["--slots", "2", "--context", str(context), "--embedding-model", "none", "--no-prompt-cache",
+             "--prefill-chunk", str(chunk)]
+    with local_server(binary, port, flags) as base:
         long_result = {}
 
         def send_long():
@@ -60,9 +53,6 @@ def run(binary, port, chunk, context):
         sender.join()
         gaps = [b - a for a, b in zip(times, times[1:])]
         return max(gaps), statistics.median(gaps), long_result
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
 
 
 def main():

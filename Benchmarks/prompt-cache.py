@@ -14,10 +14,11 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 import urllib.request
+
+from local_server import local_server
 
 SENTENCES = [
     "The harbour town woke slowly, fishing boats knocking against the old stone pier while gulls argued overhead.",
@@ -70,17 +71,9 @@ def metric(base, name):
 
 
 def run(binary, port, cache, args):
-    flags = ["--host", "127.0.0.1", "--port", str(port), "--slots", "1", "--context", str(args.context),
-             "--embedding-model", "none", "--prompt-cache" if cache else "--no-prompt-cache"]
-    server = subprocess.Popen([binary] + flags, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                if urllib.request.urlopen(base + "/health", timeout=2).status == 200:
-                    break
-            except OSError:
-                time.sleep(0.5)
+    flags = ["--slots", "1", "--context", str(args.context), "--embedding-model", "none",
+             "--prompt-cache" if cache else "--no-prompt-cache"]
+    with local_server(binary, port, flags) as base:
         messages, rows, hits = [], [], 0.0
         for turn in range(args.turns):
             messages.append({"role": "user", "content": user_message(turn)})
@@ -92,9 +85,6 @@ def run(binary, port, cache, args):
         cached = metric(base, "clinfer_prompt_cache_hit_tokens_total")
         total = metric(base, "clinfer_prompt_tokens_total")
         return rows, cached, total
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
 
 
 def main():
