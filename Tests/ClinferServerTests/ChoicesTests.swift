@@ -53,6 +53,32 @@ extension ServerTests {
             }
         }
 
+        @Test("a repeated conversation prefix comes from the prompt cache, counted in /metrics, with the same reply")
+        func promptCacheThroughServer() async throws {
+            let model = try ServerFixture.models().language
+            let prompt = try model.chatTokens([.user("Which is larger, a cat or a mouse? (cache test)")])
+            try await ServerFixture.server().test { client in
+                let request: [String: Any] = [
+                    "messages": [["role": "user", "content": "Which is larger, a cat or a mouse? (cache test)"]],
+                    "max_tokens": 6, "temperature": 0,
+                ]
+                let first = try await client.post("/v1/chat/completions", json: request)
+                let second = try await client.post("/v1/chat/completions", json: request)
+                func reply(_ response: TestResponse) throws -> String? {
+                    ((try response.json["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])?[
+                        "content"]
+                        as? String
+                }
+                #expect(try reply(first) == reply(second))
+                let metrics = try await client.get("/metrics").text
+                let line = metrics.split(separator: "\n").first {
+                    $0.hasPrefix("clinfer_prompt_cache_hit_tokens_total ")
+                }
+                let hits = line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+                #expect(hits >= Double(prompt.count - 1), "\(line ?? "no metric")")
+            }
+        }
+
         @Test("completions: two prompts × n = 2 in OpenAI's order; bad n is a 400")
         func completions() async throws {
             try await ServerFixture.server().test { client in
