@@ -135,8 +135,8 @@ final class GenerationService: Sendable {
                 sent = logged.count
             }
             if let reason = chunk.finishReason { finish = reason }
-            if let stats = chunk.stats, stats.cachedPromptTokens > 0 {
-                metrics.cachedPromptTokens.increment(by: Int64(stats.cachedPromptTokens))
+            if let stats = chunk.stats {
+                metrics.recordPrompt(tokens: stats.promptTokens, cached: stats.cachedPromptTokens)
             }
         }
         if Task.isCancelled || finish == .cancelled {

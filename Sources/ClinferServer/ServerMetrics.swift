@@ -1,4 +1,5 @@
 import Prometheus
+import Synchronization
 
 /// The server's Prometheus metrics (`GET /metrics`), in one registry per server. Gauges that
 /// describe the present (running and waiting requests, KV-cache use, tok/s) are refreshed when
@@ -15,6 +16,9 @@ public final class ServerMetrics: Sendable {
     let modelReady: Gauge
     let promptTokens: Counter
     let cachedPromptTokens: Counter
+    let promptCacheHitRatio: Gauge
+    /// Prompt tokens of finished sequences, and how many of them came from the prompt cache.
+    let promptTokensSeen = Atomic<Int>(0), cachedTokensSeen = Atomic<Int>(0)
     let generatedTokens: Counter
     let tokensPerSecond: Gauge
     let kvCacheUsage: Gauge
@@ -48,6 +52,10 @@ public final class ServerMetrics: Sendable {
                 "prompt_cache_hit_tokens_total",
                 help: "Prompt tokens found in the prompt cache, not prefilled again (÷ prompt_tokens_total: hit ratio)."
             ))
+        promptCacheHitRatio = registry.makeGauge(
+            descriptor: Self.name(
+                "prompt_cache_hit_ratio",
+                help: "Prompt tokens found in the prompt cache over all prompt tokens of finished sequences."))
         generatedTokens = registry.makeCounter(
             descriptor: Self.name("generated_tokens_total", help: "Tokens generated (tokens out)."))
         tokensPerSecond = registry.makeGauge(
@@ -101,5 +109,15 @@ public final class ServerMetrics: Sendable {
         refresh()
         tokensPerSecond.set(throughput.rate)
         return registry.emitToString()
+    }
+}
+
+extension ServerMetrics {
+    /// Records a finished sequence's prompt: its tokens and those reused from the prompt cache.
+    func recordPrompt(tokens: Int, cached: Int) {
+        if cached > 0 { cachedPromptTokens.increment(by: Int64(cached)) }
+        let total = promptTokensSeen.add(tokens, ordering: .relaxed).newValue
+        let hits = cachedTokensSeen.add(cached, ordering: .relaxed).newValue
+        promptCacheHitRatio.set(Double(hits) / Double(max(total, 1)))
     }
 }

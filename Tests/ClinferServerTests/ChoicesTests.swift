@@ -76,6 +76,9 @@ extension ServerTests {
                 }
                 let hits = line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
                 #expect(hits >= Double(prompt.count - 1), "\(line ?? "no metric")")
+                let ratio = metrics.split(separator: "\n").first { $0.hasPrefix("clinfer_prompt_cache_hit_ratio ") }
+                    .flatMap { Double($0.split(separator: " ").last ?? "") }
+                #expect(ratio.map { $0 >= 0.45 && $0 <= 1 } == true, "hit ratio \(String(describing: ratio))")
             }
         }
 
