@@ -163,6 +163,39 @@ extension KernelSelfTest {
                         .geluTanh, format: .q5_0, m: 3, n: 3, k: 96,
                         config: QuantGEMVConfig(rowsPerItem: 2, lanesPerRow: 4), backend: backend))
             })
+        // The integer-dot GEMV against its CPU reference (same int8 x): K of 2, 4, 6 and 9 blocks
+        // (a chunk of 4 blocks, chunk tails), several rows of x, lanes along K (the GPU form).
+        let dot = "quant_gemv_dot.cl"
+        let dotCases: [(String, QuantFormat, QuantGEMVConfig, [Int])] = [
+            ("Q4_1", .q4_1, QuantGEMVConfig(rowsPerItem: 3, lanesPerRow: 1), [64, 128, 192, 288]),
+            ("Q4_0 4 lanes a row", .q4_0, QuantGEMVConfig(rowsPerItem: 2, lanesPerRow: 4), [64, 128, 192, 288]),
+            ("INT4-g64", .int4(groupSize: 64), QuantGEMVConfig(rowsPerItem: 2, lanesPerRow: 1), [64, 128, 192]),
+            ("Q4_K", .q4_K, QuantGEMVConfig(rowsPerItem: 4, lanesPerRow: 1), [256, 512]),
+        ]
+        checks += dotCases.map { name, format, config, ks in
+            KernelSelfTest("quant integer-dot GEMV \(name)", file: dot) { backend in
+                var worst: Float = 0
+                for (index, k) in ks.enumerated() {
+                    let (m, n) = [(3, 5), (1, 3), (9, 2), (2, 7)][index]
+                    worst = max(
+                        worst,
+                        try quantizedMatmulError(
+                            format: format, m: m, n: n, k: k, path: .gemv(config), activations: .int8,
+                            backend: backend))
+                }
+                return worst
+            }
+        }
+        checks.append(
+            KernelSelfTest("quant integer-dot GEMV gated epilogues (1 and 4 lanes a row)", file: dot) { backend in
+                max(
+                    try gatedGEMVError(
+                        format: .q4_1, m: 1, n: 5, k: 192, config: QuantGEMVConfig(rowsPerItem: 3, lanesPerRow: 1),
+                        activations: .int8, backend: backend),
+                    try gatedGEMVError(
+                        .geluTanh, format: .q4_0, m: 3, n: 3, k: 96,
+                        config: QuantGEMVConfig(rowsPerItem: 2, lanesPerRow: 4), activations: .int8, backend: backend))
+            })
         checks.append(
             KernelSelfTest("int8_matmul with outliers", file: "int8_matmul.cl") { backend in
                 let matmul = try OpenCLInt8Matmul(backend: backend, vectorWidth: 4, outputsPerItem: 3, rowGroupSize: 4)
@@ -201,17 +234,18 @@ package func sampleQuantizedMatrix(
 /// GEMM) from the same random inputs; returns the relative error of the device result.
 package func quantizedMatmulError(
     format: QuantFormat, m: Int, n: Int, k: Int, path: OpenCLQuantizedMatmul.Path? = nil,
-    inputScale: Bool = false, aType: ElementType = .float32, backend: OpenCLBackend,
-    matmul: OpenCLQuantizedMatmul? = nil, seed: UInt64 = 7
+    inputScale: Bool = false, aType: ElementType = .float32, activations: GEMVActivations = .exact,
+    backend: OpenCLBackend, matmul: OpenCLQuantizedMatmul? = nil, seed: UInt64 = 7
 ) throws -> Float {
     let scale = inputScale ? SplitMix64.floats(k, seed: seed + 3, in: 0.25...4) : nil
     let weights = try sampleQuantizedMatrix(format: format, rows: n, columns: k, seed: seed, inputScale: scale)
     let x = HostTensor(SplitMix64.floats(m * k, seed: seed + 1)).converted(to: aType)
     let reference = HostTensor(zeros: m * n)
-    try CPUQuantizedMatmul().matmul(x: x, weights: weights, y: reference, rows: m)
+    try cpuQuantizedMatmul(activations, x: x, weights: weights, y: reference, rows: m)
     let matmul =
         matmul
-        ?? OpenCLQuantizedMatmul(gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)))
+        ?? OpenCLQuantizedMatmul(
+            gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)), activations: activations)
     let y = try DeviceTensor(backend: backend, count: m * n)
     try matmul.encode(
         x: DeviceTensor(backend: backend, copying: x),
@@ -220,21 +254,32 @@ package func quantizedMatmulError(
     return maxRelativeError(try y.download(backend.queue).floats, reference.floats)
 }
 
+/// The CPU reference of a quantized matmul whose x is read `activations`-wise: exact (dequantize,
+/// then fp32 GEMM) or quantized to int8 as the integer-dot GEMV does (4-bit weights).
+private func cpuQuantizedMatmul(
+    _ activations: GEMVActivations, x: HostTensor, weights: QuantizedMatrix, y: HostTensor, rows: Int
+) throws {
+    switch activations {
+    case .exact: try CPUQuantizedMatmul().matmul(x: x, weights: weights, y: y, rows: rows)
+    case .int8: try Int8ActivationMatmul().matmul(x: x, weights: weights, y: y, rows: rows)
+    }
+}
+
 /// Max relative error of the decode GEMV's gated epilogue (`-DGATED=1` SwiGLU, `2` GeGLU) over
 /// stacked gate/up weights [2n, k] against the CPU fallback: dequantize-then-matmul, then the
 /// activation.
 package func gatedGEMVError(
     _ gate: GatedActivation = .silu, format: QuantFormat, m: Int, n: Int, k: Int, config: QuantGEMVConfig? = nil,
-    backend: OpenCLBackend, seed: UInt64 = 11
+    activations: GEMVActivations = .exact, backend: OpenCLBackend, seed: UInt64 = 11
 ) throws -> Float {
     let weights = try sampleQuantizedMatrix(format: format, rows: 2 * n, columns: k, seed: seed)
     let x = HostTensor(SplitMix64.floats(m * k, seed: seed + 1))
     let projected = HostTensor(zeros: m * 2 * n)
-    try CPUQuantizedMatmul().matmul(x: x, weights: weights, y: projected, rows: m)
+    try cpuQuantizedMatmul(activations, x: x, weights: weights, y: projected, rows: m)
     let reference = HostTensor(zeros: m * n)
     try CPUActivation().gated(gate, tokens: m, width: n, gateUp: projected, out: reference)
     let matmul = OpenCLQuantizedMatmul(
-        gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)))
+        gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)), activations: activations)
     let y = try DeviceTensor(backend: backend, count: m * n)
     guard
         try matmul.encodeGated(

@@ -10,11 +10,14 @@ import OpenCLKit
 ///   M·N·K multiply-adds, and the fp32 kernels are the fastest the device has.
 public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
     public let gemm: OpenCLGEMM
+    /// How the decode GEMV reads x for 4-bit weights (`Kernels/quant_gemv_dot.cl` for `.int8`).
+    public let activations: GEMVActivations
     /// Activations divided by a folded input scale; weights expanded to fp32 for the prefill GEMM.
     private let scaled = ScratchBuffer(), dense = ScratchBuffer()
 
-    public init(gemm: OpenCLGEMM) {
+    public init(gemm: OpenCLGEMM, activations: GEMVActivations = .default) {
         self.gemm = gemm
+        self.activations = activations
     }
 
     /// How one matmul runs.
@@ -111,13 +114,29 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
         return try launchGEMV(config, x: x, weights: weights, y: y, rows: rows, outputs: n, gate: gate)
     }
 
-    /// Enqueues `Kernels/quant_gemv.cl` for `outputs` columns of y.
+    /// Enqueues `Kernels/quant_gemv.cl` for `outputs` columns of y, or its integer-dot form
+    /// (`Kernels/quant_gemv_dot.cl`) for 4-bit weights in the `.int8` activation mode.
     private func launchGEMV(
         _ config: QuantGEMVConfig, x: DeviceTensor, weights: DeviceQuantizedMatrix, y: DeviceTensor, rows: Int,
         outputs: Int, gate: GatedActivation?
     ) throws -> Event {
         let backend = gemm.backend
         let (rowsPerPass, rowsPerItem) = config.launchShape(rows: rows, gated: gate != nil)
+        if activations == .int8, weights.encoding == .nibbles,
+            let launch = IntegerDotLaunch(
+                config, device: backend.device, rows: rows, columns: weights.columns, outputs: outputs,
+                rowsPerPass: rowsPerPass, rowsPerItem: rowsPerItem, gated: gate != nil)
+        {
+            let kernel = try backend.kernel(
+                .quantGemvDot,
+                options: "-DQGROUP=\(weights.groupSize) -DR=\(rowsPerItem) -DMR=\(rowsPerPass) "
+                    + "-DLK=\(config.lanesPerRow) -DGATED=\(gate?.rawValue ?? 0) "
+                    + "-DA_HALF=\(x.elementType == .float16 ? 1 : 0)")
+            return try backend.queue.enqueue(
+                kernel, global: launch.global, local: launch.local,
+                arguments: [Int32(rows), Int32(outputs), Int32(weights.columns), x.argument] + weights.kernelArguments
+                    + [y.argument] + launch.localMemory)
+        }
         let kernel = try backend.kernel(
             .quantGemv,
             options: weights.buildOptions

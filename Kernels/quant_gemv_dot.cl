@@ -1,0 +1,236 @@
+// Decode GEMV with integer dot products over 4-bit weights: y[M, N] = x[M, K] · Wᵀ for small M
+// (decode, M ≤ 16), the activations quantized to int8 once per work-group (llama.cpp's
+// q4_1 · q8_1 idea, our own layout).
+//
+// Weights: the DeviceQuantizedMatrix nibble layout (see quant_gemv.cl): K/2 bytes a row, in a
+// block of 32 byte j holds element j (low nibble) and element j + 16 (high nibble); fp32 d and m
+// per group of QGROUP (value = q·d + m, q in 0…15; Q4_0 has m = −8·d).
+//
+// Prologue: the work-group's work-items quantize every row of x into local memory, per block of
+// 32: dx = max|x| / 127, qx = rint(x / dx) in int8, and the exact block sum sx = Σx. A block's
+// contribution to y is then dw·dx·Σ q·qx + m·sx: an integer dot of 32 pairs, one convert, one
+// fma with the scale, one fma for the offset. qx is stored in chunks of 4 blocks (128 bytes:
+// the 4 blocks' elements 0…15, then their elements 16…31), so that one 64-byte load of a row's
+// nibbles meets one 64-byte load of x for the low nibbles and one for the high ones. A final
+// chunk of c < 4 blocks is laid out the same way with c in place of 4.
+//
+// Inner loop: on x86 with AVX-512BW (the compiler defines __AVX512BW__, as PoCL does on such
+// CPUs) 4 blocks a step with vpmaddubsw (nibbles as u8 × qx as s8 → pairs in i16; at most
+// 4·15·127 per lane, no saturation) and vpmaddwd, or one vpdpbusd per half with AVX512-VNNI,
+// leaving each block's sum in 4 int lanes; the scales are applied to 16 lanes at once. Elsewhere
+// (GPUs, oclgrind) a portable per-block integer dot (int16 multiply-adds, one horizontal sum).
+//
+// Work: a work-item owns R consecutive weight rows (with GATED 2·R: gate rows n and up rows
+// N + n) for every row of x, MR rows of x per pass over its weights; LK work-items (dimension 0,
+// 1 on CPUs) share a row set along K, taking blocks l, l + LK, … and meeting in local memory.
+//
+// quant_gemv_dot: NDRange (LK, ceil(N / R) rounded up to the work-group), local (LK, WG):
+//   xq   local, M · XQ_STRIDE(K) bytes (quantized x);
+//   xs   local, 2 · M · K/32 floats (dx, then sx);
+//   part local, LK · WG · 2R · MR floats (partial sums; unused with LK 1).
+//
+// Parameters (-D), with defaults (A_HALF for fp16 x, see quant_common.h):
+//   QGROUP 32  elements per scale group (32, 64 or 128)
+//   R 4        weight rows per work-item (independent accumulators, x loads shared)
+//   MR 1       rows of x per pass over the weights
+//   LK 1       work-items per row set along K (1 on CPUs; 16–32 on GPUs)
+//   GATED 0    gated epilogue over stacked gate/up weights: 1 SiLU, 2 tanh GELU
+//   X86_DOT 1  use the AVX-512BW inner loop where the compiler targets it (0: portable only)
+#ifndef QGROUP
+#define QGROUP 32
+#endif
+#ifndef R
+#define R 4
+#endif
+#ifndef MR
+#define MR 1
+#endif
+#ifndef LK
+#define LK 1
+#endif
+#ifndef GATED
+#define GATED 0
+#endif
+#ifndef X86_DOT
+#define X86_DOT 1
+#endif
+#if GATED
+#define WROWS (2 * R)
+#else
+#define WROWS R
+#endif
+#if X86_DOT && defined(__AVX512BW__) && QGROUP == 32 && LK == 1
+#define DOT_AVX512 1
+#else
+#define DOT_AVX512 0
+#endif
+
+// Bytes of one quantized x row in local memory: whole 128-byte chunks.
+#define XQ_STRIDE(K) ((((K) + 127) / 128) * 128)
+
+#if A_HALF
+#define X_LOAD16(p, i) vload_half16(0, (p) + (i))
+#else
+#define X_LOAD16(p, i) vload16(0, (p) + (i))
+#endif
+
+// Offset of element e (0…31) of block b in a quantized x row (chunks of 4 blocks, see above).
+inline int xq_offset(const int b, const int e, const int blocks) {
+    const int first = b & ~3, count = min(4, blocks - first);
+    return first * 32 + (e >> 4) * count * 16 + (b - first) * 16 + (e & 15);
+}
+
+// Σ over one block of nibble(w) · qx: the portable integer dot (16 bytes of nibbles, the block's
+// low-half and high-half x).
+inline int dot_block(__global const uchar *w, __local const char *xlo, __local const char *xhi) {
+    const uchar16 u = vload16(0, w);
+    const int16 p = convert_int16(u & (uchar)15) * convert_int16(vload16(0, xlo))
+                    + convert_int16(u >> (uchar)4) * convert_int16(vload16(0, xhi));
+    const int8 a = p.lo + p.hi;
+    const int4 b = a.lo + a.hi;
+    return b.x + b.y + b.z + b.w;
+}
+
+#if DOT_AVX512
+typedef char clinfer_i8x64 __attribute__((vector_size(64)));
+typedef uchar clinfer_u8x64 __attribute__((vector_size(64), aligned(1)));
+typedef short clinfer_i16x32 __attribute__((vector_size(64)));
+typedef int clinfer_i32x16 __attribute__((vector_size(64)));
+
+// Per 4-lane group k of the result: Σ over block k's 32 pairs (lo nibbles · xlo, hi · xhi).
+inline clinfer_i32x16 dot_chunk(const clinfer_u8x64 w, const clinfer_i8x64 xlo, const clinfer_i8x64 xhi) {
+    const clinfer_u8x64 lo = w & (uchar)15, hi = (w >> (uchar)4) & (uchar)15;
+#ifdef __AVX512VNNI__
+    const clinfer_i32x16 zero = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    return __builtin_ia32_vpdpbusd512(
+        __builtin_ia32_vpdpbusd512(zero, (clinfer_i32x16)lo, (clinfer_i32x16)xlo), (clinfer_i32x16)hi,
+        (clinfer_i32x16)xhi);
+#else
+    const clinfer_i16x32 ones = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+                                 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    const clinfer_i16x32 pairs = __builtin_ia32_pmaddubsw512((clinfer_i8x64)lo, xlo)
+                                 + __builtin_ia32_pmaddubsw512((clinfer_i8x64)hi, xhi);
+    return __builtin_ia32_pmaddwd512(pairs, ones);
+#endif
+}
+
+// A float4 of per-block values spread over 16 lanes (block k in lanes 4k…4k+3).
+#define SPREAD4(v) ((float16)((v).xxxx, (v).yyyy, (v).zzzz, (v).wwww))
+#endif
+
+__kernel void quant_gemv_dot(const int M, const int N, const int K, __global const X_T *x, __global const uchar *q,
+                             __global const float *d, __global const float *mn, __global float *y,
+                             __local char *xq, __local float *xs, __local float *part) {
+    const int blocks = K / 32, groups = K / QGROUP, stride = XQ_STRIDE(K);
+    const int items = get_local_size(0) * get_local_size(1);
+    const int item = get_local_id(1) * get_local_size(0) + get_local_id(0);
+    __local float *dxs = xs, *sxs = xs + M * blocks;
+
+    // Prologue: quantize every row of x, one block per work-item at a time.
+    for (int t = item; t < M * blocks; t += items) {
+        const int m = t / blocks, b = t % blocks;
+        const float16 lo = X_LOAD16(x, (size_t)m * K + b * 32), hi = X_LOAD16(x, (size_t)m * K + b * 32 + 16);
+        const float16 a = fmax(fabs(lo), fabs(hi));
+        const float amax = fmax(fmax(fmax(a.s0, a.s1), fmax(a.s2, a.s3)), fmax(fmax(a.s4, a.s5), fmax(a.s6, a.s7)));
+        const float bmax = fmax(fmax(fmax(a.s8, a.s9), fmax(a.sa, a.sb)), fmax(fmax(a.sc, a.sd), fmax(a.se, a.sf)));
+        const float dx = fmax(amax, bmax) / 127.0f, inverse = dx > 0.0f ? 1.0f / dx : 0.0f;
+        __local char *row = xq + m * stride;
+        vstore16(convert_char16_rte(lo * inverse), 0, row + xq_offset(b, 0, blocks));
+        vstore16(convert_char16_rte(hi * inverse), 0, row + xq_offset(b, 16, blocks));
+        dxs[t] = dx;
+        const float16 s = lo + hi;
+        sxs[t] = clinfer_hsum16(s);
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+
+    const int lane = get_local_id(0), n0 = get_global_id(1) * R;
+    const size_t rowBytes = (size_t)K / 2;
+    int rows[WROWS];
+    UNROLL for (int r = 0; r < R; r++) rows[r] = min(n0 + r, N - 1);
+#if GATED
+    UNROLL for (int r = 0; r < R; r++) rows[R + r] = rows[r] + N;
+#endif
+    for (int m0 = 0; m0 < M; m0 += MR) {
+        int xRows[MR];
+        UNROLL for (int i = 0; i < MR; i++) xRows[i] = min(m0 + i, M - 1);
+        float acc[WROWS][MR];
+        UNROLL for (int r = 0; r < WROWS; r++) UNROLL for (int i = 0; i < MR; i++) acc[r][i] = 0.0f;
+        int b = lane;
+#if DOT_AVX512
+        float16 wide[WROWS][MR];
+        float4 offsets[WROWS][MR];
+        UNROLL for (int r = 0; r < WROWS; r++) UNROLL for (int i = 0; i < MR; i++) {
+            wide[r][i] = (float16)(0.0f);
+            offsets[r][i] = (float4)(0.0f);
+        }
+        for (; b + 4 <= blocks; b += 4) {
+            clinfer_i8x64 xlo[MR], xhi[MR];
+            float4 dx[MR], sx[MR];
+            UNROLL for (int i = 0; i < MR; i++) {
+                __local const char *chunk = xq + xRows[i] * stride + b * 32;
+                xlo[i] = *(__local const clinfer_i8x64 *)chunk;
+                xhi[i] = *(__local const clinfer_i8x64 *)(chunk + 64);
+                dx[i] = vload4(0, dxs + xRows[i] * blocks + b);
+                sx[i] = vload4(0, sxs + xRows[i] * blocks + b);
+            }
+            UNROLL for (int r = 0; r < WROWS; r++) {
+                const clinfer_u8x64 w = *(__global const clinfer_u8x64 *)(q + rows[r] * rowBytes + b * 16);
+                const float4 dw = vload4(0, d + (size_t)rows[r] * groups + b);
+                const float4 mw = vload4(0, mn + (size_t)rows[r] * groups + b);
+                UNROLL for (int i = 0; i < MR; i++) {
+                    const clinfer_i32x16 s = dot_chunk(w, xlo[i], xhi[i]);
+                    const float4 scale = dw * dx[i];
+                    wide[r][i] = fma(__builtin_convertvector(s, float16), SPREAD4(scale), wide[r][i]);
+                    offsets[r][i] = fma(mw, sx[i], offsets[r][i]);
+                }
+            }
+        }
+        UNROLL for (int r = 0; r < WROWS; r++) UNROLL for (int i = 0; i < MR; i++) {
+            const float4 o = offsets[r][i];
+            acc[r][i] = clinfer_hsum16(wide[r][i]) + (o.x + o.y) + (o.z + o.w);
+        }
+#endif
+        for (; b < blocks; b += LK) {
+            const int lo = xq_offset(b, 0, blocks), hi = xq_offset(b, 16, blocks);
+            UNROLL for (int r = 0; r < WROWS; r++) {
+                const size_t g = (size_t)rows[r] * groups + b * 32 / QGROUP;
+                const float dw = d[g], mw = mn[g];
+                __global const uchar *w = q + rows[r] * rowBytes + b * 16;
+                UNROLL for (int i = 0; i < MR; i++) {
+                    const int t = xRows[i] * blocks + b;
+                    __local const char *row = xq + xRows[i] * stride;
+                    const int s = dot_block(w, row + lo, row + hi);
+                    acc[r][i] = fma((float)s, dw * dxs[t], fma(mw, sxs[t], acc[r][i]));
+                }
+            }
+        }
+#if LK > 1
+        const int set = get_local_id(1) * LK;
+        UNROLL for (int r = 0; r < WROWS; r++) UNROLL for (int i = 0; i < MR; i++)
+            part[((set + lane) * WROWS + r) * MR + i] = acc[r][i];
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int o = lane; o < R * MR; o += LK) {
+            const int r = o / MR, i = o % MR;
+            float total = 0.0f;
+            for (int l = 0; l < LK; l++) total += part[((set + l) * WROWS + r) * MR + i];
+#if GATED
+            float up = 0.0f;
+            for (int l = 0; l < LK; l++) up += part[((set + l) * WROWS + R + r) * MR + i];
+            total = clinfer_gate(total, GATED) * up;
+#endif
+            const int n = n0 + r, m = m0 + i;
+            if (n < N && m < M) y[(size_t)m * N + n] = total;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+#else
+        UNROLL for (int r = 0; r < R; r++) UNROLL for (int i = 0; i < MR; i++) {
+            if (n0 + r >= N || m0 + i >= M) continue;
+            float total = acc[r][i];
+#if GATED
+            total = clinfer_gate(total, GATED) * acc[R + r][i];
+#endif
+            y[(size_t)(m0 + i) * N + n0 + r] = total;
+        }
+#endif
+    }
+}
