@@ -3,7 +3,7 @@ import ClinferEngine
 import ClinferOps
 import Foundation
 
-/// `--model`, `--device` and `--context`: which model a command loads and where it runs.
+/// `--model`, `--device`, `--context` and `--activations`: which model a command loads and how it runs.
 struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "GGUF model file (default: the fetched SmolLM2-135M-Instruct; `make model` fetches it).")
     var model: String = ModelOptions.defaultModel
@@ -18,6 +18,11 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Positions per sequence (prompt + generated); default min(model's, 4096).")
     var context: Int?
 
+    @Option(
+        name: .long,
+        help: "How decode matmuls over 4-bit weights read activations on OpenCL: int8 (integer dots) or exact.")
+    var activations: GEMVActivations = .default
+
     static let defaultModel = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
 
     /// Loads the model with `slots` concurrent sequences, drawing a progress bar on standard error.
@@ -29,7 +34,10 @@ struct ModelOptions: ParsableArguments {
         }
         let bar = ProgressBar(label: "loading \((model as NSString).lastPathComponent)")
         let loaded = try LanguageModel(
-            path: model, options: .init(backend: device, contextLength: context, slots: slots, promptCache: promptCache)
+            path: model,
+            options: .init(
+                backend: device, contextLength: context, slots: slots, promptCache: promptCache,
+                activations: activations)
         ) { done, total in bar.update(done, total) }
         bar.finish("loaded on \(loaded.deviceName)")
         return loaded
@@ -37,3 +45,4 @@ struct ModelOptions: ParsableArguments {
 }
 
 extension ComputeTarget.Preference: ExpressibleByArgument {}
+extension GEMVActivations: ExpressibleByArgument {}

@@ -2,8 +2,9 @@ import ClinferOps
 import OpenCLKit
 import Testing
 
-/// Kernels/quant_gemv.cl, quant_scale.cl and gemm_dequantize.cl (with the
-/// GEMM kernels reading quantized weights) against dequantize-then-fp32 on the CPU.
+/// Kernels/quant_gemv.cl, quant_gemv_dot.cl, quant_scale.cl and gemm_dequantize.cl (with the
+/// GEMM kernels reading quantized weights) against dequantize-then-fp32 on the CPU, or, where
+/// the GEMV quantizes x to int8, against the CPU's int8-activation reference.
 @Suite("Quantized matmul: OpenCL vs CPU (dequantize, then fp32 GEMM)")
 struct QuantizedMatmulTests {
     /// Both sides use the same dequantized weights; only summation order differs.
@@ -15,7 +16,7 @@ struct QuantizedMatmulTests {
     /// K = 32·k with k odd (128·k for int4-g128, 256·k for K-quants), never a multiple of a
     /// work-group.
     static func oddK(_ format: QuantFormat) -> [Int] {
-        format.columnMultiple > 32 ? [format.columnMultiple * 3] : [96, 160]
+        format.columnMultiple > 32 ? [format.columnMultiple * 3] : [96, 160, 576, 1536]
     }
 
     @Test("planned path: M = 1, 3, 16, 17, 100; N = 1, 7, 33, 1000", arguments: formats)
@@ -25,7 +26,7 @@ struct QuantizedMatmulTests {
             gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)))
         for k in Self.oddK(format) {
             for m in [1, 3, 16, 17, 100] {
-                for n in m == 1 || m == 17 ? [1, 7, 33, 1000] : [1, 7, 33] {
+                for n in m == 100 ? [1, 7, 33] : [1, 7, 33, 1000] {
                     let error = try quantizedMatmulError(
                         format: format, m: m, n: n, k: k, backend: backend, matmul: matmul)
                     #expect(error <= Self.tolerance, "\(format) \(m)x\(n)x\(k): relative error \(error)")
@@ -49,8 +50,11 @@ struct QuantizedMatmulTests {
         ]
         for path in paths {
             for m in [1, 3, 9, 17, 40] {
-                let error = try quantizedMatmulError(format: format, m: m, n: 33, k: k, path: path, backend: backend)
-                #expect(error <= Self.tolerance, "\(format) \(path) m=\(m): relative error \(error)")
+                for activations in GEMVActivations.allCases {
+                    let error = try quantizedMatmulError(
+                        format: format, m: m, n: 33, k: k, path: path, activations: activations, backend: backend)
+                    #expect(error <= Self.tolerance, "\(format) \(path) \(activations) m=\(m): relative error \(error)")
+                }
             }
         }
         let matmul = OpenCLQuantizedMatmul(
@@ -71,7 +75,9 @@ struct QuantizedMatmulTests {
         for config in configs {
             for (m, n) in [(1, 1), (1, 7), (1, 33), (3, 33), (9, 7), (16, 1000)] {
                 let gate: GatedActivation = n % 2 == 0 ? .silu : .geluTanh
-                let error = try gatedGEMVError(gate, format: format, m: m, n: n, k: k, config: config, backend: backend)
+                let activations: GEMVActivations = format.deviceEncoding == .nibbles && m != 9 ? .int8 : .exact
+                let error = try gatedGEMVError(
+                    gate, format: format, m: m, n: n, k: k, config: config, activations: activations, backend: backend)
                 // The gate's exp amplifies the rounding difference of the two dot products (the
                 // single-row GEMV scales each block's dot once instead of every weight), and with
                 // one output the error is relative to that one value: four times the matmul
@@ -102,9 +108,11 @@ struct QuantizedMatmulTests {
                     format: format, m: m, n: 33, k: k, inputScale: true, aType: .float16, backend: backend)
                 #expect(error <= Self.tolerance, "\(format) m=\(m): relative error \(error)")
                 // Without an input scale the GEMV reads the fp16 activations itself (A_HALF).
-                let half = try quantizedMatmulError(
-                    format: format, m: m, n: 33, k: k, aType: .float16, backend: backend)
-                #expect(half <= Self.tolerance, "\(format) m=\(m) fp16 x: relative error \(half)")
+                for activations in GEMVActivations.allCases {
+                    let half = try quantizedMatmulError(
+                        format: format, m: m, n: 33, k: k, aType: .float16, activations: activations, backend: backend)
+                    #expect(half <= Self.tolerance, "\(format) m=\(m) fp16 x \(activations): relative error \(half)")
+                }
             }
         }
     }

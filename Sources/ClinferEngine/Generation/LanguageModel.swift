@@ -39,10 +39,15 @@ public final class LanguageModel: Sendable {
         /// long prompt arriving delays their next token by one chunk's time, not the whole
         /// prompt's (with nothing else generating, a prompt runs in one pass).
         public var prefillChunk: Int
+        /// How decode matmuls over 4-bit weights read their activations on OpenCL: quantized to
+        /// int8 for integer dot products (the default, faster) or exact fp32 (see
+        /// ``GEMVActivations``; the CPU backend always computes exactly).
+        public var activations: GEMVActivations
 
         public init(
             backend: ComputeTarget.Preference = .fromEnvironment, contextLength: Int? = nil, slots: Int = 1,
-            maxWaiting: Int = 64, promptCache: Bool = true, promptCacheBytes: Int = 0, prefillChunk: Int = 256
+            maxWaiting: Int = 64, promptCache: Bool = true, promptCacheBytes: Int = 0, prefillChunk: Int = 256,
+            activations: GEMVActivations = .default
         ) {
             self.backend = backend
             self.contextLength = contextLength
@@ -51,6 +56,7 @@ public final class LanguageModel: Sendable {
             self.promptCache = promptCache
             self.promptCacheBytes = promptCacheBytes
             self.prefillChunk = prefillChunk
+            self.activations = activations
         }
     }
 
@@ -101,7 +107,8 @@ public final class LanguageModel: Sendable {
         case .opencl(let backend):
             queue = backend.queue
             let model = try DecoderModel(
-                configuration: configuration, weights: weights, ops: try OpenCLTransformerOps(backend: backend),
+                configuration: configuration, weights: weights,
+                ops: try OpenCLTransformerOps(backend: backend, activations: options.activations),
                 maxPositions: context, progress: upload)
             makeDecoder = { try KVCacheDecoder(model: model, capacity: context, slots: $0) }
         case .cpu:

@@ -20,10 +20,11 @@ public final class OpenCLTransformerOps: TransformerOps {
     /// RoPE ops by table (positions, head dimension, base): a model with two bases keeps two.
     private let ropes = Mutex<[String: OpenCLRoPE]>([:])
 
-    public init(backend: OpenCLBackend) throws {
+    /// `mode`: how decode matmuls over 4-bit weights read x (``GEMVActivations``).
+    public init(backend: OpenCLBackend, activations mode: GEMVActivations = .default) throws {
         self.backend = backend
         gemm = OpenCLGEMM(backend: backend)
-        quantized = OpenCLQuantizedMatmul(gemm: gemm)
+        quantized = OpenCLQuantizedMatmul(gemm: gemm, activations: mode)
         // Decode splits the cache into 64-key ranges: enough work-items to fill a device at short contexts.
         attention = try OpenCLAttention(backend: backend, keysPerSplit: 64, tuning: gemm.tuning)
         norm = try OpenCLNorm(backend: backend)

@@ -172,29 +172,38 @@ extension KernelSelfTest {
             ("INT4-g64", .int4(groupSize: 64), QuantGEMVConfig(rowsPerItem: 2, lanesPerRow: 1), [64, 128, 192]),
             ("Q4_K", .q4_K, QuantGEMVConfig(rowsPerItem: 4, lanesPerRow: 1), [256, 512]),
         ]
-        checks += dotCases.map { name, format, config, ks in
-            KernelSelfTest("quant integer-dot GEMV \(name)", file: dot) { backend in
-                var worst: Float = 0
-                for (index, k) in ks.enumerated() {
-                    let (m, n) = [(3, 5), (1, 3), (9, 2), (2, 7)][index]
-                    worst = max(
-                        worst,
-                        try quantizedMatmulError(
-                            format: format, m: m, n: n, k: k, path: .gemv(config), activations: .int8,
-                            backend: backend))
+        for activations in [GEMVActivations.int8, .int16] {
+            checks += dotCases.map { name, format, config, ks in
+                KernelSelfTest("quant integer-dot GEMV \(activations) \(name)", file: dot) { backend in
+                    var worst: Float = 0
+                    for (index, k) in ks.enumerated() {
+                        let (m, n) = [(3, 5), (1, 3), (9, 2), (2, 7)][index]
+                        worst = max(
+                            worst,
+                            try quantizedMatmulError(
+                                format: format, m: m, n: n, k: k, path: .gemv(config), activations: activations,
+                                backend: backend))
+                    }
+                    return worst
                 }
-                return worst
             }
         }
         checks.append(
-            KernelSelfTest("quant integer-dot GEMV gated epilogues (1 and 4 lanes a row)", file: dot) { backend in
+            KernelSelfTest("quant integer-dot GEMV gated epilogues, int8 and int16 (1 to 4 lanes a row)", file: dot) {
+                backend in
                 max(
                     try gatedGEMVError(
                         format: .q4_1, m: 1, n: 5, k: 192, config: QuantGEMVConfig(rowsPerItem: 3, lanesPerRow: 1),
                         activations: .int8, backend: backend),
                     try gatedGEMVError(
                         .geluTanh, format: .q4_0, m: 3, n: 3, k: 96,
-                        config: QuantGEMVConfig(rowsPerItem: 2, lanesPerRow: 4), activations: .int8, backend: backend))
+                        config: QuantGEMVConfig(rowsPerItem: 2, lanesPerRow: 4), activations: .int8, backend: backend),
+                    try gatedGEMVError(
+                        format: .q4_1, m: 2, n: 3, k: 160, config: QuantGEMVConfig(rowsPerItem: 2, lanesPerRow: 1),
+                        activations: .int16, backend: backend),
+                    try gatedGEMVError(
+                        .geluTanh, format: .q4_K, m: 1, n: 2, k: 256,
+                        config: QuantGEMVConfig(rowsPerItem: 1, lanesPerRow: 3), activations: .int16, backend: backend))
             })
         checks.append(
             KernelSelfTest("int8_matmul with outliers", file: "int8_matmul.cl") { backend in
@@ -231,7 +240,8 @@ package func sampleQuantizedMatrix(
 }
 
 /// Runs x · Wᵀ with W quantized in `format` on the device and on the CPU (dequantize, then fp32
-/// GEMM) from the same random inputs; returns the relative error of the device result.
+/// GEMM; or the int8-activation reference where the device path quantizes x) from the same random
+/// inputs; returns the relative error of the device result.
 package func quantizedMatmulError(
     format: QuantFormat, m: Int, n: Int, k: Int, path: OpenCLQuantizedMatmul.Path? = nil,
     inputScale: Bool = false, aType: ElementType = .float32, activations: GEMVActivations = .exact,
@@ -240,12 +250,13 @@ package func quantizedMatmulError(
     let scale = inputScale ? SplitMix64.floats(k, seed: seed + 3, in: 0.25...4) : nil
     let weights = try sampleQuantizedMatrix(format: format, rows: n, columns: k, seed: seed, inputScale: scale)
     let x = HostTensor(SplitMix64.floats(m * k, seed: seed + 1)).converted(to: aType)
-    let reference = HostTensor(zeros: m * n)
-    try cpuQuantizedMatmul(activations, x: x, weights: weights, y: reference, rows: m)
     let matmul =
         matmul
         ?? OpenCLQuantizedMatmul(
             gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)), activations: activations)
+    let reference = HostTensor(zeros: m * n)
+    let mode = matmul.activations(rows: m, format: format, path: path, inputScale: inputScale)
+    try cpuQuantizedMatmul(mode, x: x, weights: weights, y: reference, rows: m)
     let y = try DeviceTensor(backend: backend, count: m * n)
     try matmul.encode(
         x: DeviceTensor(backend: backend, copying: x),
@@ -255,13 +266,14 @@ package func quantizedMatmulError(
 }
 
 /// The CPU reference of a quantized matmul whose x is read `activations`-wise: exact (dequantize,
-/// then fp32 GEMM) or quantized to int8 as the integer-dot GEMV does (4-bit weights).
+/// then fp32 GEMM) or quantized to integers as the integer-dot GEMV does (4-bit weights).
 private func cpuQuantizedMatmul(
     _ activations: GEMVActivations, x: HostTensor, weights: QuantizedMatrix, y: HostTensor, rows: Int
 ) throws {
-    switch activations {
-    case .exact: try CPUQuantizedMatmul().matmul(x: x, weights: weights, y: y, rows: rows)
-    case .int8: try Int8ActivationMatmul().matmul(x: x, weights: weights, y: y, rows: rows)
+    if let bits = activations.bits {
+        try IntegerActivationMatmul(bits: bits).matmul(x: x, weights: weights, y: y, rows: rows)
+    } else {
+        try CPUQuantizedMatmul().matmul(x: x, weights: weights, y: y, rows: rows)
     }
 }
 

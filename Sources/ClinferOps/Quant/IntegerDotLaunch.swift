@@ -16,14 +16,16 @@ struct IntegerDotLaunch {
     /// Nil where the device's local memory cannot hold `rows` rows of quantized x (then the
     /// exact-activation GEMV runs).
     init?(
-        _ config: QuantGEMVConfig, device: Device, rows: Int, columns k: Int, outputs: Int, rowsPerPass: Int,
-        rowsPerItem: Int, gated: Bool
+        _ config: QuantGEMVConfig, device: Device, bits: Int, rows: Int, columns k: Int, outputs: Int,
+        rowsPerPass: Int, rowsPerItem: Int, gated: Bool
     ) {
         let lanes = config.lanesPerRow
         let sets = (outputs + rowsPerItem - 1) / rowsPerItem
         let byGroups = max(1, sets / (2 * device.computeUnits))
         let perGroup = max(1, min(Self.maxSetsPerGroup, byGroups, device.maxWorkGroupSize / lanes))
-        let quantized = rows * ((k + 127) / 128) * 128
+        // Rows of whole chunks (4 blocks of int8 or 2 of int16: 128 bytes).
+        let chunk = bits == 8 ? 128 : 64
+        let quantized = rows * ((k + chunk - 1) / chunk * chunk) * bits / 8
         let scales = 2 * rows * (k / 32) * MemoryLayout<Float>.size
         let partials = lanes > 1 ? lanes * perGroup * (gated ? 2 : 1) * rowsPerItem * rowsPerPass * 4 : 4
         guard k % 32 == 0, quantized + scales + partials <= device.localMemoryBytes else { return nil }

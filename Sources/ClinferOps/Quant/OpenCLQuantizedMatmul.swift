@@ -10,7 +10,8 @@ import OpenCLKit
 ///   M·N·K multiply-adds, and the fp32 kernels are the fastest the device has.
 public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
     public let gemm: OpenCLGEMM
-    /// How the decode GEMV reads x for 4-bit weights (`Kernels/quant_gemv_dot.cl` for `.int8`).
+    /// How the decode GEMV reads x for 4-bit weights (`Kernels/quant_gemv_dot.cl` in the integer
+    /// modes).
     public let activations: GEMVActivations
     /// Activations divided by a folded input scale; weights expanded to fp32 for the prefill GEMM.
     private let scaled = ScratchBuffer(), dense = ScratchBuffer()
@@ -35,6 +36,18 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
     public func plan(rows: Int, format: QuantFormat) -> Path {
         guard rows <= GEMMShapeClass.skinnyMaxM else { return .dequantizeThenGEMM }
         return .gemv(.defaults(for: format, device: gemm.backend.device))
+    }
+
+    /// How `rows` rows of x are read for `format` weights on `path` (the planned one when nil):
+    /// quantized in the integer modes on the GEMV over 4-bit weights without an input scale,
+    /// exactly everywhere else (and where local memory cannot hold x).
+    public func activations(
+        rows: Int, format: QuantFormat, path: Path? = nil, inputScale: Bool = false
+    ) -> GEMVActivations {
+        guard activations != .exact, format.deviceEncoding == .nibbles, !inputScale,
+            case .gemv = path ?? plan(rows: rows, format: format)
+        else { return .exact }
+        return activations
     }
 
     public func matmul(x: DeviceTensor, weights: DeviceQuantizedMatrix, y: DeviceTensor, rows: Int) throws {
@@ -115,21 +128,23 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
     }
 
     /// Enqueues `Kernels/quant_gemv.cl` for `outputs` columns of y, or its integer-dot form
-    /// (`Kernels/quant_gemv_dot.cl`) for 4-bit weights in the `.int8` activation mode.
+    /// (`Kernels/quant_gemv_dot.cl`) for 4-bit weights in the integer activation modes.
     private func launchGEMV(
         _ config: QuantGEMVConfig, x: DeviceTensor, weights: DeviceQuantizedMatrix, y: DeviceTensor, rows: Int,
         outputs: Int, gate: GatedActivation?
     ) throws -> Event {
         let backend = gemm.backend
         let (rowsPerPass, rowsPerItem) = config.launchShape(rows: rows, gated: gate != nil)
-        if activations == .int8, weights.encoding == .nibbles,
+        if let bits = activations(
+            rows: rows, format: weights.format, path: .gemv(config), inputScale: weights.inverseInputScale != nil
+        ).bits,
             let launch = IntegerDotLaunch(
-                config, device: backend.device, rows: rows, columns: weights.columns, outputs: outputs,
+                config, device: backend.device, bits: bits, rows: rows, columns: weights.columns, outputs: outputs,
                 rowsPerPass: rowsPerPass, rowsPerItem: rowsPerItem, gated: gate != nil)
         {
             let kernel = try backend.kernel(
                 .quantGemvDot,
-                options: "-DQGROUP=\(weights.groupSize) -DR=\(rowsPerItem) -DMR=\(rowsPerPass) "
+                options: "-DXBITS=\(bits) -DQGROUP=\(weights.groupSize) -DR=\(rowsPerItem) -DMR=\(rowsPerPass) "
                     + "-DLK=\(config.lanesPerRow) -DGATED=\(gate?.rawValue ?? 0) "
                     + "-DA_HALF=\(x.elementType == .float16 ? 1 : 0)")
             return try backend.queue.enqueue(
