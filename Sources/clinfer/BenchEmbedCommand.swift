@@ -113,11 +113,7 @@ struct BenchEmbedCommand: AsyncParsableCommand {
 
     /// Device time per kernel over one recorded call, longest first, on standard error.
     static func printProfile(_ launches: [LaunchRecorder.Launch], wall: Double) {
-        var byKernel: [String: (count: Int, seconds: Double)] = [:]
-        for launch in launches {
-            byKernel[launch.kernel, default: (0, 0)].count += 1
-            byKernel[launch.kernel, default: (0, 0)].seconds += (try? launch.event.deviceSeconds()) ?? 0
-        }
+        let byKernel = DeviceTimes(launches).byKernel
         let total = byKernel.values.reduce(0) { $0 + $1.seconds }
         progress(
             "  profile: \(launches.count) launches, device time \(format(total * 1e3)) ms of \(format(wall * 1e3)) ms wall"

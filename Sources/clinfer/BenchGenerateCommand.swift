@@ -25,7 +25,11 @@ struct BenchGenerateCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "One JSON line instead of text.")
     var json = false
 
-    @Flag(name: .long, help: "Also profile one decode run: device time per kernel and token (OpenCL only).")
+    @Flag(
+        name: .long,
+        help:
+            "Also profile one decode run (OpenCL only): per decode pass, launches, device time per kernel and the wall time it does not cover."
+    )
     var profile = false
 
     @Option(
@@ -55,10 +59,16 @@ struct BenchGenerateCommand: AsyncParsableCommand {
             )
         }
         if profile, let queue = model.commandQueue {
+            // The prompt alone (its pass and the first token), then the whole run: the difference
+            // is the decode passes.
+            queue.recorder.start()
+            let first = try await model.generate(tokens: prompt, parameters: .greedy(maxTokens: 1)).collect().stats
+            let prefillLaunches = queue.recorder.stop()
             queue.recorder.start()
             let stats = try await model.generate(tokens: prompt, parameters: parameters).collect().stats
-            printProfile(
-                queue.recorder.stop(), tokens: stats.decodeTokens + 1, wall: stats.decodeSeconds + stats.promptSeconds)
+            printDecodeProfile(
+                DeviceTimes(queue.recorder.stop()) - DeviceTimes(prefillLaunches),
+                passes: stats.decodeTokens - first.decodeTokens, wall: stats.decodeSeconds - first.decodeSeconds)
         }
         let weightBytes = Double(try GGUFFile(path: modelOptions.model).tensors.reduce(0) { $0 + $1.byteCount })
         let bandwidth = try? deviceBandwidth(model: model)
@@ -127,9 +137,9 @@ struct BenchGenerateCommand: AsyncParsableCommand {
                 }
                 try await group.waitForAll()
             }
-            print("\(count) streams:")
+            print("\(count) streams (passes include the prompts'):")
             let wall = ContinuousClock.now - start
-            printProfile(queue.recorder.stop(), tokens: decodeTokens + count, wall: wall.seconds)
+            printDecodeProfile(DeviceTimes(queue.recorder.stop()), passes: decodeTokens + count, wall: wall.seconds)
         }
         let single = rows.first { $0.streams == 1 }?.tokensPerSecond
         for row in rows {
@@ -157,21 +167,20 @@ struct BenchGenerateCommand: AsyncParsableCommand {
     }
 }
 
-/// Device time per kernel name over a recorded generation, per generated token, longest first.
-private func printProfile(_ launches: [LaunchRecorder.Launch], tokens: Int, wall: Double) {
-    var byKernel: [String: (count: Int, seconds: Double)] = [:]
-    for launch in launches {
-        let seconds = (try? launch.event.deviceSeconds()) ?? 0
-        byKernel[launch.kernel, default: (0, 0)].count += 1
-        byKernel[launch.kernel, default: (0, 0)].seconds += seconds
-    }
-    let total = byKernel.values.reduce(0) { $0 + $1.seconds }
+/// Per decode pass: launches, device time per kernel (longest first), and the wall time the
+/// device time does not cover (host work and waits between launches).
+private func printDecodeProfile(_ times: DeviceTimes, passes: Int, wall: Double) {
+    let perPass = 1 / Double(max(passes, 1))
+    let launches = times.byKernel.values.reduce(0) { $0 + $1.count }
+    let device = times.byKernel.values.reduce(0) { $0 + $1.seconds }
     print(
-        "profile: \(launches.count) launches, device time \(format(total * 1e3)) ms of \(format(wall * 1e3)) ms wall, over \(tokens) forward passes"
+        "decode profile over \(passes) passes, per pass: \(format(Double(launches) * perPass, 1)) launches, "
+            + "device time \(format(device * perPass * 1e3, 3)) ms, wall \(format(wall * perPass * 1e3, 3)) ms, "
+            + "wall not covered by device time (host work, waits) \(format(max(0, wall - device) * perPass * 1e3, 3)) ms"
     )
-    for (name, entry) in byKernel.sorted(by: { $0.value.seconds > $1.value.seconds }) {
+    for (name, entry) in times.byKernel.sorted(by: { $0.value.seconds > $1.value.seconds }) {
         print(
-            "  \(pad(name, 28)) \(pad(String(entry.count), 7, right: true)) launches  \(pad(format(entry.seconds * 1e3 / Double(tokens), 3), 8, right: true)) ms/pass  \(pad(format(100 * entry.seconds / max(total, 1e-12)), 5, right: true)) %"
+            "  \(pad(name, 28)) \(pad(format(Double(entry.count) * perPass, 1), 6, right: true)) launches  \(pad(format(entry.seconds * perPass * 1e3, 3), 7, right: true)) ms  \(pad(format(100 * entry.seconds / max(device, 1e-12)), 5, right: true)) %"
         )
     }
 }
