@@ -4,7 +4,8 @@
 //
 // Weights: the DeviceQuantizedMatrix nibble layout (see quant_gemv.cl): K/2 bytes a row, in a
 // block of 32 byte j holds element j (low nibble) and element j + 16 (high nibble); fp32 d and m
-// per group of QGROUP (value = q·d + m, q in 0…15; Q4_0 has m = −8·d).
+// per block (value = q·d + m, q in 0…15; Q4_0 has m = −8·d). Groups of 64 or 128 (INT4-g64/g128)
+// read exact x in quant_gemv.cl.
 //
 // Prologue: the work-group's work-items quantize every row of x into local memory, per block of
 // 32: dx = max|x| / XMAX, qx = rint(x / dx), and the exact block sum sx = Σx. A block's
@@ -34,7 +35,6 @@
 //
 // Parameters (-D), with defaults (A_HALF for fp16 x, see quant_common.h):
 //   XBITS 8    bits of quantized x: 8 or 16
-//   QGROUP 32  elements per scale group (32, 64 or 128)
 //   R 4        weight rows per work-item (independent accumulators, x loads shared)
 //   MR 1       rows of x per pass over the weights
 //   LK 1       work-items per row set along K (1 on CPUs; 16–32 on GPUs)
@@ -53,9 +53,6 @@
 #define XMAX 32767.0f
 #define CHUNK 2
 #define CONVERT_XQ16 convert_short16_rte
-#endif
-#ifndef QGROUP
-#define QGROUP 32
 #endif
 #ifndef R
 #define R 4
@@ -77,7 +74,7 @@
 #else
 #define WROWS R
 #endif
-#if X86_DOT && defined(__AVX512BW__) && QGROUP == 32 && LK == 1
+#if X86_DOT && defined(__AVX512BW__) && LK == 1
 #define DOT_AVX512 1
 #else
 #define DOT_AVX512 0
@@ -164,7 +161,7 @@ inline clinfer_i32x16 dot_chunk(const clinfer_wchunk w, const clinfer_xchunk xlo
 __kernel void quant_gemv_dot(const int M, const int N, const int K, __global const X_T *x, __global const uchar *q,
                              __global const float *d, __global const float *mn, __global float *y,
                              __local XQ_T *xq, __local float *xs, __local float *part) {
-    const int blocks = K / 32, groups = K / QGROUP, stride = XQ_STRIDE(K);
+    const int blocks = K / 32, stride = XQ_STRIDE(K);
     const int items = get_local_size(0) * get_local_size(1);
     const int item = get_local_id(1) * get_local_size(0) + get_local_id(0);
     __local float *dxs = xs, *sxs = xs + M * blocks;
@@ -218,8 +215,8 @@ __kernel void quant_gemv_dot(const int M, const int N, const int K, __global con
             }
             UNROLL for (int r = 0; r < WROWS; r++) {
                 const clinfer_wchunk w = *(__global const clinfer_wchunk *)(q + rows[r] * rowBytes + b * 16);
-                const FLOATC dw = VLOADC(0, d + (size_t)rows[r] * groups + b);
-                const FLOATC mw = VLOADC(0, mn + (size_t)rows[r] * groups + b);
+                const FLOATC dw = VLOADC(0, d + (size_t)rows[r] * blocks + b);
+                const FLOATC mw = VLOADC(0, mn + (size_t)rows[r] * blocks + b);
                 UNROLL for (int i = 0; i < MR; i++) {
                     const clinfer_i32x16 s = dot_chunk(w, xlo[i], xhi[i]);
                     const FLOATC scale = dw * dx[i];
@@ -240,7 +237,7 @@ __kernel void quant_gemv_dot(const int M, const int N, const int K, __global con
         for (; b < blocks; b += LK) {
             const int lo = xq_offset(b, 0, blocks), hi = xq_offset(b, 16, blocks);
             UNROLL for (int r = 0; r < WROWS; r++) {
-                const size_t g = (size_t)rows[r] * groups + b * 32 / QGROUP;
+                const size_t g = (size_t)rows[r] * blocks + b;
                 const float dw = d[g], mw = mn[g];
                 __global const uchar *w = q + rows[r] * rowBytes + b * 16;
                 UNROLL for (int i = 0; i < MR; i++) {

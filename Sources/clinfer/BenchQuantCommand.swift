@@ -27,17 +27,29 @@ struct BenchQuantCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per line.")
     var json = false
 
-    enum WeightKind: CaseIterable {
-        case fp32, quantized(QuantFormat), int8
+    @Option(
+        help:
+            "Comma-separated activation modes for 4-bit weights (exact, int16, int8); rows of the integer modes are named Q4_1·x16, Q4_1·x8."
+    )
+    var activations = "exact,int16,int8"
 
-        static var allCases: [WeightKind] {
-            [.fp32] + QuantFormat.gguf.map { .quantized($0) } + [.quantized(.int4(groupSize: 128)), .int8]
+    enum WeightKind {
+        case fp32, quantized(QuantFormat, GEMVActivations), int8
+
+        /// Every kind, the 4-bit formats once per activation mode in `modes`.
+        static func all(modes: [GEMVActivations]) -> [WeightKind] {
+            var kinds: [WeightKind] = [.fp32]
+            for format in QuantFormat.gguf + [.int4(groupSize: 128)] {
+                let integer = format.deviceEncoding == .nibbles && format.groupSize == 32
+                for mode in integer ? modes : [.exact] { kinds.append(.quantized(format, mode)) }
+            }
+            return kinds + [.int8]
         }
 
         var name: String {
             switch self {
             case .fp32: "F32"
-            case .quantized(let format): "\(format)"
+            case .quantized(let format, let mode): "\(format)" + (mode.bits.map { "·x\($0)" } ?? "")
             case .int8: "LLM.int8"
             }
         }
@@ -46,7 +58,13 @@ struct BenchQuantCommand: ParsableCommand {
     func run() throws {
         let backend = try deviceOptions.backend()
         let gemm = OpenCLGEMM(backend: backend, onWarning: { progress("warning: \($0)") })
-        let quantized = OpenCLQuantizedMatmul(gemm: gemm), int8 = try OpenCLInt8Matmul(backend: backend)
+        let modes = try activations.split(separator: ",").map { name in
+            guard let mode = GEMVActivations(rawValue: String(name)) else {
+                throw ValidationError("unknown activation mode \(name): exact, int16 or int8")
+            }
+            return mode
+        }
+        let int8 = try OpenCLInt8Matmul(backend: backend)
         let bandwidth = try DeviceBandwidth.measure(backend)
         if !json {
             print(
@@ -68,9 +86,9 @@ struct BenchQuantCommand: ParsableCommand {
             let x = try DeviceTensor(backend: backend, copying: hostX)
             let y = try DeviceTensor(backend: backend, count: m * n)
             var fp32Seconds: Double?
-            for kind in WeightKind.allCases {
+            for kind in WeightKind.all(modes: modes) {
                 // A format whose blocks do not divide K (K-quants need K % 256 == 0) has no row here.
-                if case .quantized(let format) = kind, k % format.columnMultiple != 0 {
+                if case .quantized(let format, _) = kind, k % format.columnMultiple != 0 {
                     if !json {
                         print(
                             "\(pad("\(shape)", 16)) \(pad(kind.name, 10)) n/a: K is not a multiple of \(format.columnMultiple)"
@@ -86,7 +104,8 @@ struct BenchQuantCommand: ParsableCommand {
                     run = { try gemm.encode(problem, a: x, b: b, c: y).wait() }
                     bytes = n * k * 4
                     try CPUGEMM().gemm(problem, a: hostX, b: HostTensor(weights), c: reference)
-                case .quantized(let quantFormat):
+                case .quantized(let quantFormat, let mode):
+                    let quantized = OpenCLQuantizedMatmul(gemm: gemm, activations: mode)
                     // Formats Clinfer does not quantize to (Q5_*, K-quants) get random blocks.
                     let matrix =
                         try (try? QuantizedMatrix(quantizing: weights, rows: n, columns: k, format: quantFormat))

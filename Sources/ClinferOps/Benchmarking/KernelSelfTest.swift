@@ -169,7 +169,6 @@ extension KernelSelfTest {
         let dotCases: [(String, QuantFormat, QuantGEMVConfig, [Int])] = [
             ("Q4_1", .q4_1, QuantGEMVConfig(rowsPerItem: 3, lanesPerRow: 1), [64, 128, 192, 288]),
             ("Q4_0 4 lanes a row", .q4_0, QuantGEMVConfig(rowsPerItem: 2, lanesPerRow: 4), [64, 128, 192, 288]),
-            ("INT4-g64", .int4(groupSize: 64), QuantGEMVConfig(rowsPerItem: 2, lanesPerRow: 1), [64, 128, 192]),
             ("Q4_K", .q4_K, QuantGEMVConfig(rowsPerItem: 4, lanesPerRow: 1), [256, 512]),
         ]
         for activations in [GEMVActivations.int8, .int16] {

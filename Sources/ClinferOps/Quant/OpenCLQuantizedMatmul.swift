@@ -39,12 +39,13 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
     }
 
     /// How `rows` rows of x are read for `format` weights on `path` (the planned one when nil):
-    /// quantized in the integer modes on the GEMV over 4-bit weights without an input scale,
-    /// exactly everywhere else (and where local memory cannot hold x).
+    /// quantized in the integer modes on the GEMV over 4-bit weights with 32-element groups (the
+    /// GGUF formats) and no input scale, exactly everywhere else (and where local memory cannot
+    /// hold x).
     public func activations(
         rows: Int, format: QuantFormat, path: Path? = nil, inputScale: Bool = false
     ) -> GEMVActivations {
-        guard activations != .exact, format.deviceEncoding == .nibbles, !inputScale,
+        guard activations != .exact, format.deviceEncoding == .nibbles, format.groupSize == 32, !inputScale,
             case .gemv = path ?? plan(rows: rows, format: format)
         else { return .exact }
         return activations
@@ -144,7 +145,7 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
         {
             let kernel = try backend.kernel(
                 .quantGemvDot,
-                options: "-DXBITS=\(bits) -DQGROUP=\(weights.groupSize) -DR=\(rowsPerItem) -DMR=\(rowsPerPass) "
+                options: "-DXBITS=\(bits) -DR=\(rowsPerItem) -DMR=\(rowsPerPass) "
                     + "-DLK=\(config.lanesPerRow) -DGATED=\(gate?.rawValue ?? 0) "
                     + "-DA_HALF=\(x.elementType == .float16 ? 1 : 0)")
             return try backend.queue.enqueue(
