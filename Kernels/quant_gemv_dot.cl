@@ -30,11 +30,15 @@
 //
 // quant_gemv_dot: NDRange (LK, ceil(N / R) rounded up to the work-group), local (LK, WG):
 //   xq   local, M · XQ_STRIDE(K) · XBITS / 8 bytes (quantized x);
-//   xs   local, 2 · M · K/32 floats (dx, then sx);
+//   xs   local, 3 · M · K/32 floats (dx, sx, and Σx² per block for NORM);
 //   part local, LK · WG · 2R · MR floats (partial sums; unused with LK 1).
 //
 // Parameters (-D), with defaults (A_HALF for fp16 x, see quant_common.h):
-//   XBITS 8    bits of quantized x: 8 or 16
+//   XBITS 8    bits of quantized x: 8 or 16; 32 keeps x in fp32 (exact, a float dot per block)
+//   NORM 0     1: RMSNorm prologue: x is the raw residual stream, the kernel multiplies it by
+//              nw (the norm weight) before quantizing and scales each row's result by
+//              1 / sqrt(mean(x²) + eps) (a row's norm is one factor, so it moves past the dot)
+//   RESIDUAL 0 1: residual epilogue, y += x·Wᵀ (y is the residual stream) instead of y = x·Wᵀ
 //   R 4        weight rows per work-item (independent accumulators, x loads shared)
 //   MR 1       rows of x per pass over the weights
 //   LK 1       work-items per row set along K (1 on CPUs; 16–32 on GPUs)
@@ -48,11 +52,21 @@
 #define XMAX 127.0f
 #define CHUNK 4
 #define CONVERT_XQ16 convert_char16_rte
-#else
+#elif XBITS == 16
 #define XQ_T short
 #define XMAX 32767.0f
 #define CHUNK 2
 #define CONVERT_XQ16 convert_short16_rte
+#else
+// XBITS 32: x kept in fp32 (exact), blocks in natural order; dx is 1.
+#define XQ_T float
+#define CHUNK 1
+#endif
+#ifndef NORM
+#define NORM 0
+#endif
+#ifndef RESIDUAL
+#define RESIDUAL 0
 #endif
 #ifndef R
 #define R 4
@@ -97,6 +111,13 @@ inline int xq_offset(const int b, const int e, const int blocks) {
 
 // Σ over one block of nibble(w) · qx: the portable integer dot (16 bytes of nibbles, the block's
 // low-half and high-half x).
+#if XBITS == 32
+// The float dot: 16 wide partial sums, no horizontal sum per block.
+inline float16 dot_block(__global const uchar *w, __local const float *xlo, __local const float *xhi) {
+    const uchar16 u = vload16(0, w);
+    return fma(convert_float16(u >> (uchar)4), vload16(0, xhi), convert_float16(u & (uchar)15) * vload16(0, xlo));
+}
+#else
 inline int dot_block(__global const uchar *w, __local const XQ_T *xlo, __local const XQ_T *xhi) {
     const uchar16 u = vload16(0, w);
     const int16 p = convert_int16(u & (uchar)15) * convert_int16(vload16(0, xlo))
@@ -105,6 +126,12 @@ inline int dot_block(__global const uchar *w, __local const XQ_T *xlo, __local c
     const int4 b = a.lo + a.hi;
     return b.x + b.y + b.z + b.w;
 }
+#endif
+
+#if XBITS == 32
+#undef DOT_AVX512
+#define DOT_AVX512 0
+#endif
 
 #if DOT_AVX512
 typedef char clinfer_i8x64 __attribute__((vector_size(64)));
@@ -160,26 +187,38 @@ inline clinfer_i32x16 dot_chunk(const clinfer_wchunk w, const clinfer_xchunk xlo
 
 __kernel void quant_gemv_dot(const int M, const int N, const int K, __global const X_T *x, __global const uchar *q,
                              __global const float *d, __global const float *mn, __global float *y,
-                             __local XQ_T *xq, __local float *xs, __local float *part) {
+                             __global const float *nw, const float eps, __local XQ_T *xq, __local float *xs,
+                             __local float *part) {
     const int blocks = K / 32, stride = XQ_STRIDE(K);
     const int items = get_local_size(0) * get_local_size(1);
     const int item = get_local_id(1) * get_local_size(0) + get_local_id(0);
-    __local float *dxs = xs, *sxs = xs + M * blocks;
+    __local float *dxs = xs, *sxs = xs + M * blocks, *sss = xs + 2 * M * blocks;
 
     // Prologue: quantize every row of x, one block per work-item at a time.
     for (int t = item; t < M * blocks; t += items) {
         const int m = t / blocks, b = t % blocks;
-        const float16 lo = X_LOAD16(x, (size_t)m * K + b * 32), hi = X_LOAD16(x, (size_t)m * K + b * 32 + 16);
+        float16 lo = X_LOAD16(x, (size_t)m * K + b * 32), hi = X_LOAD16(x, (size_t)m * K + b * 32 + 16);
+#if NORM
+        sss[t] = clinfer_hsum16(fma(lo, lo, hi * hi));
+        lo *= vload16(0, nw + b * 32);
+        hi *= vload16(0, nw + b * 32 + 16);
+#endif
+        __local XQ_T *row = xq + m * stride;
+        const float16 s = lo + hi;
+        sxs[t] = clinfer_hsum16(s);
+#if XBITS == 32
+        vstore16(lo, 0, row + b * 32);
+        vstore16(hi, 0, row + b * 32 + 16);
+        dxs[t] = 1.0f;
+#else
         const float16 a = fmax(fabs(lo), fabs(hi));
         const float amax = fmax(fmax(fmax(a.s0, a.s1), fmax(a.s2, a.s3)), fmax(fmax(a.s4, a.s5), fmax(a.s6, a.s7)));
         const float bmax = fmax(fmax(fmax(a.s8, a.s9), fmax(a.sa, a.sb)), fmax(fmax(a.sc, a.sd), fmax(a.se, a.sf)));
         const float dx = fmax(amax, bmax) / XMAX, inverse = dx > 0.0f ? 1.0f / dx : 0.0f;
-        __local XQ_T *row = xq + m * stride;
         vstore16(CONVERT_XQ16(lo * inverse), 0, row + xq_offset(b, 0, blocks));
         vstore16(CONVERT_XQ16(hi * inverse), 0, row + xq_offset(b, 16, blocks));
         dxs[t] = dx;
-        const float16 s = lo + hi;
-        sxs[t] = clinfer_hsum16(s);
+#endif
     }
     barrier(CLK_LOCAL_MEM_FENCE);
 
@@ -234,6 +273,10 @@ __kernel void quant_gemv_dot(const int M, const int N, const int K, __global con
 #endif
         }
 #endif
+#if XBITS == 32
+        float16 dots[WROWS][MR];
+        UNROLL for (int r = 0; r < WROWS; r++) UNROLL for (int i = 0; i < MR; i++) dots[r][i] = (float16)(0.0f);
+#endif
         for (; b < blocks; b += LK) {
             const int lo = xq_offset(b, 0, blocks), hi = xq_offset(b, 16, blocks);
             UNROLL for (int r = 0; r < WROWS; r++) {
@@ -243,11 +286,29 @@ __kernel void quant_gemv_dot(const int M, const int N, const int K, __global con
                 UNROLL for (int i = 0; i < MR; i++) {
                     const int t = xRows[i] * blocks + b;
                     __local const XQ_T *row = xq + xRows[i] * stride;
+#if XBITS == 32
+                    dots[r][i] = fma(dot_block(w, row + lo, row + hi), (float16)(dw), dots[r][i]);
+                    acc[r][i] = fma(mw, sxs[t], acc[r][i]);
+#else
                     const int s = dot_block(w, row + lo, row + hi);
                     acc[r][i] = fma((float)s, dw * dxs[t], fma(mw, sxs[t], acc[r][i]));
+#endif
                 }
             }
         }
+#if XBITS == 32
+        UNROLL for (int r = 0; r < WROWS; r++) UNROLL for (int i = 0; i < MR; i++) acc[r][i] += clinfer_hsum16(dots[r][i]);
+#endif
+#if NORM
+        // Each x row's RMSNorm factor, from the prologue's per-block Σx².
+        float inverseRMS[MR];
+        UNROLL for (int i = 0; i < MR; i++) {
+            float total = 0.0f;
+            for (int k = 0; k < blocks; k++) total += sss[xRows[i] * blocks + k];
+            inverseRMS[i] = rsqrt(total / K + eps);
+        }
+        UNROLL for (int r = 0; r < WROWS; r++) UNROLL for (int i = 0; i < MR; i++) acc[r][i] *= inverseRMS[i];
+#endif
 #if LK > 1
         const int set = get_local_id(1) * LK;
         UNROLL for (int r = 0; r < WROWS; r++) UNROLL for (int i = 0; i < MR; i++)
@@ -263,7 +324,11 @@ __kernel void quant_gemv_dot(const int M, const int N, const int K, __global con
             total = clinfer_gate(total, GATED) * up;
 #endif
             const int n = n0 + r, m = m0 + i;
+#if RESIDUAL
+            if (n < N && m < M) y[(size_t)m * N + n] += total;
+#else
             if (n < N && m < M) y[(size_t)m * N + n] = total;
+#endif
         }
         barrier(CLK_LOCAL_MEM_FENCE);
 #else
@@ -273,7 +338,11 @@ __kernel void quant_gemv_dot(const int M, const int N, const int K, __global con
 #if GATED
             total = clinfer_gate(total, GATED) * acc[R + r][i];
 #endif
+#if RESIDUAL
+            y[(size_t)(m0 + i) * N + n0 + r] += total;
+#else
             y[(size_t)(m0 + i) * N + n0 + r] = total;
+#endif
         }
 #endif
     }

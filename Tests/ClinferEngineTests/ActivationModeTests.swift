@@ -36,16 +36,20 @@ struct ActivationModeTests {
         #expect(misses.isEmpty)
     }
 
-    @Test("int16 activations: |Δ| ≤ 1e-2", .enabled(if: TestModels.required(TestModels.smolLM2)))
+    /// Measured 1.0e-2 (README): twice that, and the confident argmaxes equal.
+    @Test(
+        "int16 activations: |Δ| ≤ 2e-2, argmax equal where the margin exceeds 0.1",
+        .enabled(if: TestModels.required(TestModels.smolLM2)))
     func int16() throws {
         let (worst, misses) = try Self.measure(.int16)
-        #expect(worst <= 1e-2)
+        #expect(worst <= 2e-2)
         #expect(misses.isEmpty)
     }
 
-    @Test("int8 activations: measured bound", .enabled(if: TestModels.required(TestModels.smolLM2)))
+    /// Measured 2.6 (README; llama.cpp's int8 activations are up to 1.6 off on this model).
+    @Test("int8 activations: |Δ| ≤ 4", .enabled(if: TestModels.required(TestModels.smolLM2)))
     func int8() throws {
         let (worst, _) = try Self.measure(.int8)
-        #expect(worst <= 3)
+        #expect(worst <= 4)
     }
 }

@@ -230,6 +230,12 @@ public final class DecoderModel<Ops: TransformerOps>: Sendable {
         if let scale = c.embeddingScale { for index in embedded.indices { embedded[index] *= scale } }
         try ops.write(embedded, to: w.x)
         let norm = NormProblem(.rms, rows: count, width: c.embedding, eps: c.normEps)
+        if fusesDecode(rows: count) {
+            for (index, layer) in layers.enumerated() {
+                try fusedLayer(layer, index: index, norm: norm, rope: rope, attention: attention, cache: cache, w)
+            }
+            return try ops.normalize(norm, x: w.x, residual: nil, weight: outputNorm, bias: nil, out: w.normed)
+        }
         /// What the next norm adds to the residual stream (nil before the first layer).
         var pending: Ops.Tensor?
         for (index, layer) in layers.enumerated() {
@@ -255,6 +261,41 @@ public final class DecoderModel<Ops: TransformerOps>: Sendable {
             pending = try postNormed(w.ffnOut, layer.postFFNNorm, norm, w)
         }
         try ops.normalize(norm, x: w.x, residual: pending, weight: outputNorm, bias: nil, out: w.normed)
+    }
+
+    /// Whether a pass over `rows` tokens runs ``fusedLayer(_:index:norm:rope:attention:cache:_:)``:
+    /// a decode-sized pass on ops that fuse every layer's projections, in a family without
+    /// projection biases or post-norms.
+    private func fusesDecode(rows: Int) -> Bool {
+        layers.allSatisfy { layer in
+            layer.qkvBias == nil && layer.postAttentionNorm == nil && layer.postFFNNorm == nil
+                && ops.fusesDecode(projections: [layer.qkv, layer.output, layer.down], gated: layer.gateUp, rows: rows)
+        }
+    }
+
+    /// One layer in six launches: the QKV projection with the attention norm as its prologue,
+    /// RoPE with the KV-cache store, attention, the output projection adding into the residual
+    /// stream, the gate/up projection with the feed-forward norm as its prologue and the
+    /// activation as its epilogue, and the down projection adding into the residual stream.
+    private func fusedLayer(
+        _ layer: Layer, index: Int, norm: NormProblem, rope: RoPEProblem, attention: AttentionProblem,
+        cache: KVCache<Ops>, _ w: Workspace
+    ) throws {
+        let c = configuration, count = norm.rows
+        try ops.normalizedMatmul(
+            norm, x: w.x, normWeight: layer.attentionNorm, layer.qkv, w.qkv, rows: count, normed: w.normed)
+        try ops.rope(
+            rope, table: ropeTables[layer.attention.ropeBase]!, qkv: w.qkv, q: w.q, k: cache.keys[index],
+            v: cache.values[index], qNorm: layer.qNorm, kNorm: layer.kNorm)
+        var layerAttention = attention
+        layerAttention.window = layer.attention.window
+        try ops.attention(
+            layerAttention, q: w.q, k: cache.keys[index], v: cache.values[index], mask: nil, o: w.attention)
+        try ops.residualMatmul(w.attention, layer.output, residual: w.x, rows: count, scratch: w.attentionOut)
+        try ops.normalizedGatedProjection(
+            c.activation, norm, x: w.x, normWeight: layer.ffnNorm, layer.gateUp, gateUp: w.gateUp, out: w.activated,
+            rows: count, width: c.feedForward, normed: w.normed)
+        try ops.residualMatmul(w.activated, layer.down, residual: w.x, rows: count, scratch: w.ffnOut)
     }
 
     /// `output`, or its RMSNorm by `weight` (in the workspace's `postNormed`) when the family

@@ -92,6 +92,52 @@ public final class OpenCLTransformerOps: TransformerOps {
         try activations.gated(gate, tokens: rows, width: width, gateUp: gateUp, out: out)
     }
 
+    /// Decode steps over 4-bit weights run the fused GEMV (`Kernels/quant_gemv_dot.cl`): the
+    /// RMSNorm as its prologue, the residual add or the gated activation as its epilogue.
+    public func fusesDecode(projections: [Weight], gated: Weight, rows: Int) -> Bool {
+        func fuses(_ weight: Weight, gated: Bool) -> Bool {
+            guard case .quantized(let matrix) = weight else { return false }
+            return quantized.fuses(matrix, rows: rows, gated: gated)
+        }
+        return projections.allSatisfy { fuses($0, gated: false) } && fuses(gated, gated: true)
+    }
+
+    public func normalizedMatmul(
+        _ norm: NormProblem, x: DeviceTensor, normWeight: DeviceTensor, _ weight: Weight, _ y: DeviceTensor, rows: Int,
+        normed: DeviceTensor
+    ) throws {
+        guard norm.kind == .rms, case .quantized(let matrix) = weight, quantized.fuses(matrix, rows: rows) else {
+            try normalize(norm, x: x, residual: nil, weight: normWeight, bias: nil, out: normed)
+            return try matmul(normed, weight, y, rows: rows)
+        }
+        try quantized.encodeFused(
+            x: x, weights: matrix, y: y, rows: rows, fusion: GEMVFusion(norm: (normWeight, norm.eps)))
+    }
+
+    public func normalizedGatedProjection(
+        _ gate: GatedActivation, _ norm: NormProblem, x: DeviceTensor, normWeight: DeviceTensor, _ weight: Weight,
+        gateUp: DeviceTensor, out: DeviceTensor, rows: Int, width: Int, normed: DeviceTensor
+    ) throws {
+        guard norm.kind == .rms, case .quantized(let matrix) = weight, matrix.rows == 2 * width,
+            quantized.fuses(matrix, rows: rows, gated: true)
+        else {
+            try normalize(norm, x: x, residual: nil, weight: normWeight, bias: nil, out: normed)
+            return try gatedProjection(gate, normed, weight, gateUp: gateUp, out: out, rows: rows, width: width)
+        }
+        try quantized.encodeFused(
+            x: x, weights: matrix, y: out, rows: rows, gate: gate, fusion: GEMVFusion(norm: (normWeight, norm.eps)))
+    }
+
+    public func residualMatmul(
+        _ a: DeviceTensor, _ weight: Weight, residual: DeviceTensor, rows: Int, scratch: DeviceTensor
+    ) throws {
+        guard case .quantized(let matrix) = weight, quantized.fuses(matrix, rows: rows) else {
+            try matmul(a, weight, scratch, rows: rows)
+            return try add(residual, scratch)
+        }
+        try quantized.encodeFused(x: a, weights: matrix, y: residual, rows: rows, fusion: GEMVFusion(residual: true))
+    }
+
     public func rope(
         _ problem: RoPEProblem, table: RoPETable, qkv: DeviceTensor, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor,
         qNorm: DeviceTensor?, kNorm: DeviceTensor?

@@ -48,6 +48,24 @@ public protocol TransformerOps: AnyObject, Sendable {
         _ gate: GatedActivation, _ x: Tensor, _ weight: Weight, gateUp: Tensor, out: Tensor, rows: Int, width: Int
     ) throws
 
+    /// Whether a decode step over `rows` rows can run the fused block steps below
+    /// (``normalizedMatmul(_:x:normWeight:_:_:rows:normed:)`` and the rest) as single launches for
+    /// these projections (`gated`: the stacked gate/up weight). Where false the model runs the
+    /// steps apart.
+    func fusesDecode(projections: [Weight], gated: Weight, rows: Int) -> Bool
+    /// y = RMSNorm(x)·Wᵀ, x unchanged; `normed` receives the norm where a device runs the two
+    /// steps apart (the default).
+    func normalizedMatmul(
+        _ norm: NormProblem, x: Tensor, normWeight: Tensor, _ weight: Weight, _ y: Tensor, rows: Int, normed: Tensor
+    ) throws
+    /// out = gate(RMSNorm(x)·Gᵀ) ⊙ (RMSNorm(x)·Uᵀ) for a weight stacking G over U.
+    func normalizedGatedProjection(
+        _ gate: GatedActivation, _ norm: NormProblem, x: Tensor, normWeight: Tensor, _ weight: Weight,
+        gateUp: Tensor, out: Tensor, rows: Int, width: Int, normed: Tensor
+    ) throws
+    /// residual += a·Wᵀ; `scratch` receives the product where a device runs the two steps apart.
+    func residualMatmul(_ a: Tensor, _ weight: Weight, residual: Tensor, rows: Int, scratch: Tensor) throws
+
     /// The norm, attention, elementwise and QKV-split ops of this device; the block steps below
     /// (``normalize(_:x:residual:weight:bias:out:)`` and the rest) run on them.
     var norm: Norm { get }
@@ -81,6 +99,28 @@ extension TransformerOps {
     ) throws {
         try matmul(x, weight, gateUp, rows: rows)
         try activations.gated(gate, tokens: rows, width: width, gateUp: gateUp, out: out)
+    }
+
+    public func fusesDecode(projections: [Weight], gated: Weight, rows: Int) -> Bool { false }
+
+    public func normalizedMatmul(
+        _ norm: NormProblem, x: Tensor, normWeight: Tensor, _ weight: Weight, _ y: Tensor, rows: Int, normed: Tensor
+    ) throws {
+        try normalize(norm, x: x, residual: nil, weight: normWeight, bias: nil, out: normed)
+        try matmul(normed, weight, y, rows: rows)
+    }
+
+    public func normalizedGatedProjection(
+        _ gate: GatedActivation, _ norm: NormProblem, x: Tensor, normWeight: Tensor, _ weight: Weight,
+        gateUp: Tensor, out: Tensor, rows: Int, width: Int, normed: Tensor
+    ) throws {
+        try normalize(norm, x: x, residual: nil, weight: normWeight, bias: nil, out: normed)
+        try gatedProjection(gate, normed, weight, gateUp: gateUp, out: out, rows: rows, width: width)
+    }
+
+    public func residualMatmul(_ a: Tensor, _ weight: Weight, residual: Tensor, rows: Int, scratch: Tensor) throws {
+        try matmul(a, weight, scratch, rows: rows)
+        try add(residual, scratch)
     }
 
     public func geluErf(_ x: Tensor) throws { try activations.geluErf(x) }

@@ -205,6 +205,25 @@ extension KernelSelfTest {
                         config: QuantGEMVConfig(rowsPerItem: 1, lanesPerRow: 3), activations: .int16, backend: backend))
             })
         checks.append(
+            // The gates' exp amplifies the rounding difference of the two dot products: 4× the tolerance.
+            KernelSelfTest(
+                "quant fused decode GEMV: RMSNorm prologue, residual and gated epilogues", file: dot, tolerance: 4e-5
+            ) { backend in
+                var worst: Float = 0
+                for activations in GEMVActivations.allCases {
+                    for (m, n, k, gate, lanes) in [
+                        (1, 7, 160, nil, 1), (3, 5, 288, GatedActivation.silu, 1), (2, 3, 96, nil, 4),
+                        (1, 2, 128, .geluTanh, 3),
+                    ] as [(Int, Int, Int, GatedActivation?, Int)] {
+                        worst = max(
+                            worst,
+                            try fusedGEMVError(
+                                activations, m: m, n: n, k: k, gate: gate, lanes: lanes, backend: backend))
+                    }
+                }
+                return worst
+            })
+        checks.append(
             KernelSelfTest("int8_matmul with outliers", file: "int8_matmul.cl") { backend in
                 let matmul = try OpenCLInt8Matmul(backend: backend, vectorWidth: 4, outputsPerItem: 3, rowGroupSize: 4)
                 return max(
@@ -276,6 +295,50 @@ private func cpuQuantizedMatmul(
     }
 }
 
+/// Max relative error of the fused decode GEMV (`Kernels/quant_gemv_dot.cl`, Q4_1 weights) with
+/// an RMSNorm prologue and, without a gate, a residual epilogue, against the CPU: the norm, then
+/// the matmul in the same activation mode (x·weight quantized, the row's norm factor applied
+/// after, as the kernel does), then the gate or the residual add.
+package func fusedGEMVError(
+    _ activations: GEMVActivations, m: Int, n: Int, k: Int, gate: GatedActivation?, lanes: Int,
+    backend: OpenCLBackend, seed: UInt64 = 13
+) throws -> Float {
+    let weights = try sampleQuantizedMatrix(format: .q4_1, rows: gate == nil ? n : 2 * n, columns: k, seed: seed)
+    let x = SplitMix64.floats(m * k, seed: seed + 1), normWeight = SplitMix64.floats(k, seed: seed + 2, in: 0.5...2)
+    let residual = SplitMix64.floats(m * n, seed: seed + 3), eps: Float = 1e-5
+    var weighted = x, factors: [Float] = []
+    for row in 0..<m {
+        let values = x[row * k..<(row + 1) * k]
+        factors.append(1 / (values.reduce(0) { $0 + $1 * $1 } / Float(k) + eps).squareRoot())
+        for column in 0..<k { weighted[row * k + column] *= normWeight[column] }
+    }
+    let projected = HostTensor(zeros: m * weights.rows)
+    try cpuQuantizedMatmul(activations, x: HostTensor(weighted), weights: weights, y: projected, rows: m)
+    var expected = projected.floats
+    for row in 0..<m { for column in 0..<weights.rows { expected[row * weights.rows + column] *= factors[row] } }
+    if let gate {
+        let out = HostTensor(zeros: m * n)
+        try CPUActivation().gated(gate, tokens: m, width: n, gateUp: HostTensor(expected), out: out)
+        expected = out.floats
+    } else {
+        for index in expected.indices { expected[index] += residual[index] }
+    }
+    let matmul = OpenCLQuantizedMatmul(
+        gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)), activations: activations)
+    let device = try DeviceQuantizedMatrix(backend: backend, copying: weights)
+    let y = try DeviceTensor(
+        backend: backend, copying: HostTensor(gate == nil ? residual : [Float](repeating: 0, count: m * n)))
+    guard matmul.fuses(device, rows: m, gated: gate != nil) else {
+        throw OpError.invalidConfiguration(kernel: "quant_gemv_dot", detail: "no fused GEMV at \(m)x\(n)x\(k)")
+    }
+    try matmul.encodeFused(
+        x: DeviceTensor(backend: backend, copying: HostTensor(x)), weights: device, y: y, rows: m, gate: gate,
+        fusion: GEMVFusion(
+            norm: (try DeviceTensor(backend: backend, copying: HostTensor(normWeight)), eps), residual: gate == nil),
+        config: QuantGEMVConfig(rowsPerItem: 2, lanesPerRow: lanes))
+    return maxRelativeError(try y.download(backend.queue).floats, expected)
+}
+
 /// Max relative error of the decode GEMV's gated epilogue (`-DGATED=1` SwiGLU, `2` GeGLU) over
 /// stacked gate/up weights [2n, k] against the CPU fallback: dequantize-then-matmul, then the
 /// activation.
@@ -285,12 +348,13 @@ package func gatedGEMVError(
 ) throws -> Float {
     let weights = try sampleQuantizedMatrix(format: format, rows: 2 * n, columns: k, seed: seed)
     let x = HostTensor(SplitMix64.floats(m * k, seed: seed + 1))
-    let projected = HostTensor(zeros: m * 2 * n)
-    try cpuQuantizedMatmul(activations, x: x, weights: weights, y: projected, rows: m)
-    let reference = HostTensor(zeros: m * n)
-    try CPUActivation().gated(gate, tokens: m, width: n, gateUp: projected, out: reference)
     let matmul = OpenCLQuantizedMatmul(
         gemm: OpenCLGEMM(backend: backend, tuning: .builtInDefaults(for: backend.device)), activations: activations)
+    let projected = HostTensor(zeros: m * 2 * n)
+    let mode = matmul.activations(rows: m, format: format, path: config.map { .gemv($0) })
+    try cpuQuantizedMatmul(mode, x: x, weights: weights, y: projected, rows: m)
+    let reference = HostTensor(zeros: m * n)
+    try CPUActivation().gated(gate, tokens: m, width: n, gateUp: projected, out: reference)
     let y = try DeviceTensor(backend: backend, count: m * n)
     guard
         try matmul.encodeGated(

@@ -6,8 +6,8 @@ import OpenCLKit
 struct IntegerDotLaunch {
     let global: [Int]
     let local: [Int]
-    /// The kernel's three `__local` arguments: quantized x, its block scales and sums, and the
-    /// partial sums of the lanes along K.
+    /// The kernel's three `__local` arguments: quantized x, its block scales, sums and sums of
+    /// squares, and the partial sums of the lanes along K.
     let localMemory: [any KernelArgument]
 
     /// Row sets per work-group at most: bounds the group's share of one GEMV.
@@ -23,10 +23,10 @@ struct IntegerDotLaunch {
         let sets = (outputs + rowsPerItem - 1) / rowsPerItem
         let byGroups = max(1, sets / (2 * device.computeUnits))
         let perGroup = max(1, min(Self.maxSetsPerGroup, byGroups, device.maxWorkGroupSize / lanes))
-        // Rows of whole chunks (4 blocks of int8 or 2 of int16: 128 bytes).
-        let chunk = bits == 8 ? 128 : 64
+        // Rows of whole chunks (4 blocks of int8 or 2 of int16: 128 bytes; fp32 a block at a time).
+        let chunk = bits == 8 ? 128 : bits == 16 ? 64 : 32
         let quantized = rows * ((k + chunk - 1) / chunk * chunk) * bits / 8
-        let scales = 2 * rows * (k / 32) * MemoryLayout<Float>.size
+        let scales = 3 * rows * (k / 32) * MemoryLayout<Float>.size
         let partials = lanes > 1 ? lanes * perGroup * (gated ? 2 : 1) * rowsPerItem * rowsPerPass * 4 : 4
         guard k % 32 == 0, quantized + scales + partials <= device.localMemoryBytes else { return nil }
         global = [lanes, (sets + perGroup - 1) / perGroup * perGroup]

@@ -139,19 +139,11 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
         if let bits = activations(
             rows: rows, format: weights.format, path: .gemv(config), inputScale: weights.inverseInputScale != nil
         ).bits,
-            let launch = IntegerDotLaunch(
-                config, device: backend.device, bits: bits, rows: rows, columns: weights.columns, outputs: outputs,
-                rowsPerPass: rowsPerPass, rowsPerItem: rowsPerItem, gated: gate != nil)
+            let event = try launchDotGEMV(
+                config, bits: bits, x: x, weights: weights, y: y, rows: rows, outputs: outputs, gate: gate,
+                fusion: GEMVFusion())
         {
-            let kernel = try backend.kernel(
-                .quantGemvDot,
-                options: "-DXBITS=\(bits) -DR=\(rowsPerItem) -DMR=\(rowsPerPass) "
-                    + "-DLK=\(config.lanesPerRow) -DGATED=\(gate?.rawValue ?? 0) "
-                    + "-DA_HALF=\(x.elementType == .float16 ? 1 : 0)")
-            return try backend.queue.enqueue(
-                kernel, global: launch.global, local: launch.local,
-                arguments: [Int32(rows), Int32(outputs), Int32(weights.columns), x.argument] + weights.kernelArguments
-                    + [y.argument] + launch.localMemory)
+            return event
         }
         let kernel = try backend.kernel(
             .quantGemv,
@@ -162,6 +154,73 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
             kernel, global: [ceilDiv(outputs, rowsPerItem) * config.lanesPerRow], local: [config.lanesPerRow],
             arguments: [Int32(rows), Int32(outputs), Int32(weights.columns), x.argument] + weights.kernelArguments
                 + [y.argument])
+    }
+
+    /// Enqueues `Kernels/quant_gemv_dot.cl` with x read as `bits`-bit integers (32: fp32) and the
+    /// `fusion`'s prologue and epilogue; nil where the device's local memory cannot hold x.
+    private func launchDotGEMV(
+        _ config: QuantGEMVConfig, bits: Int, x: DeviceTensor, weights: DeviceQuantizedMatrix, y: DeviceTensor,
+        rows: Int, outputs: Int, gate: GatedActivation?, fusion: GEMVFusion
+    ) throws -> Event? {
+        let backend = gemm.backend
+        let (rowsPerPass, rowsPerItem) = config.launchShape(rows: rows, gated: gate != nil)
+        guard
+            let launch = IntegerDotLaunch(
+                config, device: backend.device, bits: bits, rows: rows, columns: weights.columns, outputs: outputs,
+                rowsPerPass: rowsPerPass, rowsPerItem: rowsPerItem, gated: gate != nil)
+        else { return nil }
+        let kernel = try backend.kernel(
+            .quantGemvDot,
+            options: "-DXBITS=\(bits) -DR=\(rowsPerItem) -DMR=\(rowsPerPass) -DLK=\(config.lanesPerRow) "
+                + "-DGATED=\(gate?.rawValue ?? 0) -DNORM=\(fusion.norm == nil ? 0 : 1) "
+                + "-DRESIDUAL=\(fusion.residual ? 1 : 0) -DA_HALF=\(x.elementType == .float16 ? 1 : 0)")
+        return try backend.queue.enqueue(
+            kernel, global: launch.global, local: launch.local,
+            arguments: [Int32(rows), Int32(outputs), Int32(weights.columns), x.argument] + weights.kernelArguments
+                + [y.argument, fusion.norm?.weight.argument ?? y.argument, fusion.norm?.eps ?? 0] + launch.localMemory)
+    }
+
+    /// Whether ``encodeFused(x:weights:y:rows:gate:fusion:)`` runs fused for these weights and
+    /// rows of x: decode-sized batches over 4-bit weights with 32-element groups and no input
+    /// scale, x small enough for the device's local memory.
+    public func fuses(_ weights: DeviceQuantizedMatrix, rows: Int, gated: Bool = false) -> Bool {
+        let config = QuantGEMVConfig.defaults(for: weights.format, device: gemm.backend.device)
+        let (rowsPerPass, rowsPerItem) = config.launchShape(rows: rows, gated: gated)
+        return rows <= GEMMShapeClass.skinnyMaxM && weights.encoding == .nibbles && weights.groupSize == 32
+            && weights.inverseInputScale == nil && (!gated || weights.rows % 2 == 0)
+            && IntegerDotLaunch(
+                config, device: gemm.backend.device, bits: activations.bits ?? 32, rows: rows,
+                columns: weights.columns, outputs: gated ? weights.rows / 2 : weights.rows, rowsPerPass: rowsPerPass,
+                rowsPerItem: rowsPerItem, gated: gated) != nil
+    }
+
+    /// Enqueues the decode GEMV with `fusion`'s RMSNorm prologue (x is then the raw residual
+    /// stream) and residual epilogue (y += x·Wᵀ), and the gated epilogue with `gate` (weights
+    /// stacking gate over up rows); x is read in this matmul's activation mode (fp32 when
+    /// exact). The caller checks ``fuses(_:rows:gated:)`` first; this throws where it is false.
+    /// `config`: the launch shape (default: the device's).
+    @discardableResult
+    public func encodeFused(
+        x: DeviceTensor, weights: DeviceQuantizedMatrix, y: DeviceTensor, rows: Int, gate: GatedActivation? = nil,
+        fusion: GEMVFusion, config: QuantGEMVConfig? = nil
+    ) throws -> Event {
+        let outputs = gate == nil ? weights.rows : weights.rows / 2
+        try validateQuantizedMatmul(x: x, y: y, rows: rows, n: outputs, k: weights.columns)
+        if let norm = fusion.norm {
+            try norm.weight.requireCount(weights.columns, op: "fused GEMV", name: "norm weight")
+        }
+        let config = config ?? .defaults(for: weights.format, device: gemm.backend.device)
+        try config.validate(for: gemm.backend.device)
+        guard fuses(weights, rows: rows, gated: gate != nil),
+            let event = try launchDotGEMV(
+                config, bits: activations.bits ?? 32, x: x, weights: weights, y: y, rows: rows, outputs: outputs,
+                gate: gate, fusion: fusion)
+        else {
+            throw OpError.invalidConfiguration(
+                kernel: "quant_gemv_dot",
+                detail: "no fused GEMV for \(weights.format) [\(weights.rows), \(weights.columns)] at \(rows) rows")
+        }
+        return event
     }
 
     private func divideByInputScale(
