@@ -66,6 +66,12 @@ public struct ServeOptions: ParsableArguments {
 
     @Option(
         help:
+            "How decode matmuls over 4-bit weights read activations: exact, int16 or int8 (env CLINFER_ACTIVATIONS, default exact)."
+    )
+    var activations: String?
+
+    @Option(
+        help:
             "Require 'Authorization: Bearer KEY' on every endpoint but /health and /metrics (env CLINFER_API_KEY, default none)."
     )
     var apiKey: String?
@@ -147,6 +153,12 @@ public struct ServeOptions: ParsableArguments {
             try value(promptCache, "CLINFER_PROMPT_CACHE", { ["on": true, "off": false][$0] }) ?? true
         configuration.prefillChunk =
             try value(prefillChunk, "CLINFER_PREFILL_CHUNK", Int.init) ?? configuration.prefillChunk
+        if let mode = try value(activations, "CLINFER_ACTIVATIONS", { $0 }) {
+            guard let parsed = GEMVActivations(rawValue: mode) else {
+                throw ValidationError("activations \(mode): exact, int16 or int8")
+            }
+            configuration.activations = parsed
+        }
         configuration.apiKey = try value(apiKey, "CLINFER_API_KEY", { $0 })
         configuration.maxBodyBytes =
             try value(maxBodyBytes, "CLINFER_MAX_BODY_BYTES", Int.init) ?? configuration.maxBodyBytes

@@ -32,6 +32,8 @@ public struct ServerConfiguration: Sendable {
     public var promptCache = true
     /// Prompt tokens prefilled per decode round while other requests generate.
     public var prefillChunk = 256
+    /// How decode matmuls over 4-bit weights read activations (``GEMVActivations``).
+    public var activations = GEMVActivations.default
     /// Bearer token every request except `/health` and `/metrics` must send; nil: no auth.
     public var apiKey: String?
     /// Largest request body accepted (413 above).
@@ -141,6 +143,6 @@ extension ServerConfiguration {
         LanguageModel.LoadOptions(
             backend: backend, contextLength: contextLength, slots: slots,
             maxWaiting: (queueSize + slots) * SamplingFields.maxChoices, promptCache: promptCache,
-            promptCacheBytes: promptCacheMiB << 20, prefillChunk: prefillChunk)
+            promptCacheBytes: promptCacheMiB << 20, prefillChunk: prefillChunk, activations: activations)
     }
 }

@@ -328,9 +328,6 @@ package func fusedGEMVError(
     let device = try DeviceQuantizedMatrix(backend: backend, copying: weights)
     let y = try DeviceTensor(
         backend: backend, copying: HostTensor(gate == nil ? residual : [Float](repeating: 0, count: m * n)))
-    guard matmul.fuses(device, rows: m, gated: gate != nil) else {
-        throw OpError.invalidConfiguration(kernel: "quant_gemv_dot", detail: "no fused GEMV at \(m)x\(n)x\(k)")
-    }
     try matmul.encodeFused(
         x: DeviceTensor(backend: backend, copying: HostTensor(x)), weights: device, y: y, rows: m, gate: gate,
         fusion: GEMVFusion(

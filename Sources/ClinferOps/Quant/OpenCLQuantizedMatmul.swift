@@ -180,10 +180,21 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
                 + [y.argument, fusion.norm?.weight.argument ?? y.argument, fusion.norm?.eps ?? 0] + launch.localMemory)
     }
 
-    /// Whether ``encodeFused(x:weights:y:rows:gate:fusion:)`` runs fused for these weights and
-    /// rows of x: decode-sized batches over 4-bit weights with 32-element groups and no input
-    /// scale, x small enough for the device's local memory.
+    /// Rows of x the fused GEMV takes at most: one sequence's decode step. Measured on PoCL
+    /// (2 cores, SmolLM2): fusing 4- and 16-row batched steps ran 7–25 % slower than the
+    /// separate norm and GEMV launches (360–380 vs 404–409 tok/s at 4 streams, 433–458 vs
+    /// 568–580 at 16), one row 3–5 % faster.
+    public static let maxFusedRows = 1
+
+    /// Whether a model should run its decode step fused (``encodeFused(x:weights:y:rows:gate:fusion:config:)``)
+    /// for these weights and rows of x: up to ``maxFusedRows`` rows where the fused GEMV can run.
     public func fuses(_ weights: DeviceQuantizedMatrix, rows: Int, gated: Bool = false) -> Bool {
+        rows <= Self.maxFusedRows && canFuse(weights, rows: rows, gated: gated)
+    }
+
+    /// Whether the fused GEMV can run: up to 16 rows over 4-bit weights with 32-element groups
+    /// and no input scale, x small enough for the device's local memory.
+    private func canFuse(_ weights: DeviceQuantizedMatrix, rows: Int, gated: Bool) -> Bool {
         let config = QuantGEMVConfig.defaults(for: weights.format, device: gemm.backend.device)
         let (rowsPerPass, rowsPerItem) = config.launchShape(rows: rows, gated: gated)
         return rows <= GEMMShapeClass.skinnyMaxM && weights.encoding == .nibbles && weights.groupSize == 32
@@ -197,7 +208,8 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
     /// Enqueues the decode GEMV with `fusion`'s RMSNorm prologue (x is then the raw residual
     /// stream) and residual epilogue (y += x·Wᵀ), and the gated epilogue with `gate` (weights
     /// stacking gate over up rows); x is read in this matmul's activation mode (fp32 when
-    /// exact). The caller checks ``fuses(_:rows:gated:)`` first; this throws where it is false.
+    /// exact). Runs for up to 16 rows over 4-bit weights with 32-element groups (throws
+    /// elsewhere); models fuse only where ``fuses(_:rows:gated:)`` says it pays.
     /// `config`: the launch shape (default: the device's).
     @discardableResult
     public func encodeFused(
@@ -211,7 +223,7 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
         }
         let config = config ?? .defaults(for: weights.format, device: gemm.backend.device)
         try config.validate(for: gemm.backend.device)
-        guard fuses(weights, rows: rows, gated: gate != nil),
+        guard canFuse(weights, rows: rows, gated: gate != nil),
             let event = try launchDotGEMV(
                 config, bits: activations.bits ?? 32, x: x, weights: weights, y: y, rows: rows, outputs: outputs,
                 gate: gate, fusion: fusion)
