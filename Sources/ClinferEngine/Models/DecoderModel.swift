@@ -242,13 +242,7 @@ public final class DecoderModel<Ops: TransformerOps>: Sendable {
             try ops.normalize(norm, x: w.x, residual: pending, weight: layer.attentionNorm, bias: nil, out: w.normed)
             try ops.matmul(w.normed, layer.qkv, w.qkv, rows: count)
             if let bias = layer.qkvBias { try ops.biasAdd(w.qkv, bias: bias) }
-            try ops.rope(
-                rope, table: ropeTables[layer.attention.ropeBase]!, qkv: w.qkv, q: w.q, k: cache.keys[index],
-                v: cache.values[index], qNorm: layer.qNorm, kNorm: layer.kNorm)
-            var layerAttention = attention
-            layerAttention.window = layer.attention.window
-            try ops.attention(
-                layerAttention, q: w.q, k: cache.keys[index], v: cache.values[index], mask: nil, o: w.attention)
+            try attend(layer, index: index, rope: rope, attention: attention, cache: cache, w)
             try ops.matmul(w.attention, layer.output, w.attentionOut, rows: count)
             try ops.normalize(
                 norm, x: w.x, residual: postNormed(w.attentionOut, layer.postAttentionNorm, norm, w),
@@ -284,6 +278,19 @@ public final class DecoderModel<Ops: TransformerOps>: Sendable {
         let c = configuration, count = norm.rows
         try ops.normalizedMatmul(
             norm, x: w.x, normWeight: layer.attentionNorm, layer.qkv, w.qkv, rows: count, normed: w.normed)
+        try attend(layer, index: index, rope: rope, attention: attention, cache: cache, w)
+        try ops.residualMatmul(w.attention, layer.output, residual: w.x, rows: count, scratch: w.attentionOut)
+        try ops.normalizedGatedProjection(
+            c.activation, norm, x: w.x, normWeight: layer.ffnNorm, layer.gateUp, gateUp: w.gateUp, out: w.activated,
+            rows: count, width: c.feedForward, normed: w.normed)
+        try ops.residualMatmul(w.activated, layer.down, residual: w.x, rows: count, scratch: w.ffnOut)
+    }
+
+    /// RoPE on the workspace's `qkv` (Q into `q`, K and V into the layer's cache) with the
+    /// layer's base, then attention over the cache with the layer's window into `attention`.
+    private func attend(
+        _ layer: Layer, index: Int, rope: RoPEProblem, attention: AttentionProblem, cache: KVCache<Ops>, _ w: Workspace
+    ) throws {
         try ops.rope(
             rope, table: ropeTables[layer.attention.ropeBase]!, qkv: w.qkv, q: w.q, k: cache.keys[index],
             v: cache.values[index], qNorm: layer.qNorm, kNorm: layer.kNorm)
@@ -291,11 +298,6 @@ public final class DecoderModel<Ops: TransformerOps>: Sendable {
         layerAttention.window = layer.attention.window
         try ops.attention(
             layerAttention, q: w.q, k: cache.keys[index], v: cache.values[index], mask: nil, o: w.attention)
-        try ops.residualMatmul(w.attention, layer.output, residual: w.x, rows: count, scratch: w.attentionOut)
-        try ops.normalizedGatedProjection(
-            c.activation, norm, x: w.x, normWeight: layer.ffnNorm, layer.gateUp, gateUp: w.gateUp, out: w.activated,
-            rows: count, width: c.feedForward, normed: w.normed)
-        try ops.residualMatmul(w.activated, layer.down, residual: w.x, rows: count, scratch: w.ffnOut)
     }
 
     /// `output`, or its RMSNorm by `weight` (in the workspace's `postNormed`) when the family
