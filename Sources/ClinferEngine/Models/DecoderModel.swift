@@ -31,6 +31,7 @@ public final class DecoderModel<Ops: TransformerOps>: Sendable {
     /// RoPE tables by base (Gemma 3's local and global layers use two).
     private let ropeTables: [Double: RoPETable]
     private let passes: ForwardPasses<Workspace>
+    private let fusedDecodeRows: Set<Int>
 
     /// One layer's weights on the device (optional parts per the configuration).
     private struct Layer: Sendable {
@@ -66,6 +67,7 @@ public final class DecoderModel<Ops: TransformerOps>: Sendable {
             progress(index + 1, weights.layers.count + 1)
         }
         self.layers = layers
+        fusedDecodeRows = Self.fusedDecodeRows(layers, ops: ops)
         outputNorm = try ops.constant(weights.outputNorm)
         head = try ops.weight(weights.output)
         // Keep the decode batches' activations (up to the scheduler's slots); drop old prompt sizes.
@@ -257,14 +259,20 @@ public final class DecoderModel<Ops: TransformerOps>: Sendable {
         try ops.normalize(norm, x: w.x, residual: pending, weight: outputNorm, bias: nil, out: w.normed)
     }
 
-    /// Whether a pass over `rows` tokens runs ``fusedLayer(_:index:norm:rope:attention:cache:_:)``:
-    /// a decode-sized pass on ops that fuse every layer's projections, in a family without
-    /// projection biases or post-norms.
-    private func fusesDecode(rows: Int) -> Bool {
-        layers.allSatisfy { layer in
-            layer.qkvBias == nil && layer.postAttentionNorm == nil && layer.postFFNNorm == nil
-                && ops.fusesDecode(projections: [layer.qkv, layer.output, layer.down], gated: layer.gateUp, rows: rows)
-        }
+    /// Whether a pass over `rows` tokens runs ``fusedLayer(_:index:norm:rope:attention:cache:_:)``.
+    private func fusesDecode(rows: Int) -> Bool { fusedDecodeRows.contains(rows) }
+
+    /// The pass sizes (up to 16 tokens) at which the ops fuse every layer's projections, in a
+    /// family without projection biases or post-norms; decided once, at load.
+    private static func fusedDecodeRows(_ layers: [Layer], ops: Ops) -> Set<Int> {
+        Set(
+            (1...GEMMShapeClass.skinnyMaxM).filter { rows in
+                layers.allSatisfy { layer in
+                    layer.qkvBias == nil && layer.postAttentionNorm == nil && layer.postFFNNorm == nil
+                        && ops.fusesDecode(
+                            projections: [layer.qkv, layer.output, layer.down], gated: layer.gateUp, rows: rows)
+                }
+            })
     }
 
     /// One layer in six launches: the QKV projection with the attention norm as its prologue,

@@ -106,7 +106,7 @@ public final class OpenCLTransformerOps: TransformerOps {
         _ norm: NormProblem, x: DeviceTensor, normWeight: DeviceTensor, _ weight: Weight, _ y: DeviceTensor, rows: Int,
         normed: DeviceTensor
     ) throws {
-        guard norm.kind == .rms, case .quantized(let matrix) = weight, quantized.fuses(matrix, rows: rows) else {
+        guard norm.kind == .rms, case .quantized(let matrix) = weight, quantized.fusible(matrix, rows: rows) else {
             try normalize(norm, x: x, residual: nil, weight: normWeight, bias: nil, out: normed)
             return try matmul(normed, weight, y, rows: rows)
         }
@@ -119,7 +119,7 @@ public final class OpenCLTransformerOps: TransformerOps {
         gateUp: DeviceTensor, out: DeviceTensor, rows: Int, width: Int, normed: DeviceTensor
     ) throws {
         guard norm.kind == .rms, case .quantized(let matrix) = weight, matrix.rows == 2 * width,
-            quantized.fuses(matrix, rows: rows, gated: true)
+            quantized.fusible(matrix, rows: rows, gated: true)
         else {
             try normalize(norm, x: x, residual: nil, weight: normWeight, bias: nil, out: normed)
             return try gatedProjection(gate, normed, weight, gateUp: gateUp, out: out, rows: rows, width: width)
@@ -131,7 +131,7 @@ public final class OpenCLTransformerOps: TransformerOps {
     public func residualMatmul(
         _ a: DeviceTensor, _ weight: Weight, residual: DeviceTensor, rows: Int, scratch: DeviceTensor
     ) throws {
-        guard case .quantized(let matrix) = weight, quantized.fuses(matrix, rows: rows) else {
+        guard case .quantized(let matrix) = weight, quantized.fusible(matrix, rows: rows) else {
             try matmul(a, weight, scratch, rows: rows)
             return try add(residual, scratch)
         }

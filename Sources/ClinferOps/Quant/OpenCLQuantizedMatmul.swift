@@ -187,29 +187,30 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
     public static let maxFusedRows = 1
 
     /// Whether a model should run its decode step fused (``encodeFused(x:weights:y:rows:gate:fusion:config:)``)
-    /// for these weights and rows of x: up to ``maxFusedRows`` rows where the fused GEMV can run.
+    /// for these weights and rows of x: up to ``maxFusedRows`` rows where the fused GEMV can run,
+    /// x included in the device's local memory. Models decide this once, at load.
     public func fuses(_ weights: DeviceQuantizedMatrix, rows: Int, gated: Bool = false) -> Bool {
-        rows <= Self.maxFusedRows && canFuse(weights, rows: rows, gated: gated)
-    }
-
-    /// Whether the fused GEMV can run: up to 16 rows over 4-bit weights with 32-element groups
-    /// and no input scale, x small enough for the device's local memory.
-    private func canFuse(_ weights: DeviceQuantizedMatrix, rows: Int, gated: Bool) -> Bool {
         let config = QuantGEMVConfig.defaults(for: weights.format, device: gemm.backend.device)
         let (rowsPerPass, rowsPerItem) = config.launchShape(rows: rows, gated: gated)
-        return rows <= GEMMShapeClass.skinnyMaxM && weights.encoding == .nibbles && weights.groupSize == 32
-            && weights.inverseInputScale == nil && (!gated || weights.rows % 2 == 0)
+        return rows <= Self.maxFusedRows && fusible(weights, rows: rows, gated: gated)
             && IntegerDotLaunch(
                 config, device: gemm.backend.device, bits: activations.bits ?? 32, rows: rows,
                 columns: weights.columns, outputs: gated ? weights.rows / 2 : weights.rows, rowsPerPass: rowsPerPass,
                 rowsPerItem: rowsPerItem, gated: gated) != nil
     }
 
+    /// Whether the fused GEMV reads these weights at `rows` rows: up to 16 rows over 4-bit
+    /// weights with 32-element groups and no input scale (stacked gate/up rows for `gated`).
+    public func fusible(_ weights: DeviceQuantizedMatrix, rows: Int, gated: Bool = false) -> Bool {
+        rows <= GEMMShapeClass.skinnyMaxM && weights.encoding == .nibbles && weights.groupSize == 32
+            && weights.inverseInputScale == nil && (!gated || weights.rows % 2 == 0)
+    }
+
     /// Enqueues the decode GEMV with `fusion`'s RMSNorm prologue (x is then the raw residual
     /// stream) and residual epilogue (y += x·Wᵀ), and the gated epilogue with `gate` (weights
     /// stacking gate over up rows); x is read in this matmul's activation mode (fp32 when
-    /// exact). Runs for up to 16 rows over 4-bit weights with 32-element groups (throws
-    /// elsewhere); models fuse only where ``fuses(_:rows:gated:)`` says it pays.
+    /// exact). Throws where it cannot run (see ``fusible(_:rows:gated:)``, and x must fit the
+    /// device's local memory); models fuse only where ``fuses(_:rows:gated:)`` says it pays.
     /// `config`: the launch shape (default: the device's).
     @discardableResult
     public func encodeFused(
@@ -223,7 +224,7 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
         }
         let config = config ?? .defaults(for: weights.format, device: gemm.backend.device)
         try config.validate(for: gemm.backend.device)
-        guard canFuse(weights, rows: rows, gated: gate != nil),
+        guard fusible(weights, rows: rows, gated: gate != nil),
             let event = try launchDotGEMV(
                 config, bits: activations.bits ?? 32, x: x, weights: weights, y: y, rows: rows, outputs: outputs,
                 gate: gate, fusion: fusion)
