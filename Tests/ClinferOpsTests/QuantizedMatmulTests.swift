@@ -193,6 +193,41 @@ struct QuantizedMatmulTests {
                 y: DeviceTensor(backend: backend, count: 4),
                 rows: 1, path: .gemv(QuantGEMVConfig(rowsPerItem: 1, lanesPerRow: backend.device.maxWorkGroupSize + 1)))
         }
+        // The fused GEMV: a norm weight of the wrong size or type, a residual epilogue writing its
+        // own input, weights it does not read (Q8_0), too many rows.
+        let x = try DeviceTensor(backend: backend, count: 64), y = try DeviceTensor(backend: backend, count: 4)
+        let norm = try DeviceTensor(backend: backend, count: 64)
+        #expect(throws: OpError.self) {
+            try matmul.encodeFused(
+                x: x, weights: weights, y: y, rows: 1,
+                fusion: GEMVFusion(norm: (try DeviceTensor(backend: backend, count: 63), 1e-5)))
+        }
+        #expect(throws: OpError.self) {
+            try matmul.encodeFused(
+                x: x, weights: weights, y: y, rows: 1,
+                fusion: GEMVFusion(norm: (try DeviceTensor(backend: backend, count: 64, type: .float16), 1e-5)))
+        }
+        let square = try DeviceQuantizedMatrix(
+            backend: backend,
+            copying: QuantizedMatrix(
+                quantizing: SplitMix64.floats(64 * 64, seed: 2), rows: 64, columns: 64, format: .q4_1))
+        #expect(throws: OpError.self) {
+            try matmul.encodeFused(x: norm, weights: square, y: norm, rows: 1, fusion: GEMVFusion(residual: true))
+        }
+        let bytes = try DeviceQuantizedMatrix(
+            backend: backend,
+            copying: QuantizedMatrix(
+                quantizing: SplitMix64.floats(4 * 64, seed: 3), rows: 4, columns: 64, format: .q8_0))
+        #expect(!matmul.fusible(bytes, rows: 1))
+        #expect(throws: OpError.self) {
+            try matmul.encodeFused(x: x, weights: bytes, y: y, rows: 1, fusion: GEMVFusion(norm: (norm, 1e-5)))
+        }
+        #expect(throws: OpError.self) {
+            try matmul.encodeFused(
+                x: DeviceTensor(backend: backend, count: 17 * 64), weights: weights,
+                y: DeviceTensor(backend: backend, count: 17 * 4), rows: 17, fusion: GEMVFusion(residual: true))
+        }
+        #expect(matmul.fuses(weights, rows: 1) && !matmul.fuses(weights, rows: 2))
     }
 }
 

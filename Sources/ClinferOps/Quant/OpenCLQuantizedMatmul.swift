@@ -221,6 +221,12 @@ public final class OpenCLQuantizedMatmul: QuantizedMatmulOperation {
         try validateQuantizedMatmul(x: x, y: y, rows: rows, n: outputs, k: weights.columns)
         if let norm = fusion.norm {
             try norm.weight.requireCount(weights.columns, op: "fused GEMV", name: "norm weight")
+            guard norm.weight.elementType == .float32 else {
+                throw OpError.unsupportedType(op: "fused GEMV", detail: "the norm weight must be f32")
+            }
+        }
+        guard !fusion.residual || x !== y else {
+            throw OpError.invalidArgument(op: "fused GEMV", detail: "the residual epilogue cannot write its own input")
         }
         let config = config ?? .defaults(for: weights.format, device: gemm.backend.device)
         try config.validate(for: gemm.backend.device)
